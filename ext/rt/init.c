@@ -1,0 +1,103 @@
+/*
+ * init.c - the runtime's constructor: from here on the app is under pshare.
+ *
+ * It runs in the app process before any constructor of the program itself.
+ * It stays dormant unless the control block from our agent is at
+ * PSHARE_CTL_FD and our parent is that agent (programs the app starts do not
+ * inherit the runtime: their environment no longer names it).  Order matters:
+ *   1. map the control block, hide our environment variables from the app;
+ *   2. the thread arena and our SIGSYS/SIGSEGV handlers on slot 0's stack;
+ *   3. move the writable address space into the page store;
+ *   4. arm Syscall User Dispatch: the next app instruction is already trapped.
+ */
+#include "rt.h"
+
+struct rt_state rt HIDDEN;
+
+/* Drop our part of NAME=ours[:user's] from the environment, in place. */
+static void env_unprefix(char **envp, const char *name, int had_user_value)
+{
+    size_t nl = strlen(name);
+    for (char **e = envp; *e; e++) {
+        if (memcmp(*e, name, nl) || (*e)[nl] != '=')
+            continue;
+        if (had_user_value) {
+            char *v = *e + nl + 1, *colon = v;
+            while (*colon && *colon != ':')
+                colon++;
+            if (*colon)
+                memmove(v, colon + 1, strlen(colon + 1) + 1);
+        } else {
+            char **d = e;
+            do
+                d[0] = d[1];
+            while (*d++);
+        }
+        return;
+    }
+}
+
+static void fail_errno(const char *what, long err)
+{
+    char msg[200];
+    struct fmtbuf b = { msg, 0, sizeof msg };
+    fmt_str(&b, what);
+    fmt_str(&b, " (error ");
+    fmt_dec(&b, -err);
+    fmt_str(&b, ")");
+    rt_fail(msg);
+}
+
+__attribute__((constructor)) static void pshare_init(int argc, char **argv, char **envp)
+{
+    (void)argc;
+    (void)argv;
+    long p = sys6(PSHARE_NR_mmap, 0, PAGE_UP(sizeof(struct pshare_ctl)), K_PROT_READ | K_PROT_WRITE,
+                  K_MAP_SHARED, PSHARE_CTL_FD, 0);
+    if (IS_ERR(p))
+        return;
+    struct pshare_ctl *ctl = (struct pshare_ctl *)p;
+    if (ctl->magic != PSHARE_MAGIC || ctl->version != PSHARE_VERSION ||
+        ctl->agent_pid != sys0(PSHARE_NR_getppid)) {
+        sys2(PSHARE_NR_munmap, p, PAGE_UP(sizeof(struct pshare_ctl)));
+        return;
+    }
+    rt.ctl = ctl;
+    rt.store_fd = PSHARE_STORE_FD;
+    rt.is_home = ctl->rank == 0;
+    ctl->app_pid = sys0(PSHARE_NR_getpid);
+    env_unprefix(envp, "LD_PRELOAD", ctl->flags & PSHARE_ENV_HAD_PRELOAD);
+    env_unprefix(envp, "GLIBC_TUNABLES", ctl->flags & PSHARE_ENV_HAD_TUNABLES);
+    sys1(PSHARE_NR_close, PSHARE_CTL_FD);
+    sys3(PSHARE_NR_fcntl, rt.store_fd, K_F_SETFD, K_FD_CLOEXEC);
+
+    long r = threads_init();
+    if (IS_ERR(r))
+        fail_errno("cannot set up the runtime's thread arena", r);
+    r = signals_init();
+    if (IS_ERR(r))
+        fail_errno("cannot install the runtime's signal handlers", r);
+    r = memory_init();
+    if (IS_ERR(r))
+        fail_errno("cannot move the program's memory into the page store", r);
+    r = sud_arm();
+    if (IS_ERR(r))
+        rt_fail("this kernel has no Syscall User Dispatch (pshare needs Linux >= 5.11 "
+                "built with CONFIG_GENERIC_ENTRY)");
+    atomic_store(&ctl->state, PSHARE_RT_RUNNING);
+}
+
+/* In a forked child: it is a separate process now, not part of the job. Its
+ * counters and crash record must not reach the agent, nor the store its fds. */
+void rt_detach(void)
+{
+    size_t len = PAGE_UP(sizeof(struct pshare_ctl));
+    long p = sys6(PSHARE_NR_mmap, 0, len, K_PROT_READ | K_PROT_WRITE, K_MAP_PRIVATE | K_MAP_ANONYMOUS, -1, 0);
+    if (!IS_ERR(p)) {
+        memcpy((void *)p, rt.ctl, sizeof(struct pshare_ctl));
+        sys2(PSHARE_NR_munmap, rt.ctl, len);
+        rt.ctl = (struct pshare_ctl *)p;
+    }
+    sys1(PSHARE_NR_close, rt.store_fd);
+    rt.store_fd = -1;
+}

@@ -1,0 +1,597 @@
+/*
+ * memory.c - the region table and the address-space system calls.
+ *
+ * Every private writable mapping of the app (data/bss of every object, the
+ * brk heap, the main stack, anonymous mappings) is backed by the page store:
+ * a memfd shared with the agent, mapped MAP_SHARED|MAP_FIXED at the address
+ * the app knows.  The region table says, for each such range, where its
+ * contents live in the store and what protection the app asked for.
+ *
+ * Invariants:
+ *   - regions are sorted, disjoint and page aligned; a store offset belongs to
+ *     at most one region, and offsets are never reused (a bump allocator over
+ *     a sparse file), so growing in place never collides;
+ *   - the table changes only under mem_lock with the app's signals blocked
+ *     (an app handler that calls malloc must not find the lock held);
+ *   - memory leaving the table is punched out of the store, so freed memory
+ *     is returned and reads back as zeroes, as for private anonymous memory.
+ * Shared mappings (MAP_SHARED, file or anonymous) and read-only file mappings
+ * stay native.
+ */
+#include "rt.h"
+
+#define MAX_REGIONS 32768
+#define STACK_RESERVE_MAX (64UL << 20)
+
+struct region {
+    uintptr_t start, end;
+    uint64_t off;                 /* store offset of start */
+    int prot;                     /* the app's protection */
+    int pad;
+};
+
+static struct region *regions;    /* in private memory, MAX_REGIONS entries */
+static size_t nregions;
+static uint64_t store_next;
+static uintptr_t brk_start, brk_cur;
+static int mem_lock;
+
+/* ---- locking: the table lock is taken with the app's signals blocked ---- */
+
+static uint64_t lock_table(void)
+{
+    uint64_t all = ~RT_RESERVED_SIGS, old;
+    sys4(PSHARE_NR_rt_sigprocmask, K_SIG_BLOCK, &all, &old, 8);
+    rt_lock(&mem_lock);
+    return old;
+}
+
+static void unlock_table(uint64_t old)
+{
+    rt_unlock(&mem_lock);
+    sys4(PSHARE_NR_rt_sigprocmask, K_SIG_SETMASK, &old, 0, 8);
+}
+
+/* ---- the store ---- */
+
+static uint64_t store_alloc(size_t len)
+{
+    uint64_t off = store_next;
+    store_next += PAGE_UP(len);
+    return off;
+}
+
+static void store_punch(uint64_t off, size_t len)
+{
+    sys4(PSHARE_NR_fallocate, rt.store_fd, K_FALLOC_FL_PUNCH_HOLE | K_FALLOC_FL_KEEP_SIZE, off, len);
+}
+
+static long map_store(uintptr_t addr, size_t len, int prot, int extra, uint64_t off)
+{
+    return sys6(PSHARE_NR_mmap, addr, len, prot, K_MAP_SHARED | K_MAP_FIXED | extra, rt.store_fd, off);
+}
+
+/* ---- the table ---- */
+
+static void account(void)
+{
+    uint64_t pages = 0;
+    for (size_t i = 0; i < nregions; i++)
+        pages += (regions[i].end - regions[i].start) / PAGE_SIZE;
+    atomic_store(&rt.ctl->regions, nregions);
+    atomic_store(&rt.ctl->pages_managed, pages);
+    if (nregions > rt.ctl->regions_peak)
+        atomic_store(&rt.ctl->regions_peak, nregions);
+    if (pages > rt.ctl->pages_managed_peak)
+        atomic_store(&rt.ctl->pages_managed_peak, pages);
+}
+
+/* index of the first region whose end is above addr */
+static size_t first_above(uintptr_t addr)
+{
+    size_t lo = 0, hi = nregions;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (regions[mid].end <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static struct region *region_of(uintptr_t addr)
+{
+    size_t i = first_above(addr);
+    return (i < nregions && regions[i].start <= addr) ? &regions[i] : 0;
+}
+
+static int insert_at(size_t i, struct region r)
+{
+    if (nregions == MAX_REGIONS)
+        return -E_NOMEM;
+    memmove(&regions[i + 1], &regions[i], (nregions - i) * sizeof r);
+    regions[i] = r;
+    nregions++;
+    return 0;
+}
+
+static void erase_at(size_t i)
+{
+    memmove(&regions[i], &regions[i + 1], (nregions - i - 1) * sizeof regions[0]);
+    nregions--;
+}
+
+/* Split the region containing addr so that a region boundary falls on addr. */
+static int split_at(uintptr_t addr)
+{
+    size_t i = first_above(addr);
+    if (i == nregions || regions[i].start >= addr)
+        return 0;
+    struct region hi = regions[i];
+    hi.off += addr - hi.start;
+    hi.start = addr;
+    regions[i].end = addr;
+    return insert_at(i + 1, hi);
+}
+
+/* Drop [lo, hi) from the table; with punch, free its store pages too. */
+static void table_remove(uintptr_t lo, uintptr_t hi, int punch)
+{
+    split_at(lo);
+    split_at(hi);
+    size_t i = first_above(lo);
+    while (i < nregions && regions[i].start < hi) {
+        if (punch)
+            store_punch(regions[i].off, regions[i].end - regions[i].start);
+        erase_at(i);
+    }
+}
+
+static int table_insert(uintptr_t start, uintptr_t end, uint64_t off, int prot)
+{
+    size_t i = first_above(start);
+    if (i > 0) {       /* extend a neighbour contiguous in address and offset */
+        struct region *p = &regions[i - 1];
+        if (p->end == start && p->prot == prot && p->off + (p->end - p->start) == off) {
+            p->end = end;
+            return 0;
+        }
+    }
+    return insert_at(i, (struct region){ start, end, off, prot, 0 });
+}
+
+static void table_protect(uintptr_t lo, uintptr_t hi, int prot)
+{
+    split_at(lo);
+    split_at(hi);
+    for (size_t i = first_above(lo); i < nregions && regions[i].start < hi; i++)
+        regions[i].prot = prot;
+}
+
+/* Copy [addr, addr+len) into the store at off and map the store over it. */
+static long adopt(uintptr_t addr, size_t len, int prot, int copy)
+{
+    uint64_t off = store_alloc(len);
+    if (copy) {
+        if (!(prot & K_PROT_READ))
+            sys3(PSHARE_NR_mprotect, addr, len, prot | K_PROT_READ);
+        long tmp = sys6(PSHARE_NR_mmap, 0, len, K_PROT_READ | K_PROT_WRITE, K_MAP_SHARED, rt.store_fd, off);
+        if (IS_ERR(tmp))
+            return tmp;
+        memcpy((void *)tmp, (void *)addr, len);
+        sys2(PSHARE_NR_munmap, tmp, len);
+    }
+    long r = map_store(addr, len, prot, 0, off);
+    if (IS_ERR(r))
+        return r;
+    return table_insert(addr, addr + len, off, prot);
+}
+
+/* ---- start-up: move the app's writable memory into the store ---- */
+
+struct map_line {
+    uintptr_t start, end;
+    int prot, shared;
+    const char *path;              /* NUL-terminated, "" for anonymous */
+};
+
+static uintptr_t parse_hex(const char **p)
+{
+    uintptr_t v = 0;
+    for (;;) {
+        char c = **p;
+        int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+        if (d < 0)
+            return v;
+        v = v * 16 + d;
+        (*p)++;
+    }
+}
+
+/* Parse one line of /proc/self/maps in place; returns the next line. */
+static char *parse_map_line(char *s, struct map_line *m)
+{
+    const char *p = s;
+    m->start = parse_hex(&p);
+    p++;
+    m->end = parse_hex(&p);
+    p++;
+    m->prot = (p[0] == 'r' ? K_PROT_READ : 0) | (p[1] == 'w' ? K_PROT_WRITE : 0) | (p[2] == 'x' ? K_PROT_EXEC : 0);
+    m->shared = p[3] == 's';
+    for (int field = 0; field < 4; field++) {        /* perms offset dev inode */
+        while (*p && *p != ' ' && *p != '\n')
+            p++;
+        while (*p == ' ')
+            p++;
+    }
+    char *path = (char *)p;
+    char *e = path;
+    while (*e && *e != '\n')
+        e++;
+    char *next = *e ? e + 1 : e;
+    *e = 0;
+    m->path = path;
+    return next;
+}
+
+static int is_ours(const struct map_line *m, const char *self_path, uintptr_t arena_lo, uintptr_t arena_hi)
+{
+    if (m->start >= arena_lo && m->end <= arena_hi)
+        return 1;
+    return self_path && *self_path && m->path[0] && !memcmp(m->path, self_path, strlen(self_path) + 1);
+}
+
+static long read_maps(char *buf, size_t cap)
+{
+    long fd = sys4(PSHARE_NR_openat, K_AT_FDCWD, "/proc/self/maps", K_O_RDONLY | K_O_CLOEXEC, 0);
+    if (IS_ERR(fd))
+        return fd;
+    size_t n = 0;
+    for (;;) {
+        long r = sys3(PSHARE_NR_read, fd, buf + n, cap - 1 - n);
+        if (r <= 0)
+            break;
+        n += r;
+        if (n == cap - 1) {
+            sys1(PSHARE_NR_close, fd);
+            return -E_NOMEM;
+        }
+    }
+    sys1(PSHARE_NR_close, fd);
+    buf[n] = 0;
+    return n;
+}
+
+struct init_args {
+    char *maps;
+    uintptr_t arena_lo, arena_hi;
+    long result;
+};
+
+static void migrate(void *arg)
+{
+    struct init_args *a = arg;
+    struct map_line m, prev = { 0 };
+    const char *self_path = 0;
+    uintptr_t self_addr = (uintptr_t)&migrate;
+
+    /* our own library: every mapping of the file the code of migrate() is in */
+    for (char *s = a->maps; *s;) {
+        char *next = parse_map_line(s, &m);
+        if (self_addr >= m.start && self_addr < m.end)
+            self_path = m.path;
+        s = next;
+        if (*s)
+            s[-1] = '\n';    /* parse_map_line cut it; restore for the second pass */
+    }
+
+    for (char *s = a->maps; *s; prev = m) {
+        s = parse_map_line(s, &m);
+        if (m.shared || is_ours(&m, self_path, a->arena_lo, a->arena_hi))
+            continue;
+        int anon = m.path[0] == 0 || str_starts(m.path, "[anon") || str_starts(m.path, "[heap]");
+        int stack = str_starts(m.path, "[stack]");
+        if (!anon && !stack && (m.path[0] == '[' || !(m.prot & K_PROT_WRITE)))
+            continue;                /* text, rodata, relro, vdso, vvar: the same files everywhere */
+        long r;
+        if (stack) {
+            /* Give the stack room to grow: the store mapping does not grow down. */
+            struct { uint64_t cur, max; } lim;
+            sys2(PSHARE_NR_getrlimit, K_RLIMIT_STACK, &lim);
+            uintptr_t reserve = lim.cur > STACK_RESERVE_MAX ? STACK_RESERVE_MAX : PAGE_UP(lim.cur);
+            uintptr_t lo = m.end - reserve;
+            if (lo > m.start)
+                lo = m.start;
+            if (lo < prev.end + (1UL << 20))
+                lo = m.start;
+            uint64_t off = store_alloc(m.end - lo);
+            long tmp = sys6(PSHARE_NR_mmap, 0, m.end - lo, K_PROT_READ | K_PROT_WRITE, K_MAP_SHARED, rt.store_fd, off);
+            if (IS_ERR(tmp)) {
+                a->result = tmp;
+                return;
+            }
+            memcpy((char *)tmp + (m.start - lo), (void *)m.start, m.end - m.start);
+            sys2(PSHARE_NR_munmap, tmp, m.end - lo);
+            r = map_store(lo, m.end - lo, m.prot, 0, off);
+            if (!IS_ERR(r))
+                r = table_insert(lo, m.end, off, m.prot);
+        } else {
+            if (str_starts(m.path, "[heap]"))
+                brk_start = m.start;
+            r = adopt(m.start, m.end - m.start, m.prot, m.prot != 0);
+        }
+        if (IS_ERR(r)) {
+            a->result = r;
+            return;
+        }
+    }
+    a->result = 0;
+}
+
+long memory_init(void)
+{
+    size_t maps_cap = 1 << 20;
+    size_t table = MAX_REGIONS * sizeof(struct region);
+    long p = sys6(PSHARE_NR_mmap, 0, table + maps_cap, K_PROT_READ | K_PROT_WRITE,
+                  K_MAP_PRIVATE | K_MAP_ANONYMOUS | K_MAP_NORESERVE, -1, 0);
+    if (IS_ERR(p))
+        return p;
+    regions = (struct region *)p;
+    struct init_args a = { (char *)p + table, 0, 0, 0 };
+    long n = read_maps(a.maps, maps_cap);
+    if (IS_ERR(n))
+        return n;
+    /* private memory of the runtime: the table itself and the thread arena */
+    struct map_line m;
+    for (char *s = a.maps; *s;) {
+        char *next = parse_map_line(s, &m);
+        if ((uintptr_t)p >= m.start && (uintptr_t)p < m.end) {
+            a.arena_lo = m.start;
+            a.arena_hi = m.end;
+        }
+        s = next;
+        if (*s)
+            s[-1] = '\n';
+    }
+    /* The thread arena sits right below the table (mapped first, top-down), so
+     * one [lo, hi) from the arena start to the table end covers both; the
+     * kernel may have merged them into one mapping already. */
+    a.arena_lo = (uintptr_t)slot_altstack_top_main() < a.arena_lo ? PAGE_DOWN(slot_altstack_top_main()) - 64 * 1024 : a.arena_lo;
+    long brk0 = sys1(PSHARE_NR_brk, 0);
+    /* Run on the runtime stack: the app's stack is copied and remapped. */
+    pshare_call_on_stack(migrate, &a, slot_altstack_top_main());
+    brk_cur = brk0;
+    if (!brk_start)
+        brk_start = brk0;
+    account();
+    return a.result;
+}
+
+/* ---- the address-space calls ---- */
+
+long mem_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, long off)
+{
+    int anon = flags & K_MAP_ANONYMOUS;
+    if ((flags & K_MAP_TYPE) != K_MAP_PRIVATE || (!anon && !(prot & K_PROT_WRITE)) || len == 0) {
+        long r = sys6(PSHARE_NR_mmap, addr, len, prot, flags, fd, off);
+        if (!IS_ERR(r) && (flags & K_MAP_FIXED)) {
+            uint64_t old = lock_table();
+            table_remove(r, r + PAGE_UP(len), 1);
+            account();
+            unlock_table(old);
+        }
+        return r;
+    }
+    len = PAGE_UP(len);
+    if ((flags & K_MAP_FIXED) && (addr & (PAGE_SIZE - 1)))
+        return -E_INVAL;
+    uint64_t old = lock_table();
+    long r;
+    uintptr_t a = addr;
+    if (!(flags & K_MAP_FIXED)) {
+        /* Let the kernel choose the address, as natively. */
+        r = sys6(PSHARE_NR_mmap, addr, len, 0,
+                 K_MAP_PRIVATE | K_MAP_ANONYMOUS | K_MAP_NORESERVE | (flags & K_MAP_FIXED_NOREPLACE), -1, 0);
+        if (IS_ERR(r))
+            goto out;
+        a = r;
+    }
+    uint64_t soff = store_alloc(len);
+    if (!anon) {
+        /* A writable private file mapping: its first contents come from the file. */
+        long tmp = sys6(PSHARE_NR_mmap, 0, len, K_PROT_READ | K_PROT_WRITE, K_MAP_SHARED, rt.store_fd, soff);
+        if (IS_ERR(tmp)) {
+            r = tmp;
+            goto out;
+        }
+        for (size_t done = 0; done < len;) {
+            long n = sys4(PSHARE_NR_pread64, fd, tmp + done, len - done, off + done);
+            if (n <= 0) {
+                if (n < 0 && done == 0) {
+                    sys2(PSHARE_NR_munmap, tmp, len);
+                    r = n;
+                    goto out;
+                }
+                break;
+            }
+            done += n;
+        }
+        sys2(PSHARE_NR_munmap, tmp, len);
+    }
+    r = map_store(a, len, prot, flags & K_MAP_POPULATE, soff);
+    if (IS_ERR(r))
+        goto out;
+    table_remove(a, a + len, 1);
+    table_insert(a, a + len, soff, prot);
+    account();
+    r = a;
+out:
+    unlock_table(old);
+    return r;
+}
+
+long mem_munmap(uintptr_t addr, size_t len)
+{
+    long r = sys2(PSHARE_NR_munmap, addr, len);
+    if (IS_ERR(r))
+        return r;
+    uint64_t old = lock_table();
+    table_remove(addr, addr + PAGE_UP(len), 1);
+    account();
+    unlock_table(old);
+    return r;
+}
+
+long mem_mprotect(uintptr_t addr, size_t len, int prot)
+{
+    long r = sys3(PSHARE_NR_mprotect, addr, len, prot);
+    if (IS_ERR(r))
+        return r;
+    uint64_t old = lock_table();
+    table_protect(addr, addr + PAGE_UP(len), prot & (K_PROT_READ | K_PROT_WRITE | K_PROT_EXEC));
+    unlock_table(old);
+    return r;
+}
+
+long mem_madvise(uintptr_t addr, size_t len, int advice)
+{
+    if (advice != K_MADV_DONTNEED && advice != K_MADV_FREE && advice != K_MADV_REMOVE)
+        return sys3(PSHARE_NR_madvise, addr, len, advice);
+    /* Private anonymous memory reads back as zeroes after these: punch the store. */
+    uintptr_t lo = PAGE_DOWN(addr), hi = PAGE_UP(addr + len);
+    uint64_t old = lock_table();
+    int all_store = 1;
+    uintptr_t at = lo;
+    for (size_t i = first_above(lo); i < nregions && regions[i].start < hi; i++) {
+        struct region *g = &regions[i];
+        if (g->start > at)
+            all_store = 0;
+        uintptr_t s = g->start > lo ? g->start : lo, e = g->end < hi ? g->end : hi;
+        store_punch(g->off + (s - g->start), e - s);
+        at = e;
+    }
+    unlock_table(old);
+    if (all_store && at >= hi)
+        return 0;
+    return sys3(PSHARE_NR_madvise, addr, len, advice == K_MADV_FREE ? K_MADV_DONTNEED : advice);
+}
+
+long mem_mremap(uintptr_t old_addr, size_t oldlen, size_t newlen, int flags, uintptr_t newaddr)
+{
+    uint64_t mask = lock_table();
+    struct region *g = region_of(old_addr);
+    oldlen = PAGE_UP(oldlen);
+    newlen = PAGE_UP(newlen);
+    if (!g) {
+        unlock_table(mask);
+        return sys5(PSHARE_NR_mremap, old_addr, oldlen, newlen, flags, newaddr);
+    }
+    long r;
+    int prot = g->prot;
+    if (oldlen == 0 || old_addr + oldlen > g->end || (old_addr & (PAGE_SIZE - 1))) {
+        r = -E_INVAL;           /* spans regions or duplicates a mapping: not supported */
+        goto out;
+    }
+    if (!(flags & K_MREMAP_FIXED) && newlen <= oldlen) {
+        if (newlen < oldlen) {
+            sys2(PSHARE_NR_munmap, old_addr + newlen, oldlen - newlen);
+            table_remove(old_addr + newlen, old_addr + oldlen, 1);
+        }
+        r = old_addr;
+        goto out;
+    }
+    if (!(flags & K_MREMAP_FIXED) && old_addr + oldlen == g->end) {
+        /* grow in place when the pages after it are free */
+        uint64_t off = store_alloc(newlen - oldlen);
+        r = sys6(PSHARE_NR_mmap, g->end, newlen - oldlen, prot,
+                 K_MAP_SHARED | K_MAP_FIXED_NOREPLACE, rt.store_fd, off);
+        if (!IS_ERR(r) && (uintptr_t)r == g->end) {
+            table_insert(g->end, g->end + (newlen - oldlen), off, prot);
+            r = old_addr;
+            goto out;
+        }
+        if (!IS_ERR(r))
+            sys2(PSHARE_NR_munmap, r, newlen - oldlen);
+    }
+    if (!(flags & K_MREMAP_MAYMOVE)) {
+        r = -E_NOMEM;
+        goto out;
+    }
+    /* move: a new region, the contents copied, the old one dropped */
+    uintptr_t a = newaddr;
+    if (!(flags & K_MREMAP_FIXED)) {
+        r = sys6(PSHARE_NR_mmap, 0, newlen, 0, K_MAP_PRIVATE | K_MAP_ANONYMOUS | K_MAP_NORESERVE, -1, 0);
+        if (IS_ERR(r))
+            goto out;
+        a = r;
+    }
+    uint64_t off = store_alloc(newlen);
+    r = map_store(a, newlen, K_PROT_READ | K_PROT_WRITE, 0, off);
+    if (IS_ERR(r))
+        goto out;
+    if (!(prot & K_PROT_READ))
+        sys3(PSHARE_NR_mprotect, old_addr, oldlen, K_PROT_READ);
+    memcpy((void *)a, (void *)old_addr, oldlen < newlen ? oldlen : newlen);
+    sys3(PSHARE_NR_mprotect, a, newlen, prot);
+    sys2(PSHARE_NR_munmap, old_addr, oldlen);
+    table_remove(a, a + newlen, 1);
+    table_remove(old_addr, old_addr + oldlen, 1);
+    table_insert(a, a + newlen, off, prot);
+    r = a;
+out:
+    account();
+    unlock_table(mask);
+    return r;
+}
+
+long mem_brk(uintptr_t newbrk)
+{
+    uint64_t mask = lock_table();
+    if (newbrk < brk_start) {
+        unlock_table(mask);
+        return brk_cur;
+    }
+    uintptr_t old_top = PAGE_UP(brk_cur), new_top = PAGE_UP(newbrk);
+    if (new_top > old_top) {
+        uint64_t off = store_alloc(new_top - old_top);
+        long r = sys6(PSHARE_NR_mmap, old_top, new_top - old_top, K_PROT_READ | K_PROT_WRITE,
+                      K_MAP_SHARED | K_MAP_FIXED_NOREPLACE, rt.store_fd, off);
+        if (IS_ERR(r) || (uintptr_t)r != old_top) {
+            if (!IS_ERR(r))
+                sys2(PSHARE_NR_munmap, r, new_top - old_top);
+            unlock_table(mask);
+            return brk_cur;          /* as the kernel: the old break means failure */
+        }
+        table_insert(old_top, new_top, off, K_PROT_READ | K_PROT_WRITE);
+    } else if (new_top < old_top) {
+        sys2(PSHARE_NR_munmap, new_top, old_top - new_top);
+        table_remove(new_top, old_top, 1);
+    }
+    brk_cur = newbrk;
+    account();
+    unlock_table(mask);
+    return brk_cur;
+}
+
+/* In a forked child: the store is shared with the parent, so give every
+ * region private memory with the same contents. */
+void mem_privatize(void)
+{
+    for (size_t i = 0; i < nregions; i++) {
+        struct region *g = &regions[i];
+        size_t len = g->end - g->start;
+        long tmp = sys6(PSHARE_NR_mmap, 0, len, K_PROT_READ | K_PROT_WRITE, K_MAP_PRIVATE | K_MAP_ANONYMOUS, -1, 0);
+        if (IS_ERR(tmp))
+            rt_fail("fork: out of memory copying the address space");
+        if (g->prot & K_PROT_READ)
+            memcpy((void *)tmp, (void *)g->start, len);
+        else if (g->prot == 0) {
+            sys3(PSHARE_NR_mprotect, g->start, len, K_PROT_READ);
+            memcpy((void *)tmp, (void *)g->start, len);
+        }
+        sys5(PSHARE_NR_mremap, tmp, len, len, K_MREMAP_MAYMOVE | K_MREMAP_FIXED, g->start);
+        sys3(PSHARE_NR_mprotect, g->start, len, g->prot);
+    }
+    nregions = 0;
+}

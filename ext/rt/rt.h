@@ -1,0 +1,254 @@
+/*
+ * rt.h - what every file of the runtime shares.
+ *
+ * The runtime lives inside the app but owns none of the app's libraries: it
+ * is freestanding C.  Invariants that every file keeps:
+ *   - every syscall goes through pshare_syscall6 (tramp.S), the only code
+ *     Syscall User Dispatch lets through; nothing here calls libc;
+ *   - no errno, no TLS, no malloc: results are raw kernel values (-errno);
+ *     per-thread state lives in a slot of the runtime arena, found from the
+ *     stack pointer (handlers run on the slot's alternate stack);
+ *   - the runtime's data is private to this process and never in the page
+ *     store, so the DSM can never take it away.
+ */
+#ifndef PSHARE_RT_H
+#define PSHARE_RT_H
+#include <stddef.h>
+#include <stdint.h>
+#include "shm.h"
+#include "systab.h"
+
+#define HIDDEN __attribute__((visibility("hidden")))
+#define UNUSED __attribute__((unused))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+#define PAGE_SIZE 4096UL
+#define PAGE_DOWN(x) ((uintptr_t)(x) & ~(PAGE_SIZE - 1))
+#define PAGE_UP(x) (((uintptr_t)(x) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1))
+
+/* ---- kernel ABI (x86_64), spelled out so no libc header is needed ---- */
+#define E_PERM 1
+#define E_NOENT 2
+#define E_INTR 4
+#define E_BADF 9
+#define E_AGAIN 11
+#define E_NOMEM 12
+#define E_FAULT 14
+#define E_EXIST 17
+#define E_INVAL 22
+#define E_NOSYS 38
+
+#define K_SIGABRT 6
+#define K_SIGBUS 7
+#define K_SIGKILL 9
+#define K_SIGSEGV 11
+#define K_SIGSYS 31
+#define K_SIG_DFL ((void *)0)
+#define K_SIG_IGN ((void *)1)
+#define K_SA_SIGINFO 0x4
+#define K_SA_ONSTACK 0x08000000
+#define K_SA_RESTART 0x10000000
+#define K_SA_NODEFER 0x40000000
+#define K_SA_RESETHAND 0x80000000
+#define K_SA_RESTORER 0x04000000
+#define K_SIG_BLOCK 0
+#define K_SIG_UNBLOCK 1
+#define K_SIG_SETMASK 2
+#define K_SS_ONSTACK 1
+#define K_SS_DISABLE 2
+#define SIGBIT(s) (1ULL << ((s) - 1))
+#define RT_RESERVED_SIGS (SIGBIT(K_SIGSYS) | SIGBIT(K_SIGSEGV))
+
+#define K_PROT_READ 1
+#define K_PROT_WRITE 2
+#define K_PROT_EXEC 4
+#define K_MAP_SHARED 0x01
+#define K_MAP_PRIVATE 0x02
+#define K_MAP_TYPE 0x0f
+#define K_MAP_FIXED 0x10
+#define K_MAP_ANONYMOUS 0x20
+#define K_MAP_GROWSDOWN 0x0100
+#define K_MAP_NORESERVE 0x4000
+#define K_MAP_POPULATE 0x8000
+#define K_MAP_HUGETLB 0x40000
+#define K_MAP_FIXED_NOREPLACE 0x100000
+#define K_MAP_FAILED ((uintptr_t)-1)
+#define K_MREMAP_MAYMOVE 1
+#define K_MREMAP_FIXED 2
+#define K_MADV_DONTNEED 4
+#define K_MADV_FREE 8
+#define K_MADV_REMOVE 9
+#define K_FALLOC_FL_KEEP_SIZE 1
+#define K_FALLOC_FL_PUNCH_HOLE 2
+
+#define K_CLONE_VM 0x00000100
+#define K_CLONE_VFORK 0x00004000
+#define K_CLONE_THREAD 0x00010000
+#define K_CLONE_SETTLS 0x00080000
+#define K_CLONE_PARENT_SETTID 0x00100000
+#define K_CLONE_CHILD_CLEARTID 0x00200000
+#define K_CLONE_CHILD_SETTID 0x01000000
+
+#define K_FUTEX_WAIT 0
+#define K_FUTEX_WAKE 1
+#define K_FUTEX_PRIVATE 128
+
+#define K_O_RDONLY 0
+#define K_O_CLOEXEC 02000000
+#define K_F_SETFD 2
+#define K_FD_CLOEXEC 1
+#define K_RLIMIT_STACK 3
+#define K_AT_FDCWD (-100)
+
+#define PR_SET_SYSCALL_USER_DISPATCH 59
+#define PR_SYS_DISPATCH_OFF 0
+#define PR_SYS_DISPATCH_ON 1
+#define SUD_FILTER_ALLOW 0
+#define SUD_FILTER_BLOCK 1
+
+struct kstack {
+    void *ss_sp;
+    int ss_flags;
+    int pad;
+    size_t ss_size;
+};
+
+struct kmcontext {               /* struct sigcontext */
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+    uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+    uint16_t cs, gs, fs, ss;
+    uint64_t err, trapno, oldmask, cr2;
+    void *fpstate;
+    uint64_t reserved[8];
+};
+
+struct kucontext {
+    uint64_t uc_flags;
+    struct kucontext *uc_link;
+    struct kstack uc_stack;
+    struct kmcontext uc_mcontext;
+    uint64_t uc_sigmask;
+};
+
+struct ksiginfo {
+    int si_signo;
+    int si_errno;
+    int si_code;
+    int pad;
+    union {
+        struct { int pid; unsigned uid; } kill;
+        void *addr;                                    /* SIGSEGV, SIGBUS */
+        struct { void *call_addr; int syscall; unsigned arch; } sys;   /* SIGSYS */
+        char raw[112];
+    } u;
+};
+
+struct ksigaction {
+    void *handler;
+    unsigned long flags;
+    void *restorer;
+    uint64_t mask;
+};
+
+/* ---- tramp.S ---- */
+HIDDEN long pshare_syscall6(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+HIDDEN void pshare_restore_rt(void);
+HIDDEN void pshare_sigreturn_to(void *uc) __attribute__((noreturn));
+HIDDEN long pshare_clone(unsigned long flags, void *stack, int *ptid, int *ctid,
+                         unsigned long tls, void (*fn)(void *), void *arg);
+HIDDEN void pshare_call_on_stack(void (*fn)(void *), void *arg, void *stack_top);
+extern char pshare_tramp_start[] HIDDEN;
+extern char pshare_tramp_end[] HIDDEN;
+
+#define sys6(n, a, b, c, d, e, f) pshare_syscall6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
+#define sys5(n, a, b, c, d, e) sys6(n, a, b, c, d, e, 0)
+#define sys4(n, a, b, c, d) sys6(n, a, b, c, d, 0, 0)
+#define sys3(n, a, b, c) sys6(n, a, b, c, 0, 0, 0)
+#define sys2(n, a, b) sys6(n, a, b, 0, 0, 0, 0)
+#define sys1(n, a) sys6(n, a, 0, 0, 0, 0, 0)
+#define sys0(n) sys6(n, 0, 0, 0, 0, 0, 0)
+#define IS_ERR(r) ((unsigned long)(r) > -4096UL)
+
+static inline uint64_t rdtsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void *sp_now(void)
+{
+    void *sp;
+    __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+    return sp;
+}
+
+#define atomic_add(p, v) __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
+#define atomic_load(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define atomic_store(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define atomic_cas(p, expected, desired) \
+    __atomic_compare_exchange_n((p), (expected), (desired), 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)
+
+/* ---- util.c: the few libc functions the compiler or we need (hidden) ---- */
+HIDDEN void *memcpy(void *d, const void *s, size_t n);
+HIDDEN void *memmove(void *d, const void *s, size_t n);
+HIDDEN void *memset(void *d, int c, size_t n);
+HIDDEN int memcmp(const void *a, const void *b, size_t n);
+HIDDEN size_t strlen(const char *s);
+HIDDEN int str_starts(const char *s, const char *prefix);
+/* Builds messages without stdio: fmt_* append to a bounded buffer. */
+struct fmtbuf { char *p; size_t len, cap; };
+HIDDEN void fmt_str(struct fmtbuf *b, const char *s);
+HIDDEN void fmt_dec(struct fmtbuf *b, long v);
+HIDDEN void fmt_hex(struct fmtbuf *b, unsigned long v);
+HIDDEN void rt_lock(int *lock);
+HIDDEN void rt_unlock(int *lock);
+HIDDEN void rt_fail(const char *msg) __attribute__((noreturn));
+
+/* ---- global runtime state (init.c) ---- */
+struct rt_state {
+    struct pshare_ctl *ctl;          /* shared with the agent */
+    int store_fd;                    /* the page store memfd */
+    int is_home;                     /* rank 0: main() runs here, HOME calls execute here */
+    uint8_t sud_selector;            /* always BLOCK: only the trampoline is let through */
+};
+extern struct rt_state rt HIDDEN;
+
+#define STAT_ADD(field, v) atomic_add(&rt.ctl->field, (uint64_t)(v))
+
+HIDDEN void rt_detach(void);
+
+/* ---- sud.c ---- */
+HIDDEN long sud_arm(void);
+
+/* ---- threads.c: slots, clone/exit emulation ---- */
+HIDDEN long threads_init(void);
+HIDDEN void *slot_altstack_top_main(void);
+HIDDEN long thread_clone(struct kucontext *uc, unsigned long flags, uintptr_t newsp,
+                         int *ptid, int *ctid, unsigned long tls);
+HIDDEN void thread_exit(long code) __attribute__((noreturn));
+HIDDEN long thread_set_tid_address(int *ctid);
+HIDDEN struct kstack *thread_app_altstack(void);
+HIDDEN int thread_number(void);
+
+/* ---- signals.c: our two handlers and the app's view of them ---- */
+HIDDEN long signals_init(void);
+HIDDEN long sig_action(int sig, const struct ksigaction *act, struct ksigaction *oact, size_t size);
+HIDDEN long sig_procmask(struct kucontext *uc, int how, const uint64_t *set, uint64_t *oset, size_t size);
+HIDDEN long sig_suspend(const uint64_t *mask, size_t size);
+HIDDEN long sig_altstack(const struct kstack *ss, struct kstack *oss);
+
+/* ---- memory.c: the region table and the address-space calls ---- */
+HIDDEN long memory_init(void);
+HIDDEN long mem_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, long off);
+HIDDEN long mem_munmap(uintptr_t addr, size_t len);
+HIDDEN long mem_mremap(uintptr_t old, size_t oldlen, size_t newlen, int flags, uintptr_t newaddr);
+HIDDEN long mem_mprotect(uintptr_t addr, size_t len, int prot);
+HIDDEN long mem_madvise(uintptr_t addr, size_t len, int advice);
+HIDDEN long mem_brk(uintptr_t newbrk);
+HIDDEN void mem_privatize(void);
+
+/* ---- dispatch.c ---- */
+HIDDEN void on_sigsys(int sig, struct ksiginfo *si, void *ctx);
+#endif

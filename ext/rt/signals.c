@@ -1,0 +1,169 @@
+/*
+ * signals.c - the runtime's two signals and the app's view of signals.
+ *
+ * SIGSYS (a trapped syscall) and SIGSEGV (a page fault, later a DSM fault)
+ * belong to the runtime.  The app must not be able to replace, block or
+ * ignore them, yet must see native behaviour:
+ *   - rt_sigaction on SIGSYS/SIGSEGV is kept in a virtual table; a real fault
+ *     is handed to the app's SIGSEGV handler if it set one, else it kills the
+ *     process as natively (after recording who crashed, for the launcher);
+ *   - both signals are removed from every mask the app installs;
+ *   - every handler the app installs gets our restorer, which sits in the
+ *     trampoline so returning from a handler is not itself trapped;
+ *   - sigaltstack is virtual: the real one is the slot's, which our handlers
+ *     need because the app's stack is shared memory the DSM may take away.
+ * Our handlers run with SA_NODEFER: a SIGSYS raised while SIGSYS is blocked
+ * would kill the process, and an app handler may run (and make syscalls)
+ * while the runtime waits inside a blocking call.
+ */
+#include "rt.h"
+
+static struct ksigaction virt[65];        /* the app's actions for SIGSYS and SIGSEGV */
+static void *app_restorer[65];            /* what the app asked for, reported back */
+static int sig_lock;
+
+static long install(int sig, void (*handler)(int, struct ksiginfo *, void *))
+{
+    struct ksigaction k = {
+        .handler = (void *)handler,
+        .flags = K_SA_SIGINFO | K_SA_ONSTACK | K_SA_NODEFER | K_SA_RESTORER,
+        .restorer = (void *)pshare_restore_rt,
+        .mask = 0,
+    };
+    return sys4(PSHARE_NR_rt_sigaction, sig, &k, &virt[sig], 8);
+}
+
+static void record_crash(const struct ksiginfo *si, const struct kucontext *uc)
+{
+    struct pshare_crash *c = &rt.ctl->crash;
+    int zero = 0;
+    if (!atomic_cas(&c->state, &zero, 1))
+        return;                                   /* first crash wins */
+    c->signo = si->si_signo;
+    c->code = si->si_code;
+    c->tid = sys0(PSHARE_NR_gettid);
+    c->thread = thread_number();
+    c->addr = (uint64_t)si->u.addr;
+    c->ip = uc->uc_mcontext.rip;
+}
+
+static void on_sigsegv(int sig, struct ksiginfo *si, void *ctx)
+{
+    struct kucontext *uc = ctx;
+    struct ksigaction act = virt[K_SIGSEGV];
+
+    if (act.handler != K_SIG_DFL && act.handler != K_SIG_IGN) {
+        /* The app's own handler, as the kernel would have run it. */
+        if (act.flags & K_SA_RESETHAND)
+            virt[K_SIGSEGV].handler = K_SIG_DFL;
+        uint64_t block = act.mask & ~RT_RESERVED_SIGS, old;
+        sys4(PSHARE_NR_rt_sigprocmask, K_SIG_BLOCK, &block, &old, 8);
+        if (act.flags & K_SA_SIGINFO)
+            ((void (*)(int, void *, void *))act.handler)(sig, si, ctx);
+        else
+            ((void (*)(int))act.handler)(sig);
+        sys4(PSHARE_NR_rt_sigprocmask, K_SIG_SETMASK, &old, 0, 8);
+        return;
+    }
+
+    /* A real fault: die of it, as natively. */
+    record_crash(si, uc);
+    struct ksigaction dfl = { K_SIG_DFL, 0, 0, 0 };
+    sys4(PSHARE_NR_rt_sigaction, K_SIGSEGV, &dfl, 0, 8);
+    if (si->si_code <= 0)         /* sent by kill/tgkill: re-send it; a fault re-faults */
+        sys3(PSHARE_NR_tgkill, sys0(PSHARE_NR_getpid), sys0(PSHARE_NR_gettid), K_SIGSEGV);
+}
+
+long signals_init(void)
+{
+    long r = install(K_SIGSYS, on_sigsys);
+    if (!IS_ERR(r))
+        r = install(K_SIGSEGV, on_sigsegv);
+    return r;
+}
+
+long sig_action(int sig, const struct ksigaction *act, struct ksigaction *oact, size_t size)
+{
+    if (size != 8 || sig < 1 || sig > 64)
+        return sys4(PSHARE_NR_rt_sigaction, sig, act, oact, size);
+    if (sig == K_SIGSYS || sig == K_SIGSEGV) {
+        struct ksigaction old = virt[sig];
+        if (act)
+            virt[sig] = *act;
+        if (oact)
+            *oact = old;
+        return 0;
+    }
+    struct ksigaction k;
+    if (act) {
+        k = *act;
+        k.mask &= ~RT_RESERVED_SIGS;
+        k.flags |= K_SA_RESTORER;           /* x86_64 requires one; ours is let through */
+        k.restorer = (void *)pshare_restore_rt;
+    }
+    rt_lock(&sig_lock);
+    void *old_restorer = app_restorer[sig];
+    long r = sys4(PSHARE_NR_rt_sigaction, sig, act ? &k : 0, oact, 8);
+    if (!IS_ERR(r) && act)
+        app_restorer[sig] = (act->flags & K_SA_RESTORER) ? act->restorer : 0;
+    rt_unlock(&sig_lock);
+    if (!IS_ERR(r) && oact && oact->restorer == (void *)pshare_restore_rt)
+        oact->restorer = old_restorer;
+    return r;
+}
+
+/* The mask in force after a handler returns is the one in its frame, so the
+ * app's mask is changed there, not in the thread. */
+long sig_procmask(struct kucontext *uc, int how, const uint64_t *set, uint64_t *oset, size_t size)
+{
+    if (size != 8)
+        return -E_INVAL;
+    uint64_t cur = uc->uc_sigmask;
+    if (set) {
+        uint64_t m = *set;
+        switch (how) {
+        case K_SIG_BLOCK:
+            cur |= m;
+            break;
+        case K_SIG_UNBLOCK:
+            cur &= ~m;
+            break;
+        case K_SIG_SETMASK:
+            cur = m;
+            break;
+        default:
+            return -E_INVAL;
+        }
+        cur &= ~(RT_RESERVED_SIGS | SIGBIT(K_SIGKILL) | SIGBIT(19 /* SIGSTOP */));
+    }
+    if (oset)
+        *oset = uc->uc_sigmask;
+    uc->uc_sigmask = cur;
+    return 0;
+}
+
+long sig_suspend(const uint64_t *mask, size_t size)
+{
+    if (!mask || size != 8)
+        return sys2(PSHARE_NR_rt_sigsuspend, mask, size);
+    uint64_t m = *mask & ~RT_RESERVED_SIGS;
+    return sys2(PSHARE_NR_rt_sigsuspend, &m, size);
+}
+
+long sig_altstack(const struct kstack *ss, struct kstack *oss)
+{
+    struct kstack *v = thread_app_altstack();
+    if (!v)
+        return -E_INVAL;
+    struct kstack old = *v;
+    if (ss) {
+        if (ss->ss_flags & ~K_SS_DISABLE)
+            return -E_INVAL;
+        if (!(ss->ss_flags & K_SS_DISABLE) && ss->ss_size < 2048)
+            return -E_NOMEM;
+        *v = *ss;
+    }
+    if (oss)
+        *oss = old;
+    return 0;
+}

@@ -1,0 +1,246 @@
+/*
+ * threads.c - thread slots and the emulation of clone, fork and thread exit.
+ *
+ * Every app thread owns a slot in the runtime arena (private memory, never in
+ * the page store): its alternate signal stack, a small start stack and the
+ * register frame it starts from.  A handler finds its slot from the stack
+ * pointer, so no TLS is needed.
+ *
+ * New thread (CLONE_VM|CLONE_THREAD): Syscall User Dispatch is not inherited,
+ * so the child cannot simply return into app code.  The parent copies its
+ * trapped register context into the slot's frame (rax = 0, rsp = the new
+ * stack), clones onto the slot's start stack, and the child arms SUD and
+ * rt_sigreturns through that frame: all registers, the FPU state, the app's
+ * signal mask and our alternate stack are installed in one kernel call.
+ *
+ * Invariants:
+ *   - slot->ktid is non-zero while a task uses the slot; the kernel clears it
+ *     when the task is gone (CLONE_CHILD_CLEARTID on the slot word), which is
+ *     what frees the slot - never earlier, since the dying thread still runs
+ *     on the slot's stack;
+ *   - the app's own CLONE_CHILD_CLEARTID is emulated (store 0, futex wake)
+ *     so the kernel never writes into the shared page store behind the DSM.
+ */
+#include "rt.h"
+
+#define SLOT_ALTSTACK (256 * 1024)     /* AVX-512 frames are large; handlers nest */
+#define SLOT_START (16 * 1024)
+#define SLOT_FP (16 * 1024)             /* xsave area of the start frame */
+#define SLOT_HDR 4096
+#define SLOT_SIZE (SLOT_HDR + SLOT_FP + SLOT_START + SLOT_ALTSTACK)
+#define FP_XSTATE_MAGIC1 0x46505853U
+
+struct slot {
+    int ktid;                    /* see invariants */
+    int tid;
+    int number;                  /* thread number: 0 = main, then creation order */
+    int is_thread;               /* 0 for a CLONE_VM child process (posix_spawn) */
+    int *app_ctid;               /* emulated CLONE_CHILD_CLEARTID */
+    int *app_settid;             /* emulated CLONE_CHILD_SETTID */
+    struct kstack app_ss;        /* the app's sigaltstack, virtualised */
+    /* start frame: pretcode then the ucontext the child rt_sigreturns through */
+    uint64_t pretcode;
+    struct kucontext frame;
+};
+
+_Static_assert(sizeof(struct slot) <= SLOT_HDR, "slot header too big");
+
+static char *arena;              /* PSHARE_MAX_THREADS slots */
+static int next_number = 1;
+static int live_threads = 1;
+
+static inline struct slot *slot_at(int i) { return (struct slot *)(arena + (size_t)i * SLOT_SIZE); }
+static inline char *slot_fp(struct slot *s) { return (char *)s + SLOT_HDR; }
+static inline char *slot_start_top(struct slot *s) { return (char *)s + SLOT_HDR + SLOT_FP + SLOT_START; }
+static inline char *slot_alt(struct slot *s) { return slot_start_top(s); }
+
+static struct slot *slot_self(void)
+{
+    uintptr_t sp = (uintptr_t)sp_now(), base = (uintptr_t)arena;
+    if (sp < base || sp >= base + (uintptr_t)PSHARE_MAX_THREADS * SLOT_SIZE)
+        return 0;
+    return slot_at((sp - base) / SLOT_SIZE);
+}
+
+static struct slot *slot_alloc(void)
+{
+    for (int i = 1; i < PSHARE_MAX_THREADS; i++) {
+        struct slot *s = slot_at(i);
+        int free = 0;
+        if (atomic_cas(&s->ktid, &free, -1))
+            return s;
+    }
+    return 0;
+}
+
+static long set_altstack(struct slot *s)
+{
+    struct kstack ss = { slot_alt(s), 0, 0, SLOT_ALTSTACK };
+    return sys2(PSHARE_NR_sigaltstack, &ss, 0);
+}
+
+long threads_init(void)
+{
+    long p = sys6(PSHARE_NR_mmap, 0, (size_t)PSHARE_MAX_THREADS * SLOT_SIZE, K_PROT_READ | K_PROT_WRITE,
+                  K_MAP_PRIVATE | K_MAP_ANONYMOUS | K_MAP_NORESERVE, -1, 0);
+    if (IS_ERR(p))
+        return p;
+    arena = (char *)p;
+    struct slot *main_slot = slot_at(0);
+    main_slot->tid = main_slot->ktid = sys0(PSHARE_NR_gettid);
+    main_slot->is_thread = 1;
+    main_slot->app_ss.ss_flags = K_SS_DISABLE;
+    atomic_store(&rt.ctl->threads_started, 1);
+    atomic_store(&rt.ctl->threads_peak, 1);
+    return set_altstack(main_slot);
+}
+
+void *slot_altstack_top_main(void)
+{
+    return slot_start_top(slot_at(0));
+}
+
+int thread_number(void)
+{
+    struct slot *s = slot_self();
+    return s ? s->number : -1;
+}
+
+struct kstack *thread_app_altstack(void)
+{
+    struct slot *s = slot_self();
+    return s ? &s->app_ss : 0;
+}
+
+/* Size of a signal frame's FPU state: the xsave size when the kernel says so. */
+static size_t fpstate_size(const void *fp)
+{
+    const uint32_t *sw = (const uint32_t *)((const char *)fp + 464);   /* sw_reserved */
+    if (sw[0] == FP_XSTATE_MAGIC1)
+        return sw[1];                                                  /* extended_size */
+    return 512;
+}
+
+/* The child's first code: runs on the slot's start stack, never returns. */
+static void thread_start(void *arg)
+{
+    struct slot *s = arg;
+    s->tid = sys0(PSHARE_NR_gettid);
+    if (s->is_thread) {
+        if (IS_ERR(sud_arm()))
+            rt_fail("cannot arm Syscall User Dispatch in a new thread");
+        if (s->app_settid)
+            *s->app_settid = s->tid;
+        STAT_ADD(threads_started, 1);
+        uint64_t live = atomic_add(&live_threads, 1) + 1;
+        if (live > atomic_load(&rt.ctl->threads_peak))
+            atomic_store(&rt.ctl->threads_peak, live);
+    }
+    pshare_sigreturn_to(&s->frame);
+}
+
+/*
+ * A fork-like child (no CLONE_VM) gets a copy of the address space, but the
+ * store is MAP_SHARED: the child copies every region into private memory
+ * before it returns to the app, and the parent waits for that on a gate in
+ * the (shared) control block, so its own stack cannot change under the copy.
+ * Forks are serialised; other threads of the parent go on running meanwhile.
+ */
+static int fork_lock;
+
+static long clone_process(struct kucontext *uc, unsigned long flags, uintptr_t newsp,
+                          int *ptid, int *ctid, unsigned long tls)
+{
+    unsigned long kflags = flags & ~(unsigned long)(K_CLONE_CHILD_SETTID | K_CLONE_CHILD_CLEARTID);
+    uint32_t *gate = &rt.ctl->fork_gate;
+    rt_lock(&fork_lock);
+    atomic_store(gate, 0);
+    long ret = pshare_clone(kflags, 0, ptid, 0, tls, 0, 0);
+    if (ret != 0) {
+        while (!IS_ERR(ret) && !atomic_load(gate))
+            sys4(PSHARE_NR_futex, gate, K_FUTEX_WAIT, 0, 0);
+        rt_unlock(&fork_lock);
+        return ret;
+    }
+    mem_privatize();
+    atomic_store(gate, 1);
+    sys3(PSHARE_NR_futex, gate, K_FUTEX_WAKE, 1);
+    rt_detach();
+    int tid = sys0(PSHARE_NR_gettid);
+    if (flags & K_CLONE_CHILD_SETTID)
+        *ctid = tid;
+    if (flags & K_CLONE_CHILD_CLEARTID)
+        sys1(PSHARE_NR_set_tid_address, ctid);
+    if (newsp)
+        uc->uc_mcontext.rsp = newsp;
+    fork_lock = 0;               /* the child's own copy */
+    return 0;
+}
+
+long thread_clone(struct kucontext *uc, unsigned long flags, uintptr_t newsp,
+                  int *ptid, int *ctid, unsigned long tls)
+{
+    if (!(flags & K_CLONE_VM))
+        return clone_process(uc, flags, newsp, ptid, ctid, tls);
+
+    struct slot *s = slot_alloc();
+    if (!s)
+        return -E_AGAIN;
+    s->is_thread = (flags & K_CLONE_THREAD) != 0;
+    s->app_ctid = (flags & K_CLONE_CHILD_CLEARTID) ? ctid : 0;
+    s->app_settid = (flags & K_CLONE_CHILD_SETTID) ? ctid : 0;
+    s->app_ss.ss_sp = 0;
+    s->app_ss.ss_size = 0;
+    s->app_ss.ss_flags = K_SS_DISABLE;
+    if (s->is_thread)
+        s->number = atomic_add(&next_number, 1);
+
+    s->pretcode = (uint64_t)pshare_restore_rt;
+    s->frame = *uc;
+    s->frame.uc_link = 0;
+    s->frame.uc_mcontext.rax = 0;
+    if (newsp)
+        s->frame.uc_mcontext.rsp = newsp;
+    s->frame.uc_stack.ss_sp = s->is_thread ? slot_alt(s) : 0;
+    s->frame.uc_stack.ss_size = s->is_thread ? SLOT_ALTSTACK : 0;
+    s->frame.uc_stack.ss_flags = s->is_thread ? 0 : K_SS_DISABLE;
+    const void *fp = uc->uc_mcontext.fpstate;
+    size_t fpsize = fp ? fpstate_size(fp) : 0;
+    if (fp && fpsize <= SLOT_FP) {
+        memcpy(slot_fp(s), fp, fpsize);
+        s->frame.uc_mcontext.fpstate = slot_fp(s);
+    } else {
+        s->frame.uc_mcontext.fpstate = 0;      /* the child starts with a clean FPU */
+    }
+
+    unsigned long kflags = (flags & ~(unsigned long)(K_CLONE_CHILD_SETTID | K_CLONE_CHILD_CLEARTID))
+                           | K_CLONE_CHILD_CLEARTID;
+    long ret = pshare_clone(kflags, slot_start_top(s), ptid, &s->ktid, tls, thread_start, s);
+    if (IS_ERR(ret))
+        atomic_store(&s->ktid, 0);
+    return ret;
+}
+
+void thread_exit(long code)
+{
+    struct slot *s = slot_self();
+    if (s && s->app_ctid) {
+        atomic_store(s->app_ctid, 0);
+        sys3(PSHARE_NR_futex, s->app_ctid, K_FUTEX_WAKE, 1);
+    }
+    if (s && s->is_thread) {
+        STAT_ADD(threads_exited, 1);
+        atomic_add(&live_threads, -1);
+    }
+    for (;;)
+        sys1(PSHARE_NR_exit, code);
+}
+
+long thread_set_tid_address(int *ctid)
+{
+    struct slot *s = slot_self();
+    if (!s || s->number == 0)
+        return sys1(PSHARE_NR_set_tid_address, ctid);   /* main: the kernel's own */
+    s->app_ctid = ctid;
+    return s->tid;
+}
