@@ -48,6 +48,15 @@ static void fail_errno(const char *what, long err)
     rt_fail(msg);
 }
 
+/* On every rank but home the initial thread never reaches main(): it becomes
+ * the rank's control thread and waits for work (threads, invalidations) from
+ * the agent.  Until threads are placed off home it only waits for the end. */
+static void control_thread(void)
+{
+    for (;;)
+        sys0(PSHARE_NR_pause);
+}
+
 __attribute__((constructor)) static void pshare_init(int argc, char **argv, char **envp)
 {
     (void)argc;
@@ -85,6 +94,8 @@ __attribute__((constructor)) static void pshare_init(int argc, char **argv, char
         rt_fail("this kernel has no Syscall User Dispatch (pshare needs Linux >= 5.11 "
                 "built with CONFIG_GENERIC_ENTRY)");
     atomic_store(&ctl->state, PSHARE_RT_RUNNING);
+    if (!rt.is_home)
+        control_thread();
 }
 
 /* In a forked child: it is a separate process now, not part of the job. Its

@@ -90,8 +90,8 @@ long threads_init(void)
     main_slot->tid = main_slot->ktid = sys0(PSHARE_NR_gettid);
     main_slot->is_thread = 1;
     main_slot->app_ss.ss_flags = K_SS_DISABLE;
-    atomic_store(&rt.ctl->threads_started, 1);
-    atomic_store(&rt.ctl->threads_peak, 1);
+    atomic_store(&rt.ctl->threads_started, rt.is_home);   /* elsewhere it is the control thread */
+    atomic_store(&rt.ctl->threads_peak, rt.is_home);
     return set_altstack(main_slot);
 }
 

@@ -1,0 +1,80 @@
+"""Launch options and the app's environment.
+
+The app must see the same environment on every rank (libraries land at the
+same addresses only if the stack holds the same bytes), and the environment a
+native run would give: the per-rank variables of MPI and Slurm go, and the
+two variables that bring in the runtime are hidden again by the runtime once
+it has loaded (ext/rt/init.c).
+"""
+import dataclasses
+import os
+import resource
+from pathlib import Path
+
+# Set by mpiexec/srun per rank: they differ between ranks and would not be
+# there natively.
+RANK_VARIABLE_PREFIXES = ("PMI_", "PMIX_", "MPIR_", "MPI_LOCALRANKID", "MPI_LOCALNRANKS",
+                          "HYDRA_", "HYDI_", "OMPI_", "PRTE_", "I_MPI_", "MPICH_INTERFACE")
+RANK_VARIABLES = {"SLURM_PROCID", "SLURM_LOCALID", "SLURM_NODEID", "SLURM_TASK_PID",
+                  "SLURM_GTIDS", "SLURM_STEP_NODELIST", "SLURM_TOPOLOGY_ADDR",
+                  "SLURMD_NODENAME"}
+RSEQ_OFF = "glibc.pthread.rseq=0"
+# Shared with the runtime; the rlimits every rank applies to its app.
+RLIMITS = ("RLIMIT_STACK", "RLIMIT_NOFILE", "RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_CORE",
+           "RLIMIT_NPROC", "RLIMIT_MEMLOCK")
+
+
+@dataclasses.dataclass
+class Options:
+    program: str
+    args: list
+    stats: bool = False
+    stats_json: str = None
+    verbose: bool = False
+    placement: str = "roundrobin"
+
+
+def runtime_library():
+    """Path of the runtime (installed beside this package)."""
+    lib = Path(__file__).with_name("libpshare-rt.so")
+    if not lib.exists():
+        raise FileNotFoundError(f"the pshare runtime is missing: {lib}")
+    return str(lib)
+
+
+def is_rank_variable(name):
+    return name in RANK_VARIABLES or name.startswith(RANK_VARIABLE_PREFIXES)
+
+
+def app_environment(base, runtime):
+    """The app's environment (from home's) and the runtime's flags for it."""
+    from ._rtctl import ENV_HAD_PRELOAD, ENV_HAD_TUNABLES
+    env = {k: v for k, v in base.items() if not is_rank_variable(k)}
+    flags = 0
+    if env.get("LD_PRELOAD"):
+        env["LD_PRELOAD"] = runtime + ":" + env["LD_PRELOAD"]
+        flags |= ENV_HAD_PRELOAD
+    else:
+        env["LD_PRELOAD"] = runtime
+    if env.get("GLIBC_TUNABLES"):
+        env["GLIBC_TUNABLES"] = RSEQ_OFF + ":" + env["GLIBC_TUNABLES"]
+        flags |= ENV_HAD_TUNABLES
+    else:
+        env["GLIBC_TUNABLES"] = RSEQ_OFF
+    return env, flags
+
+
+def current_rlimits():
+    return {name: resource.getrlimit(getattr(resource, name)) for name in RLIMITS}
+
+
+def apply_rlimits(limits):
+    """Adopt home's limits (as far as this rank allows): the stack limit fixes
+    where mmap puts libraries, so it must match."""
+    for name, (soft, hard) in limits.items():
+        res = getattr(resource, name)
+        try:
+            resource.setrlimit(res, (soft, hard))
+        except (ValueError, OSError):
+            cur_soft, cur_hard = resource.getrlimit(res)
+            resource.setrlimit(res, (min(soft, cur_hard) if soft != resource.RLIM_INFINITY else cur_hard, cur_hard))

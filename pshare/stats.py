@@ -1,0 +1,99 @@
+"""Statistics: per-rank records from the control block, the job report (the
+``--stats-json`` document) and its rich tables (``--stats``).
+
+JSON schema (``version`` 1)::
+
+    {"version": 1, "program": str, "args": [str], "nranks": int,
+     "exit_status": int, "elapsed_s": float,
+     "ranks": [{"rank": int, "host": str, "app_pid": int,
+                "threads": int,            # app threads that ran on this rank
+                "threads_peak": int,       # most alive at once
+                "syscalls": {name: count}, # every intercepted call, by name
+                "syscall_mean_us": {name: float},
+                "syscalls_local": int, "syscalls_forwarded": int,
+                "syscalls_invalid": int,
+                "faults_read": int, "faults_write": int, "faults_upgrade": int,
+                "pages_in": int, "pages_out": int, "invalidations": int,
+                "regions": int, "regions_peak": int,
+                "pages_managed": int, "pages_managed_peak": int}]}
+"""
+import json
+import sys
+
+from ._systab import CLASSES, NAMES
+
+
+def rank_record(rank, host, pid, ctl, hz):
+    c = ctl.counters()
+    calls = ctl.syscalls()
+    return {
+        "rank": rank,
+        "host": host,
+        "app_pid": pid,
+        "threads": c["threads_started"],
+        "threads_peak": c["threads_peak"],
+        "syscalls": {NAMES.get(nr, str(nr)): n for nr, (n, _) in sorted(calls.items())},
+        "syscall_mean_us": {NAMES.get(nr, str(nr)): (cyc / n / hz * 1e6 if hz else 0.0)
+                            for nr, (n, cyc) in sorted(calls.items())},
+        **{k: c[k] for k in ("syscalls_local", "syscalls_forwarded", "syscalls_invalid",
+                             "faults_read", "faults_write", "faults_upgrade", "pages_in",
+                             "pages_out", "invalidations", "regions", "regions_peak",
+                             "pages_managed", "pages_managed_peak")},
+    }
+
+
+def job_report(opts, nranks, code, elapsed, records):
+    return {"version": 1, "program": opts.program, "args": list(opts.args), "nranks": nranks,
+            "exit_status": code, "elapsed_s": round(elapsed, 6), "ranks": records}
+
+
+def write_json(report, path):
+    with open(path, "w") as f:
+        json.dump(report, f, indent=1)
+        f.write("\n")
+
+
+def render(report, file=None):
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=file or sys.stderr)
+    ranks = report["ranks"]
+
+    # one column per rank, one row per figure: stays narrow on a terminal
+    summary = Table(title=f"pshare: {report['program']} on {report['nranks']} rank(s), "
+                          f"exit {report['exit_status']}, {report['elapsed_s']:.3f} s")
+    summary.add_column("")
+    for r in ranks:
+        summary.add_column(f"rank {r['rank']}", justify="right")
+    rows = [
+        ("host", lambda r: r["host"]),
+        ("threads (peak alive)", lambda r: f"{r['threads']} ({r['threads_peak']})"),
+        ("syscalls local", lambda r: r["syscalls_local"]),
+        ("syscalls forwarded", lambda r: r["syscalls_forwarded"]),
+        ("syscalls invalid", lambda r: r["syscalls_invalid"]),
+        ("faults read/write/upgrade",
+         lambda r: f"{r['faults_read']}/{r['faults_write']}/{r['faults_upgrade']}"),
+        ("pages in/out", lambda r: f"{r['pages_in']}/{r['pages_out']}"),
+        ("invalidations", lambda r: r["invalidations"]),
+        ("regions (peak)", lambda r: f"{r['regions']} ({r['regions_peak']})"),
+        ("pages managed (peak)", lambda r: f"{r['pages_managed']} ({r['pages_managed_peak']})"),
+    ]
+    for label, cell in rows:
+        summary.add_row(label, *(str(cell(r)) for r in ranks))
+    console.print(summary)
+
+    by_name = {}
+    for r in ranks:
+        for name, n in r["syscalls"].items():
+            total, weighted = by_name.get(name, (0, 0.0))
+            by_name[name] = (total + n, weighted + n * r["syscall_mean_us"].get(name, 0.0))
+    number = {v: k for k, v in NAMES.items()}
+    calls = Table(title="system calls")
+    calls.add_column("call")
+    calls.add_column("class")
+    calls.add_column("count", justify="right")
+    calls.add_column("mean µs in pshare", justify="right")
+    for name, (n, weighted) in sorted(by_name.items(), key=lambda kv: -kv[1][0]):
+        calls.add_row(name, CLASSES.get(number.get(name), "?"), str(n), f"{weighted / n:.2f}")
+    console.print(calls)
