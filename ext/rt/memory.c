@@ -374,13 +374,13 @@ long mem_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, long off)
 {
     int anon = flags & K_MAP_ANONYMOUS;
     if ((flags & K_MAP_TYPE) != K_MAP_PRIVATE || (!anon && !(prot & K_PROT_WRITE)) || len == 0) {
+        uint64_t old = lock_table();
         long r = sys6(PSHARE_NR_mmap, addr, len, prot, flags, fd, off);
         if (!IS_ERR(r) && (flags & K_MAP_FIXED)) {
-            uint64_t old = lock_table();
             table_remove(r, r + PAGE_UP(len), 1);
             account();
-            unlock_table(old);
         }
+        unlock_table(old);
         return r;
     }
     len = PAGE_UP(len);
@@ -431,25 +431,26 @@ out:
     return r;
 }
 
+/* The kernel call and the table change happen under one lock: otherwise a
+ * racing mmap could be handed the freed range and lose its new region. */
 long mem_munmap(uintptr_t addr, size_t len)
 {
-    long r = sys2(PSHARE_NR_munmap, addr, len);
-    if (IS_ERR(r))
-        return r;
     uint64_t old = lock_table();
-    table_remove(addr, addr + PAGE_UP(len), 1);
-    account();
+    long r = sys2(PSHARE_NR_munmap, addr, len);
+    if (!IS_ERR(r)) {
+        table_remove(addr, addr + PAGE_UP(len), 1);
+        account();
+    }
     unlock_table(old);
     return r;
 }
 
 long mem_mprotect(uintptr_t addr, size_t len, int prot)
 {
-    long r = sys3(PSHARE_NR_mprotect, addr, len, prot);
-    if (IS_ERR(r))
-        return r;
     uint64_t old = lock_table();
-    table_protect(addr, addr + PAGE_UP(len), prot & (K_PROT_READ | K_PROT_WRITE | K_PROT_EXEC));
+    long r = sys3(PSHARE_NR_mprotect, addr, len, prot);
+    if (!IS_ERR(r))
+        table_protect(addr, addr + PAGE_UP(len), prot & (K_PROT_READ | K_PROT_WRITE | K_PROT_EXEC));
     unlock_table(old);
     return r;
 }
@@ -471,10 +472,11 @@ long mem_madvise(uintptr_t addr, size_t len, int advice)
         store_punch(g->off + (s - g->start), e - s);
         at = e;
     }
+    long r = 0;
+    if (!all_store || at < hi)
+        r = sys3(PSHARE_NR_madvise, addr, len, advice == K_MADV_FREE ? K_MADV_DONTNEED : advice);
     unlock_table(old);
-    if (all_store && at >= hi)
-        return 0;
-    return sys3(PSHARE_NR_madvise, addr, len, advice == K_MADV_FREE ? K_MADV_DONTNEED : advice);
+    return r;
 }
 
 long mem_mremap(uintptr_t old_addr, size_t oldlen, size_t newlen, int flags, uintptr_t newaddr)
@@ -483,11 +485,13 @@ long mem_mremap(uintptr_t old_addr, size_t oldlen, size_t newlen, int flags, uin
     struct region *g = region_of(old_addr);
     oldlen = PAGE_UP(oldlen);
     newlen = PAGE_UP(newlen);
-    if (!g) {
-        unlock_table(mask);
-        return sys5(PSHARE_NR_mremap, old_addr, oldlen, newlen, flags, newaddr);
-    }
     long r;
+    if (!g) {
+        r = sys5(PSHARE_NR_mremap, old_addr, oldlen, newlen, flags, newaddr);
+        if (!IS_ERR(r) && (flags & K_MREMAP_FIXED))
+            table_remove(newaddr, newaddr + newlen, 1);
+        goto out;
+    }
     int prot = g->prot;
     if (oldlen == 0 || old_addr + oldlen > g->end || (old_addr & (PAGE_SIZE - 1))) {
         r = -E_INVAL;           /* spans regions or duplicates a mapping: not supported */
