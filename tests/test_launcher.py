@@ -1,0 +1,235 @@
+"""The launcher's contract beyond the apps' own output: bad input, statistics
+that prove interception, signals, exit statuses and clean-up, at 1 and 2 ranks."""
+import json
+import os
+import signal
+import struct
+import subprocess
+
+import psutil
+import pytest
+
+from helpers import (base_env, compile_app, pshare_command,
+                     pshare_lines, run_native, run_pshare)
+
+pytestmark = pytest.mark.pshare
+
+
+def _one_error_line(result):
+    lines = result.stderr.decode().splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got: {lines}"
+    assert lines[0].startswith("pshare: ")
+    assert "Traceback" not in lines[0]
+    return lines[0]
+
+
+def _write_exec(path, data):
+    path.write_bytes(data)
+    path.chmod(0o755)
+    return path
+
+
+def _not_executable(d):
+    path = _write_exec(d / "noexec", _elf_header())
+    path.chmod(0o644)
+    return path
+
+
+def _elf_header(ei_class=2, machine=62):
+    """An ELF header with no program headers: enough for the launcher's checks."""
+    ident = b"\x7fELF" + bytes([ei_class, 1, 1]) + bytes(9)
+    return ident + struct.pack("<HHIQQQIHHHHHH", 2, machine, 1, 0, 64, 0, 0, 64, 56, 0, 64, 0, 0)
+
+
+BAD_INPUTS = {
+    # name: (make(tmp_path) -> program path, expected status, words in the message)
+    "missing": (lambda d: str(d / "no-such-program"), 127, ["No such file"]),
+    "not-found-on-path": (lambda d: "pshare-no-such-command-xyz", 127, ["not found"]),
+    "directory": (lambda d: str(d), 126, ["directory"]),
+    "not-executable": (lambda d: str(_not_executable(d)), 126, ["Permission denied"]),
+    "not-elf": (lambda d: str(_write_exec(d / "script.txt", b"hello, not a program\n")), 126, ["not an ELF"]),
+    "elf32": (lambda d: str(_write_exec(d / "prog32", _elf_header(ei_class=1, machine=3))), 126, ["32-bit"]),
+    "not-x86_64": (lambda d: str(_write_exec(d / "prog-arm", _elf_header(machine=183))), 126, ["not an x86_64"]),
+}
+
+
+@pytest.mark.parametrize("mode", ["singleton", ("mpiexec", 2)], ids=["singleton", "mpiexec2"])
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input(case, mode, tmp_path):
+    make, status, words = BAD_INPUTS[case]
+    program = make(tmp_path)
+    result = run_pshare(program, [], tmp_path / "run", mode)
+    assert result.returncode == status, result.stderr
+    line = _one_error_line(result)
+    for w in words:
+        assert w in line
+
+
+@pytest.fixture(scope="module")
+def static_binary(tmp_path_factory, apps_bin):
+    out = tmp_path_factory.mktemp("static") / "mutex_static"
+    src = os.path.join(os.path.dirname(__file__), "apps", "mutex_counter.c")
+    r = subprocess.run(["gcc", "-O1", "-static", "-pthread", "-o", str(out), src],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"no static libc to build a static test program: {r.stderr[-300:]}")
+    return out
+
+
+def test_static_binary_refused(static_binary, tmp_path):
+    result = run_pshare(static_binary, [], tmp_path / "run")
+    assert result.returncode == 126
+    assert "statically linked" in _one_error_line(result)
+
+
+def test_kernel_without_sud_named(apps_bin, tmp_path):
+    # The only way to meet a kernel without Syscall User Dispatch here: the
+    # launcher's probe can be told to fail, and the message must name the need.
+    env = base_env({"PSHARE_TEST_NO_SUD": "1"})
+    result = run_pshare(apps_bin["mutex_counter"], [], tmp_path / "run", env=env)
+    assert result.returncode == 126
+    line = _one_error_line(result)
+    assert "Syscall User Dispatch" in line and "5.11" in line
+
+
+def test_bad_placement(apps_bin, tmp_path):
+    result = run_pshare(apps_bin["mutex_counter"], [], tmp_path / "run",
+                        extra_opts=["--placement", "everywhere"])
+    assert result.returncode == 2
+    assert "placement" in _one_error_line(result)
+
+
+@pytest.mark.parametrize("mode", ["singleton", "mpiexec1", ("mpiexec", 2)],
+                         ids=["singleton", "mpiexec1", "mpiexec2"])
+def test_stats_json_proves_interception(mode, apps_bin, tmp_path):
+    """sysnum makes known calls: 1000 getppid, 500 getpid, 10 mkdir, 10 rmdir."""
+    out = tmp_path / "stats.json"
+    result = run_pshare(apps_bin["sysnum"], [], tmp_path / "run", mode,
+                        extra_opts=["--stats-json", str(out)])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == b"done\n"
+    report = json.loads(out.read_text())
+    nranks = 1 if mode != ("mpiexec", 2) else 2
+    assert report["nranks"] == nranks and len(report["ranks"]) == nranks
+    assert report["exit_status"] == 0
+    home = report["ranks"][0]
+    assert home["rank"] == 0
+    calls = home["syscalls"]
+    assert calls.get("getppid", 0) >= 1000
+    assert calls.get("getpid", 0) >= 500
+    assert calls.get("mkdir") == 10 and calls.get("rmdir") == 10
+    assert home["threads"] >= 1
+    assert home["syscalls_local"] >= 1520
+    assert home["pages_managed"] > 0 and home["regions"] > 0
+    for key in ("syscalls_forwarded", "faults_read", "faults_write", "pages_in", "pages_out"):
+        assert isinstance(home[key], int)
+
+
+def test_stats_threads_counted(apps_bin, tmp_path):
+    out = tmp_path / "stats.json"
+    result = run_pshare(apps_bin["mutex_counter"], [], tmp_path / "run",
+                        extra_opts=["--stats-json", str(out)])
+    assert result.returncode == 0
+    home = json.loads(out.read_text())["ranks"][0]
+    # main + its workers, every one created through the emulated clone
+    assert home["threads"] == 1 + home["syscalls"]["clone"]
+    assert home["syscalls"]["clone"] >= 2
+    assert home["syscalls"].get("clone3", 0) >= 1       # answered ENOSYS: glibc fell back
+
+
+def test_stats_tables_printed(apps_bin, tmp_path):
+    result = run_pshare(apps_bin["sysnum"], [], tmp_path / "run", extra_opts=["--stats"])
+    assert result.returncode == 0
+    assert result.stdout == b"done\n"            # tables go to stderr, never stdout
+    err = result.stderr.decode()
+    assert "getppid" in err and "1000" in err and "system calls" in err
+
+
+def test_invalid_syscall_number_is_enosys(tmp_path):
+    src = tmp_path / "badnr.c"
+    src.write_text(r"""
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+int main(void) {
+    long r = syscall(400);              /* a hole in the x86_64 table */
+    printf("%ld %d\n", r, errno == ENOSYS);
+    r = syscall(100000);
+    printf("%ld %d\n", r, errno == ENOSYS);
+    return 0;
+}
+""")
+    binary = compile_app(src, tmp_path)
+    native = run_native(binary, [], tmp_path / "n")
+    shared = run_pshare(binary, [], tmp_path / "p", extra_opts=["--stats-json", str(tmp_path / "s.json")])
+    assert shared.stdout == native.stdout == b"-1 1\n-1 1\n"
+    assert json.loads((tmp_path / "s.json").read_text())["ranks"][0]["syscalls_invalid"] == 2
+
+
+def _descendants_of(pid):
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+@pytest.mark.parametrize("mode", ["singleton", ("mpiexec", 2)], ids=["singleton", "mpiexec2"])
+def test_sigterm_ends_everything(mode, tmp_path):
+    src = tmp_path / "sleeper.c"
+    src.write_text(r"""
+#include <pthread.h>
+#include <stdio.h>
+#include <unistd.h>
+static void *nap(void *a) { (void)a; for (;;) pause(); }
+int main(void) {
+    pthread_t t; pthread_create(&t, 0, nap, 0);
+    printf("ready\n"); fflush(stdout);
+    for (;;) pause();
+}
+""")
+    binary = compile_app(src, tmp_path)
+    cmd = pshare_command(binary, [], mode)
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, env=base_env(), start_new_session=True)
+    try:
+        assert proc.stdout.readline() == b"ready\n"
+        family = _descendants_of(proc.pid)
+        assert any(p.exe() == str(binary) for p in family if p.is_running())
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        assert proc.returncode == 128 + signal.SIGTERM
+        gone, alive = psutil.wait_procs(family, timeout=10)
+        assert not alive, f"left behind: {alive}"
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def test_stdin_reaches_the_app(tmp_path):
+    src = tmp_path / "cat.c"
+    src.write_text(r"""
+#include <stdio.h>
+int main(void) { int c; long n = 0; while ((c = getchar()) != EOF) { putchar(c); n++; }
+                 fprintf(stderr, "%ld bytes\n", n); return 0; }
+""")
+    binary = compile_app(src, tmp_path)
+    data = b"line one\nline two\n" * 1000
+    for cmd in (pshare_command(binary, [], "singleton"), pshare_command(binary, [], "mpiexec1")):
+        r = subprocess.run(cmd, input=data, capture_output=True, cwd=tmp_path, env=base_env(), timeout=60)
+        assert r.returncode == 0 and r.stdout == data
+        assert r.stderr == b"%d bytes\n" % len(data)
+
+
+@pytest.mark.parametrize("app", ["mutex_counter", "crash_segv", "exit_worker", "popen_system",
+                                 "fork_wait", "main_pthread_exit"])
+def test_two_ranks_native_results(app, apps_bin, tmp_path):
+    """Under mpiexec -n 2 every rank runs the app's runtime; results stay native."""
+    native = run_native(apps_bin[app], [], tmp_path / "n")
+    shared = run_pshare(apps_bin[app], [], tmp_path / "p", ("mpiexec", 2))
+    assert shared.returncode == native.returncode, shared.stderr
+    assert shared.stdout == native.stdout
+    assert shared.files == native.files
+    if app == "crash_segv":
+        assert any("SIGSEGV" in l and "rank 0" in l for l in pshare_lines(shared.stderr))
