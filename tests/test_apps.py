@@ -1,0 +1,66 @@
+"""Each test program must behave identically natively and under pshare:
+same exit status, stdout, stderr (minus the launcher's 'pshare:' lines) and
+files left in its working directory."""
+
+import difflib
+
+import pytest
+
+from helpers import (MODES, cases, describe_files_diff, is_segv_report, mode_id,
+                     pshare_lines, run_native, run_pshare, strip_pshare_lines)
+
+CASES = cases()
+
+
+def _text_diff(a: bytes, b: bytes, a_name="native", b_name="pshare") -> str:
+    lines = difflib.unified_diff(
+        a.decode(errors="replace").splitlines(keepends=True),
+        b.decode(errors="replace").splitlines(keepends=True),
+        fromfile=a_name, tofile=b_name)
+    text = "".join(lines)
+    return text if len(text) < 6000 else text[:6000] + "\n...(diff truncated)"
+
+
+def _assert_same(ref, got, ref_name, got_name, strip_launcher_lines=False):
+    assert got.returncode == ref.returncode, (
+        f"exit status: {ref_name} {ref.returncode}, {got_name} {got.returncode}\n"
+        f"{got_name} stderr:\n{got.stderr[-3000:].decode(errors='replace')}")
+    assert got.stdout == ref.stdout, "stdout differs:\n" + _text_diff(
+        ref.stdout, got.stdout, ref_name, got_name)
+    ref_err, got_err = ref.stderr, got.stderr
+    if strip_launcher_lines:
+        ref_err, got_err = strip_pshare_lines(ref_err), strip_pshare_lines(got_err)
+    assert got_err == ref_err, "stderr differs:\n" + _text_diff(
+        ref_err, got_err, ref_name, got_name)
+    assert got.files == ref.files, "files differ:\n" + describe_files_diff(
+        ref.files, got.files, ref_name, got_name)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_native_deterministic(case, apps_bin, tmp_path):
+    """Two native runs agree, and the exit status is the documented one."""
+    first = run_native(apps_bin[case.app], case.args, tmp_path / "run1")
+    assert first.returncode == case.expected_status, (
+        f"{case.id}: native exit status {first.returncode}, expected {case.expected_status}\n"
+        f"stderr:\n{first.stderr.decode(errors='replace')}")
+    second = run_native(apps_bin[case.app], case.args, tmp_path / "run2")
+    _assert_same(first, second, "native run 1", "native run 2")
+
+
+@pytest.mark.pshare
+@pytest.mark.parametrize("mode", MODES, ids=[mode_id(m) for m in MODES])
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_pshare_matches_native(case, mode, apps_bin, pshare_launch, tmp_path, request):
+    if mode != "singleton":
+        request.getfixturevalue("mpiexec")  # skips when mpiexec is missing
+    binary = apps_bin[case.app]
+    native = run_native(binary, case.args, tmp_path / "native")
+    assert native.returncode == case.expected_status
+    shared = run_pshare(binary, case.args, tmp_path / "pshare", mode)
+    _assert_same(native, shared, "native", f"pshare/{mode_id(mode)}",
+                 strip_launcher_lines=True)
+    if case.app == "crash_segv":
+        reports = pshare_lines(shared.stderr)
+        assert any(is_segv_report(line) for line in reports), (
+            "expected a 'pshare:' stderr line naming SIGSEGV, the thread and "
+            f"address 0x10; launcher lines were: {reports}")
