@@ -79,6 +79,19 @@ def main(argv=None):
         return e.status
     except KeyboardInterrupt:
         return 130
+    except Exception as e:                      # a bug of ours: one line, the whole job ends
+        if opts.verbose:
+            import traceback
+            traceback.print_exc()
+        print(f"pshare: rank {rank_from_environment()}: internal error: "
+              f"{type(e).__name__}: {e}", file=sys.stderr)
+        try:
+            from mpi4py import MPI
+            if MPI.Is_initialized() and not MPI.Is_finalized() and MPI.COMM_WORLD.Get_size() > 1:
+                MPI.COMM_WORLD.Abort(70)
+        except Exception:
+            pass
+        return 70
     return code
 
 

@@ -18,11 +18,10 @@ import sys
 import time
 
 from . import config, stats
-from ._rtctl import (CTL_FD, RT_FAILED, RT_NONE, STORE_FD, ControlBlock, disable_aslr,
-                     make_store, tsc_hz)
+from ._rtctl import (CHAN_FD, CTL_FD, RT_FAILED, RT_NONE, RT_RUNNING, STORE_FD, Channel,
+                     ControlBlock, disable_aslr, make_store, tsc_hz)
 from .errors import LaunchError
 
-TAG_EXIT = 11
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT,
                      signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM, signal.SIGCONT,
                      signal.SIGWINCH)
@@ -62,22 +61,23 @@ class Agent:
         if self.rank != 0:
             config.apply_rlimits(rlimits)
         self.ctl = ControlBlock(self.rank, self.size, flags)
-        store = make_store()
+        self.chan = Channel()
+        self.store = make_store()
         os.dup2(self.ctl.fd, CTL_FD)
-        os.dup2(store, STORE_FD)
-        os.close(store)
+        os.dup2(self.chan.fd, CHAN_FD)
+        os.dup2(self.store, STORE_FD)
         disable_aslr()
         argv = [self.opts.program] + list(self.opts.args)
         self.log(f"starting {self.path} with {runtime}")
         try:
             self.proc = subprocess.Popen(
-                argv, executable=self.path, env=env, pass_fds=(CTL_FD, STORE_FD),
+                argv, executable=self.path, env=env, pass_fds=(CTL_FD, CHAN_FD, STORE_FD),
                 stdin=None if self.rank == 0 else subprocess.DEVNULL)
         except OSError as e:
             raise LaunchError(f"{self.opts.program}: {e.strerror}", 126) from None
         finally:
-            os.close(CTL_FD)
-            os.close(STORE_FD)
+            for fd in (CTL_FD, CHAN_FD, STORE_FD):
+                os.close(fd)
         for s in FORWARDED_SIGNALS:
             signal.signal(s, self._forward)
 
@@ -85,34 +85,84 @@ class Agent:
         if self.proc and self.proc.poll() is None:
             os.kill(self.proc.pid, signo)
 
-    # ---- run to the end ----
+    # ---- several ranks: start together, then serve the app ----
+
+    def wait_running(self):
+        """Until the runtime is up (or failed, or the app is gone); no spinning."""
+        delay = 0.0005
+        while self.ctl.state != RT_RUNNING and self.proc.poll() is None \
+                and self.ctl.state != RT_FAILED:
+            time.sleep(delay)
+            delay = min(delay * 2, 0.02)
+        return self.ctl.state == RT_RUNNING and self.proc.poll() is None
+
+    def layout(self):
+        """The app's mappings, as every rank must have them (addresses and files)."""
+        lines = []
+        with open(f"/proc/{self.proc.pid}/maps") as f:
+            for line in f:
+                fields = line.split(maxsplit=5)
+                lines.append(fields[0] + " " + (fields[5].strip() if len(fields) > 5 else ""))
+        return lines
+
+    def check_layouts(self):
+        ok = self.wait_running()
+        mine = self.layout() if ok else None
+        layouts = self.comm.gather(mine, root=0)
+        verdict = None
+        if self.rank == 0:
+            if any(l is None for l in layouts):
+                bad = [r for r, l in enumerate(layouts) if l is None]
+                verdict = f"the program did not start on rank {bad[0]}"
+            else:
+                for r, other in enumerate(layouts[1:], 1):
+                    if other != layouts[0]:
+                        diff = next((i for i, (x, y) in enumerate(zip(layouts[0], other)) if x != y),
+                                    min(len(layouts[0]), len(other)))
+                        home_line = layouts[0][diff] if diff < len(layouts[0]) else "(nothing)"
+                        their = other[diff] if diff < len(other) else "(nothing)"
+                        verdict = (f"address spaces differ between rank 0 and rank {r}: "
+                                   f"first difference: '{home_line}' on rank 0, '{their}' on "
+                                   f"rank {r} (every node needs the same program, libraries, "
+                                   "environment and limits)")
+                        break
+        verdict = self.comm.bcast((verdict, self.proc.pid if self.rank == 0 else None), root=0)
+        return verdict
+
+    def serve(self):
+        """Run the event loop until the job ends; returns its exit status."""
+        from .loop import Node, Placement
+        verdict, home_pid = self.check_layouts()
+        self.ctl.set_home_pid(home_pid)
+        if verdict is not None:
+            if self.rank == 0:
+                self.say(verdict) if self.ctl.state != RT_FAILED else self.say(self.ctl.error)
+            self.proc.kill()
+            self.proc.wait()
+            return 126
+        placement = Placement(self.opts.placement, self.size, os.cpu_count() or 1)
+        self.node = Node(self.comm, self.chan, self.ctl, self.store, placement,
+                         lambda: self.proc.poll())
+        if self.rank == 0:
+            self.ctl.set_go()
+        code = self.node.run()
+        if self.proc.poll() is None:
+            self.proc.kill()
+        status = self.proc.wait()
+        if self.rank == 0 and self.node.failure is None:
+            self.report_end(status)
+            return 128 - status if status < 0 else status
+        if self.rank != 0 and status != -9:
+            self.report_end(status)
+        return 128 - code if code < 0 else code
+
+    # ---- one rank ----
 
     def wait_home(self):
         """Home: the app's own exit is the job's."""
         status = self.proc.wait()
         code = 128 - status if status < 0 else status
         self.report_end(status)
-        for r in range(1, self.size):
-            self.comm.send(code, dest=r, tag=TAG_EXIT)
-        return code
-
-    def wait_worker(self):
-        """A worker: park until home says the job is over, sleeping in between."""
-        req = self.comm.irecv(source=0, tag=TAG_EXIT)
-        delay = 0.0005
-        while True:
-            done, code = req.test()
-            if done:
-                break
-            if self.proc.poll() is not None:
-                self.report_end(self.proc.returncode)
-                status = self.proc.returncode
-                self.comm.Abort(128 - status if status < 0 else (status or 1))
-            time.sleep(delay)
-            delay = min(delay * 2, 0.05)
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
         return code
 
     def report_end(self, status):
@@ -136,8 +186,9 @@ class Agent:
             self.say(f"the program was killed by {signal_name(signo)}")
 
     def rank_stats(self):
+        node = getattr(self, "node", None)
         return stats.rank_record(self.rank, socket.gethostname(), self.proc.pid, self.ctl,
-                                 tsc_hz() if (self.opts.stats or self.opts.stats_json) else 0.0)
+                                 tsc_hz(), node.counts if node else {})
 
 
 def run(opts, program_path):
@@ -147,7 +198,7 @@ def run(opts, program_path):
     agent = Agent(opts, program_path, comm)
     t0 = time.perf_counter()
     agent.start()
-    code = agent.wait_home() if agent.rank == 0 else agent.wait_worker()
+    code = agent.serve() if agent.size > 1 else agent.wait_home()
     elapsed = time.perf_counter() - t0
     records = comm.gather(agent.rank_stats() if (opts.stats or opts.stats_json) else None, root=0)
     if agent.rank == 0 and (opts.stats or opts.stats_json):

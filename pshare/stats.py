@@ -15,7 +15,9 @@ JSON schema (``version`` 1)::
                 "faults_read": int, "faults_write": int, "faults_upgrade": int,
                 "pages_in": int, "pages_out": int, "invalidations": int,
                 "regions": int, "regions_peak": int,
-                "pages_managed": int, "pages_managed_peak": int}]}
+                "pages_managed": int, "pages_managed_peak": int,
+                "fault_latency": {"count", "mean_us", "p50_us", "p99_us"},
+                "forward_latency": {"count", "mean_us", "p50_us", "p99_us"}}]}
 """
 import json
 import sys
@@ -23,9 +25,31 @@ import sys
 from ._systab import CLASSES, NAMES
 
 
-def rank_record(rank, host, pid, ctl, hz):
-    c = ctl.counters()
+def percentiles(hist, hz):
+    """mean, p50, p99 in µs from log2-cycle buckets (each bucket's midpoint)."""
+    total = sum(hist)
+    if not total or not hz:
+        return {"count": total, "mean_us": 0.0, "p50_us": 0.0, "p99_us": 0.0}
+    mid = [(1.5 * (1 << i)) / hz * 1e6 for i in range(len(hist))]
+    mean = sum(n * m for n, m in zip(hist, mid)) / total
+
+    def pct(q):
+        acc = 0
+        for n, m in zip(hist, mid):
+            acc += n
+            if acc >= q * total:
+                return m
+        return mid[-1]
+    return {"count": total, "mean_us": round(mean, 2), "p50_us": round(pct(0.5), 2),
+            "p99_us": round(pct(0.99), 2)}
+
+
+def rank_record(rank, host, pid, ctl, hz, agent_counts):
+    c = dict(ctl.counters())
+    for k, v in agent_counts.items():       # pages moved and invalidations: the agent's
+        c[k] = c.get(k, 0) + v
     calls = ctl.syscalls()
+    hist = ctl.histograms()
     return {
         "rank": rank,
         "host": host,
@@ -39,12 +63,18 @@ def rank_record(rank, host, pid, ctl, hz):
                              "faults_read", "faults_write", "faults_upgrade", "pages_in",
                              "pages_out", "invalidations", "regions", "regions_peak",
                              "pages_managed", "pages_managed_peak")},
+        "fault_latency": percentiles(hist["fault"], hz),
+        "forward_latency": percentiles(hist["forward"], hz),
     }
 
 
 def job_report(opts, nranks, code, elapsed, records):
     return {"version": 1, "program": opts.program, "args": list(opts.args), "nranks": nranks,
             "exit_status": code, "elapsed_s": round(elapsed, 6), "ranks": records}
+
+
+def _lat(d):
+    return "-" if not d["count"] else f"{d['mean_us']:.0f}/{d['p50_us']:.0f}/{d['p99_us']:.0f}"
 
 
 def write_json(report, path):
@@ -78,6 +108,8 @@ def render(report, file=None):
         ("invalidations", lambda r: r["invalidations"]),
         ("regions (peak)", lambda r: f"{r['regions']} ({r['regions_peak']})"),
         ("pages managed (peak)", lambda r: f"{r['pages_managed']} ({r['pages_managed_peak']})"),
+        ("fault µs mean/p50/p99", lambda r: _lat(r["fault_latency"])),
+        ("forwarded µs mean/p50/p99", lambda r: _lat(r["forward_latency"])),
     ]
     for label, cell in rows:
         summary.add_row(label, *(str(cell(r)) for r in ranks))

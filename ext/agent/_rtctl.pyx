@@ -6,7 +6,7 @@ the agent reads the very fields the runtime writes.  Also the few process-level
 calls the agent needs before it starts the app (personality, the Syscall User
 Dispatch probe, the TSC rate for turning runtime cycle counts into time).
 """
-from libc.stdint cimport uint64_t, uint32_t, int32_t
+from libc.stdint cimport uint64_t, uint32_t, int32_t, int64_t, uint8_t
 from libc.string cimport memset, memcpy
 from posix.unistd cimport close, ftruncate
 from posix.mman cimport mmap, munmap, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_FAILED
@@ -28,10 +28,29 @@ cdef extern from "shm.h" nogil:
         int32_t state, signo, code, tid, thread
         uint64_t addr, ip
 
+    int PSHARE_CHAN_FD, PSHARE_MBOX_DATA, PSHARE_RING, PSHARE_HIST
+    int MB_IDLE, MB_REQUEST, MB_REPLY
+
+    struct pshare_mbox:
+        uint32_t state
+        uint32_t kind
+        int64_t a[10]
+        uint64_t len
+        uint64_t t0
+        uint8_t data[1]
+
+    struct pshare_chan:
+        uint32_t doorbell
+        uint32_t agent_waiting
+        uint64_t head
+        uint64_t tail
+        uint64_t ring[1]
+        pshare_mbox box[1]
+
     struct pshare_ctl:
         uint64_t magic
         uint32_t version, flags
-        int32_t rank, nranks, agent_pid
+        int32_t rank, nranks, agent_pid, home_pid
         int32_t state, app_pid
         char error[256]
         uint64_t threads_started, threads_exited, threads_peak
@@ -39,11 +58,39 @@ cdef extern from "shm.h" nogil:
         uint64_t faults_read, faults_write, faults_upgrade, pages_in, pages_out, invalidations
         uint64_t syscalls_local, syscalls_forwarded, syscalls_invalid
         uint32_t fork_gate
+        uint32_t go
+        int32_t control_slot
+        uint64_t hist_fault[48]
+        uint64_t hist_forward[48]
         pshare_crash crash
         pshare_syscount sys[512]
 
 cdef extern from "sys/mman.h" nogil:
     int memfd_create(const char *name, unsigned int flags)
+    int MAP_NORESERVE
+
+cdef extern from "linux/futex.h" nogil:
+    int FUTEX_WAIT, FUTEX_WAKE
+
+cdef extern from "sys/syscall.h" nogil:
+    long SYS_futex
+
+cdef extern from "unistd.h" nogil:
+    long syscall(long number, ...)
+
+cdef extern from "time.h" nogil:
+    struct timespec:
+        long tv_sec
+        long tv_nsec
+
+cdef inline void futex_wake(uint32_t *addr) noexcept nogil:
+    syscall(SYS_futex, addr, FUTEX_WAKE, 1, NULL, NULL, 0)
+
+cdef inline void futex_wait(uint32_t *addr, uint32_t val, long timeout_ns) noexcept nogil:
+    cdef timespec ts
+    ts.tv_sec = timeout_ns // 1000000000
+    ts.tv_nsec = timeout_ns % 1000000000
+    syscall(SYS_futex, addr, FUTEX_WAIT, val, &ts if timeout_ns >= 0 else NULL, NULL, 0)
 
 cdef extern from "sys/personality.h" nogil:
     int personality(unsigned long persona)
@@ -53,6 +100,8 @@ cdef extern from "sys/prctl.h" nogil:
     int prctl(int option, ...)
 
 CTL_FD = PSHARE_CTL_FD
+CHAN_FD = PSHARE_CHAN_FD
+MBOX_DATA = PSHARE_MBOX_DATA
 STORE_FD = PSHARE_STORE_FD
 ENV_HAD_PRELOAD = PSHARE_ENV_HAD_PRELOAD
 ENV_HAD_TUNABLES = PSHARE_ENV_HAD_TUNABLES
@@ -112,6 +161,23 @@ cdef class ControlBlock:
     @property
     def error(self):
         return (<bytes>self.ctl.error).decode(errors="replace")
+
+    @property
+    def control_slot(self):
+        return self.ctl.control_slot
+
+    def set_home_pid(self, int pid):
+        self.ctl.home_pid = pid
+
+    def set_go(self):
+        """Let home's main() start (the address spaces were checked)."""
+        pshare_store(&self.ctl.go, 1)
+        futex_wake(&self.ctl.go)
+
+    def histograms(self):
+        """{'fault': [...], 'forward': [...]}: counts per log2(TSC cycles) bucket."""
+        return {"fault": [self.ctl.hist_fault[i] for i in range(PSHARE_HIST)],
+                "forward": [self.ctl.hist_forward[i] for i in range(PSHARE_HIST)]}
 
     @property
     def crash(self):
@@ -180,3 +246,120 @@ def tsc_hz(double seconds=0.02):
     c1 = pshare_rdtsc()
     t1 = time.perf_counter()
     return (c1 - c0) / (t1 - t0)
+
+
+cdef extern from *:
+    """
+    #define pshare_load(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+    #define pshare_store(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+    #define pshare_store_sc(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
+    """
+    uint64_t pshare_load(void *p) nogil
+    void pshare_store(void *p, uint64_t v) nogil
+    void pshare_store_sc(void *p, uint64_t v) nogil
+
+
+cdef class Channel:
+    """The agent's end of the channel (shm.h): the up ring it drains, the
+    mailboxes it answers, the commands it gives the runtime's threads."""
+    cdef pshare_chan *chan
+    cdef readonly int fd
+    cdef size_t size
+
+    def __cinit__(self):
+        self.size = sizeof(pshare_chan)
+        self.fd = _memfd(b"pshare-chan", self.size)
+        cdef void *p = mmap(NULL, self.size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, self.fd, 0)
+        if p == MAP_FAILED:
+            close(self.fd)
+            raise OSError("cannot map the channel")
+        self.chan = <pshare_chan *>p
+
+    def __dealloc__(self):
+        if self.chan != NULL:
+            munmap(self.chan, self.size)
+        if self.fd >= 0:
+            close(self.fd)
+
+    cdef inline pshare_mbox *box(self, int slot) noexcept nogil:
+        return &self.chan.box[slot]      # C indexing: the real struct size
+
+    def drain(self, long timeout_ns):
+        """The up-ring entries posted so far; if there are none, sleep on the
+        doorbell for at most timeout_ns first."""
+        cdef pshare_chan *c = self.chan
+        cdef uint64_t head, e
+        cdef uint32_t bell
+        out = []
+        if timeout_ns != 0:
+            with nogil:
+                bell = <uint32_t>pshare_load(&c.doorbell)
+                head = c.head
+                if pshare_load(&c.ring[head % PSHARE_RING]) == 0:
+                    pshare_store_sc(&c.agent_waiting, 1)
+                    if pshare_load(&c.ring[head % PSHARE_RING]) == 0:
+                        futex_wait(&c.doorbell, bell, timeout_ns)
+                    pshare_store(&c.agent_waiting, 0)
+        while True:
+            head = c.head
+            e = pshare_load(&c.ring[head % PSHARE_RING])
+            if e == 0:
+                break
+            pshare_store(&c.ring[head % PSHARE_RING], 0)
+            c.head = head + 1
+            out.append(e)
+        return out
+
+    def request(self, int slot):
+        """(kind, a[10], data) of the request in a mailbox."""
+        cdef pshare_mbox *b = self.box(slot)
+        return b.kind, tuple(b.a[i] for i in range(10)), (<char *>b.data)[:b.len]
+
+    def reply(self, int slot, args, data=None):
+        """Answer a thread waiting on its mailbox: a[0..] and data."""
+        cdef pshare_mbox *b = self.box(slot)
+        self._fill(b, args, data)
+        pshare_store(&b.state, MB_REPLY)
+        futex_wake(&b.state)
+
+    cdef void _fill(self, pshare_mbox *b, args, data):
+        cdef int i
+        cdef const unsigned char[:] view
+        for i in range(len(args)):
+            b.a[i] = args[i]
+        if data is not None:
+            view = data
+            if len(view) > PSHARE_MBOX_DATA:
+                raise ValueError("mailbox data too large")
+            if len(view):
+                memcpy(b.data, &view[0], len(view))
+            b.len = len(view)
+
+    def command(self, int slot, unsigned kind, args, data=None):
+        """Give a runtime thread a command and wait for it: (a[10], data)."""
+        cdef pshare_mbox *b = self.box(slot)
+        self._fill(b, args, data)
+        b.kind = kind
+        pshare_store(&b.state, MB_REQUEST)
+        futex_wake(&b.state)
+        with nogil:
+            while pshare_load(&b.state) != MB_REPLY:
+                futex_wait(&b.state, MB_REQUEST, 1000000)
+        result = tuple(b.a[i] for i in range(10)), (<char *>b.data)[:b.len]
+        pshare_store(&b.state, MB_IDLE)
+        return result
+
+    def post(self, int slot, unsigned kind, args, data=None):
+        """Give an executor work without waiting (it reports UP_EXEC_DONE)."""
+        cdef pshare_mbox *b = self.box(slot)
+        self._fill(b, args, data)
+        b.kind = kind
+        pshare_store(&b.state, MB_REQUEST)
+        futex_wake(&b.state)
+
+    def result(self, int slot):
+        """An executor's finished work: (a[10], data); the mailbox is free again."""
+        cdef pshare_mbox *b = self.box(slot)
+        result = tuple(b.a[i] for i in range(10)), (<char *>b.data)[:b.len]
+        pshare_store(&b.state, MB_IDLE)
+        return result

@@ -96,6 +96,148 @@ static long run_home_class(unsigned long nr, const long *a, struct kucontext *uc
     return sys6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
+/* ---- more than one rank ---- */
+
+#define FWD_CAP (PSHARE_MBOX_DATA / 2)
+
+/* clone: the agent places the new thread (or, for a process started from a
+ * rank other than home, has home's executor of this thread start it there,
+ * where the job's fds are). */
+static long spread_clone(struct kucontext *uc, unsigned long flags, uintptr_t newsp,
+                         int *ptid, int *ctid, unsigned long tls)
+{
+    int is_thread = (flags & (K_CLONE_VM | K_CLONE_THREAD)) == (K_CLONE_VM | K_CLONE_THREAD);
+    if (!is_thread && rt.is_home)
+        return thread_clone(uc, flags, newsp, ptid, ctid, tls);
+    int slot = thread_slot_index();
+    struct pshare_mbox *box = chan_box(slot);
+    struct kucontext frame = *uc;
+    if (newsp)
+        frame.uc_mcontext.rsp = newsp;
+    box->len = thread_frame_pack(&frame, box->data, FWD_CAP);
+    box->a[0] = flags;
+    box->a[1] = tls;
+    box->a[2] = (long)ctid;
+    box->a[3] = (long)ptid;
+    box->a[4] = newsp;
+    long r = chan_call(slot, RQ_SPAWN);
+    if (box->a[1] == 1)                /* placed here: start it ourselves */
+        return thread_clone(uc, flags, newsp, ptid, ctid, tls);
+    if (!IS_ERR(r) && (flags & K_CLONE_PARENT_SETTID) && ptid)
+        *ptid = r;
+    return r;
+}
+
+__attribute__((noreturn)) static void spread_exit(long code)
+{
+    int *ctid = thread_app_ctid();
+    if (ctid) {
+        /* the kernel's clear-tid, done through the DSM; the wake on home */
+        __atomic_store_n(ctid, 0, __ATOMIC_SEQ_CST);
+        long wake[6] = { (long)ctid, K_FUTEX_WAKE, 1, 0, 0, 0 };
+        if (rt.is_home)
+            run_here(PSHARE_NR_futex, wake);
+        else
+            run_forwarded(PSHARE_NR_futex, wake, 0);
+        thread_clear_app_ctid();
+    }
+    if (!rt.is_home) {
+        int slot = thread_slot_index();
+        chan_box(slot)->a[0] = thread_cluster_tid();
+        chan_call(slot, RQ_THREAD_EXIT);
+    }
+    thread_exit(code);
+}
+
+/* mremap as new mapping + copy + unmap, each one a global operation. */
+static long spread_mremap(const long *a)
+{
+    uintptr_t old = a[0];
+    size_t oldlen = PAGE_UP(a[1]), newlen = PAGE_UP(a[2]);
+    int flags = a[3];
+    int prot = mem_prot_of(old);
+    if (prot < 0 || oldlen == 0 || (old & (PAGE_SIZE - 1)))
+        return -E_INVAL;
+    if (!(flags & K_MREMAP_FIXED) && newlen <= oldlen) {
+        if (newlen < oldlen) {
+            long um[6] = { (long)(old + newlen), (long)(oldlen - newlen) };
+            run_global(PSHARE_NR_munmap, um);
+        }
+        return old;
+    }
+    if (!(flags & K_MREMAP_MAYMOVE)) {
+        long mm[6] = { (long)(old + oldlen), (long)(newlen - oldlen), prot,
+                       K_MAP_PRIVATE | K_MAP_ANONYMOUS | K_MAP_FIXED_NOREPLACE, -1, 0 };
+        long r = run_global(PSHARE_NR_mmap, mm);
+        return IS_ERR(r) ? -E_NOMEM : (long)old;
+    }
+    long mm[6] = { (flags & K_MREMAP_FIXED) ? a[4] : 0, (long)newlen, K_PROT_READ | K_PROT_WRITE,
+                   K_MAP_PRIVATE | K_MAP_ANONYMOUS | ((flags & K_MREMAP_FIXED) ? K_MAP_FIXED : 0), -1, 0 };
+    long r = run_global(PSHARE_NR_mmap, mm);
+    if (IS_ERR(r))
+        return r;
+    memcpy((void *)r, (void *)old, oldlen < newlen ? oldlen : newlen);
+    if (prot != (K_PROT_READ | K_PROT_WRITE)) {
+        long mp[6] = { r, (long)newlen, prot };
+        run_global(PSHARE_NR_mprotect, mp);
+    }
+    long um[6] = { (long)old, (long)oldlen };
+    run_global(PSHARE_NR_munmap, um);
+    return r;
+}
+
+static long spread_call(unsigned long nr, const long *a, struct kucontext *uc)
+{
+    switch (pshare_systab[nr].cls) {
+    case SYS_THREAD:
+        switch (nr) {
+        case PSHARE_NR_clone:
+            return spread_clone(uc, a[0], a[1], (int *)a[2], (int *)a[3], a[4]);
+        case PSHARE_NR_exit:
+            spread_exit(a[0]);
+        case PSHARE_NR_exit_group:
+            if (!rt.is_home)
+                return run_forwarded(nr, a, uc);
+            break;
+        case PSHARE_NR_gettid:
+            return thread_cluster_tid();
+        case PSHARE_NR_tgkill:
+        case PSHARE_NR_tkill:
+            if (!rt.is_home)
+                return run_forwarded(nr, a, uc);
+            return signal_thread(nr == PSHARE_NR_tgkill ? a[1] : a[0], nr == PSHARE_NR_tgkill ? a[2] : a[1]);
+        }
+        return run_thread_class(nr, a, uc);
+    case SYS_GLOBAL:
+        if (nr == PSHARE_NR_mremap)
+            return spread_mremap(a);
+        return run_global(nr, a);
+    case SYS_LOCAL:
+        switch (nr) {
+        case PSHARE_NR_rt_sigprocmask:
+        case PSHARE_NR_rt_sigsuspend:
+        case PSHARE_NR_sigaltstack:
+        case PSHARE_NR_rt_sigreturn:
+            return run_local_class(nr, a, uc);
+        }
+        return run_here(nr, a);
+    default:
+        switch (nr) {
+        case PSHARE_NR_getpid:
+            return rt.ctl->home_pid;     /* one process: home's pid everywhere */
+        case PSHARE_NR_fork:
+            return spread_clone(uc, 17, 0, 0, 0, 0);
+        case PSHARE_NR_vfork:
+            return spread_clone(uc, K_CLONE_VM | K_CLONE_VFORK | 17, 0, 0, 0, 0);
+        case PSHARE_NR_close:
+            if (a[0] == rt.store_fd)
+                return -E_BADF;
+            break;
+        }
+        return rt.is_home ? run_here(nr, a) : run_forwarded(nr, a, uc);
+    }
+}
+
 void on_sigsys(int sig, struct ksiginfo *si, void *ctx)
 {
     (void)sig;
@@ -115,6 +257,11 @@ void on_sigsys(int sig, struct ksiginfo *si, void *ctx)
     STAT_ADD(syscalls_local, 1);
 
     long r;
+    if (rt.dsm) {
+        m->rax = spread_call(nr, a, uc);
+        atomic_add(&rt.ctl->sys[nr].cycles, rdtsc() - t0);
+        return;
+    }
     switch (pshare_systab[nr].cls) {
     case SYS_THREAD:
         r = run_thread_class(nr, a, uc);

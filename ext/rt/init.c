@@ -48,13 +48,25 @@ static void fail_errno(const char *what, long err)
     rt_fail(msg);
 }
 
-/* On every rank but home the initial thread never reaches main(): it becomes
- * the rank's control thread and waits for work (threads, invalidations) from
- * the agent.  Until threads are placed off home it only waits for the end. */
-static void control_thread(void)
+
+/* The rest of start-up, on slot 0's stack: the app's stack is remapped under
+ * it.  On home it returns and the app goes on to main(); elsewhere the
+ * initial thread stays here as the rank's control thread. */
+static void init_on_runtime_stack(void *arg)
 {
-    for (;;)
-        sys0(PSHARE_NR_pause);
+    (void)arg;
+    long r;
+    if (rt.dsm && IS_ERR(r = dsm_init()))
+        fail_errno("cannot reserve the page-state table", r);
+    r = memory_init();
+    if (IS_ERR(r))
+        fail_errno("cannot move the program's memory into the page store", r);
+    if (!rt.is_home) {
+        atomic_store(&rt.ctl->state, PSHARE_RT_RUNNING);
+        control_run();
+    }
+    if (rt.dsm && IS_ERR(r = control_start()))
+        fail_errno("cannot start the control thread", r);
 }
 
 __attribute__((constructor)) static void pshare_init(int argc, char **argv, char **envp)
@@ -74,11 +86,20 @@ __attribute__((constructor)) static void pshare_init(int argc, char **argv, char
     rt.ctl = ctl;
     rt.store_fd = PSHARE_STORE_FD;
     rt.is_home = ctl->rank == 0;
+    rt.nranks = ctl->nranks;
+    rt.dsm = ctl->nranks > 1;
     ctl->app_pid = sys0(PSHARE_NR_getpid);
+    long c = sys6(PSHARE_NR_mmap, 0, PAGE_UP(sizeof(struct pshare_chan)), K_PROT_READ | K_PROT_WRITE,
+                  K_MAP_SHARED | K_MAP_NORESERVE, PSHARE_CHAN_FD, 0);
+    if (IS_ERR(c))
+        fail_errno("cannot map the channel to the agent", c);
+    rt.chan = (struct pshare_chan *)c;
     env_unprefix(envp, "LD_PRELOAD", ctl->flags & PSHARE_ENV_HAD_PRELOAD);
     env_unprefix(envp, "GLIBC_TUNABLES", ctl->flags & PSHARE_ENV_HAD_TUNABLES);
     sys1(PSHARE_NR_close, PSHARE_CTL_FD);
+    sys1(PSHARE_NR_close, PSHARE_CHAN_FD);
     sys3(PSHARE_NR_fcntl, rt.store_fd, K_F_SETFD, K_FD_CLOEXEC);
+    sys2(PSHARE_NR_prctl, 1 /* PR_SET_PDEATHSIG */, K_SIGKILL);   /* no orphans if the agent dies */
 
     long r = threads_init();
     if (IS_ERR(r))
@@ -86,16 +107,16 @@ __attribute__((constructor)) static void pshare_init(int argc, char **argv, char
     r = signals_init();
     if (IS_ERR(r))
         fail_errno("cannot install the runtime's signal handlers", r);
-    r = memory_init();
-    if (IS_ERR(r))
-        fail_errno("cannot move the program's memory into the page store", r);
+    pshare_call_on_stack(init_on_runtime_stack, 0, slot_altstack_top_main());
     r = sud_arm();
     if (IS_ERR(r))
         rt_fail("this kernel has no Syscall User Dispatch (pshare needs Linux >= 5.11 "
                 "built with CONFIG_GENERIC_ENTRY)");
     atomic_store(&ctl->state, PSHARE_RT_RUNNING);
-    if (!rt.is_home)
-        control_thread();
+    /* With several ranks, main() waits until the agents agree the address
+     * spaces are the same everywhere. */
+    while (rt.dsm && !atomic_load(&ctl->go))
+        sys4(PSHARE_NR_futex, &ctl->go, K_FUTEX_WAIT, 0, 0);
 }
 
 /* In a forked child: it is a separate process now, not part of the job. Its
@@ -111,4 +132,5 @@ void rt_detach(void)
     }
     sys1(PSHARE_NR_close, rt.store_fd);
     rt.store_fd = -1;
+    rt.dsm = 0;
 }

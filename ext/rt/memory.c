@@ -8,15 +8,16 @@
  * contents live in the store and what protection the app asked for.
  *
  * Invariants:
- *   - regions are sorted, disjoint and page aligned; a store offset belongs to
- *     at most one region, and offsets are never reused (a bump allocator over
- *     a sparse file), so growing in place never collides;
+ *   - regions are sorted, disjoint and page aligned; a page's store offset is
+ *     its address (the store is a sparse file as large as the address space),
+ *     so every rank and the agent find a page at the same offset;
  *   - the table changes only under mem_lock with the app's signals blocked
  *     (an app handler that calls malloc must not find the lock held);
  *   - memory leaving the table is punched out of the store, so freed memory
  *     is returned and reads back as zeroes, as for private anonymous memory.
  * Shared mappings (MAP_SHARED, file or anonymous) and read-only file mappings
- * stay native.
+ * stay native.  With more than one rank every change here is made by the
+ * control thread (control.c), and dsm.c keeps the page states in step.
  */
 #include "rt.h"
 
@@ -25,14 +26,12 @@
 
 struct region {
     uintptr_t start, end;
-    uint64_t off;                 /* store offset of start */
     int prot;                     /* the app's protection */
     int pad;
 };
 
 static struct region *regions;    /* in private memory, MAX_REGIONS entries */
 static size_t nregions;
-static uint64_t store_next;
 static uintptr_t brk_start, brk_cur;
 static int mem_lock;
 
@@ -52,23 +51,22 @@ static void unlock_table(uint64_t old)
     sys4(PSHARE_NR_rt_sigprocmask, K_SIG_SETMASK, &old, 0, 8);
 }
 
-/* ---- the store ---- */
+/* ---- the store: offset = address ---- */
 
-static uint64_t store_alloc(size_t len)
+static void store_punch(uintptr_t addr, size_t len)
 {
-    uint64_t off = store_next;
-    store_next += PAGE_UP(len);
-    return off;
+    sys4(PSHARE_NR_fallocate, rt.store_fd, K_FALLOC_FL_PUNCH_HOLE | K_FALLOC_FL_KEEP_SIZE, addr, len);
 }
 
-static void store_punch(uint64_t off, size_t len)
+/* Map the store over [addr, addr+len): the app's protection on home (or with
+ * one rank), none elsewhere until the DSM brings the pages. */
+static long map_store(uintptr_t addr, size_t len, int prot, int extra)
 {
-    sys4(PSHARE_NR_fallocate, rt.store_fd, K_FALLOC_FL_PUNCH_HOLE | K_FALLOC_FL_KEEP_SIZE, off, len);
-}
-
-static long map_store(uintptr_t addr, size_t len, int prot, int extra, uint64_t off)
-{
-    return sys6(PSHARE_NR_mmap, addr, len, prot, K_MAP_SHARED | K_MAP_FIXED | extra, rt.store_fd, off);
+    long r = sys6(PSHARE_NR_mmap, addr, len, rt.dsm ? dsm_initial_prot(prot) : prot,
+                  K_MAP_SHARED | K_MAP_FIXED | extra, rt.store_fd, addr);
+    if (!IS_ERR(r))
+        dsm_manage(addr, addr + len, prot);
+    return r;
 }
 
 /* ---- the table ---- */
@@ -129,7 +127,6 @@ static int split_at(uintptr_t addr)
     if (i == nregions || regions[i].start >= addr)
         return 0;
     struct region hi = regions[i];
-    hi.off += addr - hi.start;
     hi.start = addr;
     regions[i].end = addr;
     return insert_at(i + 1, hi);
@@ -143,22 +140,23 @@ static void table_remove(uintptr_t lo, uintptr_t hi, int punch)
     size_t i = first_above(lo);
     while (i < nregions && regions[i].start < hi) {
         if (punch)
-            store_punch(regions[i].off, regions[i].end - regions[i].start);
+            store_punch(regions[i].start, regions[i].end - regions[i].start);
+        dsm_unmanage(regions[i].start, regions[i].end);
         erase_at(i);
     }
 }
 
-static int table_insert(uintptr_t start, uintptr_t end, uint64_t off, int prot)
+static int table_insert(uintptr_t start, uintptr_t end, int prot)
 {
     size_t i = first_above(start);
-    if (i > 0) {       /* extend a neighbour contiguous in address and offset */
+    if (i > 0) {       /* extend the neighbour below */
         struct region *p = &regions[i - 1];
-        if (p->end == start && p->prot == prot && p->off + (p->end - p->start) == off) {
+        if (p->end == start && p->prot == prot) {
             p->end = end;
             return 0;
         }
     }
-    return insert_at(i, (struct region){ start, end, off, prot, 0 });
+    return insert_at(i, (struct region){ start, end, prot, 0 });
 }
 
 static void table_protect(uintptr_t lo, uintptr_t hi, int prot)
@@ -169,23 +167,24 @@ static void table_protect(uintptr_t lo, uintptr_t hi, int prot)
         regions[i].prot = prot;
 }
 
-/* Copy [addr, addr+len) into the store at off and map the store over it. */
-static long adopt(uintptr_t addr, size_t len, int prot, int copy)
+/* Put [addr, addr+len) into the store: home (or a lone rank) copies what is
+ * there; other ranks get the pages from home through the DSM. */
+static long adopt(uintptr_t addr, size_t len, int prot, uintptr_t copy_lo, uintptr_t copy_hi)
 {
-    uint64_t off = store_alloc(len);
-    if (copy) {
+    if (copy_hi > copy_lo && (!rt.dsm || rt.is_home)) {
         if (!(prot & K_PROT_READ))
-            sys3(PSHARE_NR_mprotect, addr, len, prot | K_PROT_READ);
-        long tmp = sys6(PSHARE_NR_mmap, 0, len, K_PROT_READ | K_PROT_WRITE, K_MAP_SHARED, rt.store_fd, off);
+            sys3(PSHARE_NR_mprotect, copy_lo, copy_hi - copy_lo, prot | K_PROT_READ);
+        long tmp = sys6(PSHARE_NR_mmap, 0, copy_hi - copy_lo, K_PROT_READ | K_PROT_WRITE, K_MAP_SHARED,
+                        rt.store_fd, copy_lo);
         if (IS_ERR(tmp))
             return tmp;
-        memcpy((void *)tmp, (void *)addr, len);
-        sys2(PSHARE_NR_munmap, tmp, len);
+        memcpy((void *)tmp, (void *)copy_lo, copy_hi - copy_lo);
+        sys2(PSHARE_NR_munmap, tmp, copy_hi - copy_lo);
     }
-    long r = map_store(addr, len, prot, 0, off);
+    long r = map_store(addr, len, prot, 0);
     if (IS_ERR(r))
         return r;
-    return table_insert(addr, addr + len, off, prot);
+    return table_insert(addr, addr + len, prot);
 }
 
 /* ---- start-up: move the app's writable memory into the store ---- */
@@ -305,21 +304,11 @@ static void migrate(void *arg)
                 lo = m.start;
             if (lo < prev.end + (1UL << 20))
                 lo = m.start;
-            uint64_t off = store_alloc(m.end - lo);
-            long tmp = sys6(PSHARE_NR_mmap, 0, m.end - lo, K_PROT_READ | K_PROT_WRITE, K_MAP_SHARED, rt.store_fd, off);
-            if (IS_ERR(tmp)) {
-                a->result = tmp;
-                return;
-            }
-            memcpy((char *)tmp + (m.start - lo), (void *)m.start, m.end - m.start);
-            sys2(PSHARE_NR_munmap, tmp, m.end - lo);
-            r = map_store(lo, m.end - lo, m.prot, 0, off);
-            if (!IS_ERR(r))
-                r = table_insert(lo, m.end, off, m.prot);
+            r = adopt(lo, m.end - lo, m.prot, m.start, m.end);
         } else {
             if (str_starts(m.path, "[heap]"))
                 brk_start = m.start;
-            r = adopt(m.start, m.end - m.start, m.prot, m.prot != 0);
+            r = adopt(m.start, m.end - m.start, m.prot, m.start, m.prot ? m.end : m.start);
         }
         if (IS_ERR(r)) {
             a->result = r;
@@ -359,8 +348,7 @@ long memory_init(void)
      * kernel may have merged them into one mapping already. */
     a.arena_lo = (uintptr_t)slot_altstack_top_main() < a.arena_lo ? PAGE_DOWN(slot_altstack_top_main()) - 64 * 1024 : a.arena_lo;
     long brk0 = sys1(PSHARE_NR_brk, 0);
-    /* Run on the runtime stack: the app's stack is copied and remapped. */
-    pshare_call_on_stack(migrate, &a, slot_altstack_top_main());
+    migrate(&a);                /* the caller runs us on a runtime stack */
     brk_cur = brk0;
     if (!brk_start)
         brk_start = brk0;
@@ -397,10 +385,10 @@ long mem_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, long off)
             goto out;
         a = r;
     }
-    uint64_t soff = store_alloc(len);
+    store_punch(a, len);               /* fresh pages: zeroes, whatever was here before */
     if (!anon) {
         /* A writable private file mapping: its first contents come from the file. */
-        long tmp = sys6(PSHARE_NR_mmap, 0, len, K_PROT_READ | K_PROT_WRITE, K_MAP_SHARED, rt.store_fd, soff);
+        long tmp = sys6(PSHARE_NR_mmap, 0, len, K_PROT_READ | K_PROT_WRITE, K_MAP_SHARED, rt.store_fd, a);
         if (IS_ERR(tmp)) {
             r = tmp;
             goto out;
@@ -419,11 +407,11 @@ long mem_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, long off)
         }
         sys2(PSHARE_NR_munmap, tmp, len);
     }
-    r = map_store(a, len, prot, flags & K_MAP_POPULATE, soff);
+    table_remove(a, a + len, 0);
+    r = map_store(a, len, prot, flags & K_MAP_POPULATE);
     if (IS_ERR(r))
         goto out;
-    table_remove(a, a + len, 1);
-    table_insert(a, a + len, soff, prot);
+    table_insert(a, a + len, prot);
     account();
     r = a;
 out:
@@ -448,11 +436,36 @@ long mem_munmap(uintptr_t addr, size_t len)
 long mem_mprotect(uintptr_t addr, size_t len, int prot)
 {
     uint64_t old = lock_table();
-    long r = sys3(PSHARE_NR_mprotect, addr, len, prot);
+    long r;
+    uintptr_t lo = addr, hi = addr + PAGE_UP(len);
+    if (!rt.dsm) {
+        r = sys3(PSHARE_NR_mprotect, addr, len, prot);
+    } else {
+        /* store pages: the app's protection cut down by their DSM state;
+         * everything else as the kernel says */
+        r = (addr & (PAGE_SIZE - 1)) ? -E_INVAL : 0;
+        uintptr_t at = lo;
+        for (size_t i = first_above(lo); !r && at < hi; i++) {
+            uintptr_t next = (i < nregions && regions[i].start < hi) ? regions[i].start : hi;
+            if (next > at)
+                r = sys3(PSHARE_NR_mprotect, at, next - at, prot);
+            if (r || next >= hi)
+                break;
+            uintptr_t e = regions[i].end < hi ? regions[i].end : hi;
+            dsm_protect(next > lo ? next : lo, e, prot);
+            at = e;
+        }
+    }
     if (!IS_ERR(r))
-        table_protect(addr, addr + PAGE_UP(len), prot & (K_PROT_READ | K_PROT_WRITE | K_PROT_EXEC));
+        table_protect(lo, hi, prot & (K_PROT_READ | K_PROT_WRITE | K_PROT_EXEC));
     unlock_table(old);
     return r;
+}
+
+int mem_prot_of(uintptr_t addr)
+{
+    struct region *g = region_of(addr);
+    return g ? g->prot : -1;
 }
 
 long mem_madvise(uintptr_t addr, size_t len, int advice)
@@ -469,7 +482,10 @@ long mem_madvise(uintptr_t addr, size_t len, int advice)
         if (g->start > at)
             all_store = 0;
         uintptr_t s = g->start > lo ? g->start : lo, e = g->end < hi ? g->end : hi;
-        store_punch(g->off + (s - g->start), e - s);
+        store_punch(s, e - s);
+        dsm_manage(s, e, g->prot);          /* the pages start over, as new ones */
+        if (rt.dsm)
+            dsm_protect(s, e, g->prot);
         at = e;
     }
     long r = 0;
@@ -507,11 +523,11 @@ long mem_mremap(uintptr_t old_addr, size_t oldlen, size_t newlen, int flags, uin
     }
     if (!(flags & K_MREMAP_FIXED) && old_addr + oldlen == g->end) {
         /* grow in place when the pages after it are free */
-        uint64_t off = store_alloc(newlen - oldlen);
+        store_punch(g->end, newlen - oldlen);
         r = sys6(PSHARE_NR_mmap, g->end, newlen - oldlen, prot,
-                 K_MAP_SHARED | K_MAP_FIXED_NOREPLACE, rt.store_fd, off);
+                 K_MAP_SHARED | K_MAP_FIXED_NOREPLACE, rt.store_fd, g->end);
         if (!IS_ERR(r) && (uintptr_t)r == g->end) {
-            table_insert(g->end, g->end + (newlen - oldlen), off, prot);
+            table_insert(g->end, g->end + (newlen - oldlen), prot);
             r = old_addr;
             goto out;
         }
@@ -530,8 +546,8 @@ long mem_mremap(uintptr_t old_addr, size_t oldlen, size_t newlen, int flags, uin
             goto out;
         a = r;
     }
-    uint64_t off = store_alloc(newlen);
-    r = map_store(a, newlen, K_PROT_READ | K_PROT_WRITE, 0, off);
+    store_punch(a, newlen);
+    r = map_store(a, newlen, K_PROT_READ | K_PROT_WRITE, 0);
     if (IS_ERR(r))
         goto out;
     if (!(prot & K_PROT_READ))
@@ -539,9 +555,8 @@ long mem_mremap(uintptr_t old_addr, size_t oldlen, size_t newlen, int flags, uin
     memcpy((void *)a, (void *)old_addr, oldlen < newlen ? oldlen : newlen);
     sys3(PSHARE_NR_mprotect, a, newlen, prot);
     sys2(PSHARE_NR_munmap, old_addr, oldlen);
-    table_remove(a, a + newlen, 1);
     table_remove(old_addr, old_addr + oldlen, 1);
-    table_insert(a, a + newlen, off, prot);
+    table_insert(a, a + newlen, prot);
     r = a;
 out:
     account();
@@ -558,16 +573,18 @@ long mem_brk(uintptr_t newbrk)
     }
     uintptr_t old_top = PAGE_UP(brk_cur), new_top = PAGE_UP(newbrk);
     if (new_top > old_top) {
-        uint64_t off = store_alloc(new_top - old_top);
-        long r = sys6(PSHARE_NR_mmap, old_top, new_top - old_top, K_PROT_READ | K_PROT_WRITE,
-                      K_MAP_SHARED | K_MAP_FIXED_NOREPLACE, rt.store_fd, off);
+        store_punch(old_top, new_top - old_top);
+        int prot = K_PROT_READ | K_PROT_WRITE;
+        long r = sys6(PSHARE_NR_mmap, old_top, new_top - old_top, rt.dsm ? dsm_initial_prot(prot) : prot,
+                      K_MAP_SHARED | K_MAP_FIXED_NOREPLACE, rt.store_fd, old_top);
         if (IS_ERR(r) || (uintptr_t)r != old_top) {
             if (!IS_ERR(r))
                 sys2(PSHARE_NR_munmap, r, new_top - old_top);
             unlock_table(mask);
             return brk_cur;          /* as the kernel: the old break means failure */
         }
-        table_insert(old_top, new_top, off, K_PROT_READ | K_PROT_WRITE);
+        dsm_manage(old_top, new_top, prot);
+        table_insert(old_top, new_top, prot);
     } else if (new_top < old_top) {
         sys2(PSHARE_NR_munmap, new_top, old_top - new_top);
         table_remove(new_top, old_top, 1);

@@ -209,6 +209,9 @@ HIDDEN void rt_fail(const char *msg) __attribute__((noreturn));
 /* ---- global runtime state (init.c) ---- */
 struct rt_state {
     struct pshare_ctl *ctl;          /* shared with the agent */
+    struct pshare_chan *chan;        /* requests to the agent */
+    int dsm;                         /* more than one rank: the DSM and forwarding are on */
+    int nranks;
     int store_fd;                    /* the page store memfd */
     int is_home;                     /* rank 0: main() runs here, HOME calls execute here */
     uint8_t sud_selector;            /* always BLOCK: only the trampoline is let through */
@@ -231,6 +234,22 @@ HIDDEN void thread_exit(long code) __attribute__((noreturn));
 HIDDEN long thread_set_tid_address(int *ctid);
 HIDDEN struct kstack *thread_app_altstack(void);
 HIDDEN int thread_number(void);
+HIDDEN int thread_slot_index(void);
+HIDDEN long thread_cluster_tid(void);
+HIDDEN long thread_spawn_local(const struct kucontext *frame, const void *fp, size_t fpsize,
+                               unsigned long flags, int *ptid, int *ctid, unsigned long tls,
+                               long cluster_tid);
+HIDDEN long thread_start_process(const struct kucontext *uc, const void *fp, size_t fpsize,
+                                 unsigned long flags, int *ctid, unsigned long tls);
+HIDDEN long runtime_thread(void (*fn)(void *), void *arg, int *slot_out);
+HIDDEN size_t thread_frame_pack(const struct kucontext *uc, uint8_t *out, size_t cap);
+HIDDEN int thread_slot_of_tid(long tid);
+HIDDEN size_t *thread_bounce(void);
+HIDDEN int *thread_app_ctid(void);
+HIDDEN void thread_clear_app_ctid(void);
+HIDDEN void thread_mark_executor(int slot, long tid);
+HIDDEN int thread_slot_is_executor(int slot);
+HIDDEN int thread_slot_tid(int slot);
 
 /* ---- signals.c: our two handlers and the app's view of them ---- */
 HIDDEN long signals_init(void);
@@ -248,6 +267,56 @@ HIDDEN long mem_mprotect(uintptr_t addr, size_t len, int prot);
 HIDDEN long mem_madvise(uintptr_t addr, size_t len, int advice);
 HIDDEN long mem_brk(uintptr_t newbrk);
 HIDDEN void mem_privatize(void);
+HIDDEN int mem_prot_of(uintptr_t addr);
+
+/* ---- chan.c ---- */
+HIDDEN void chan_post(uint64_t entry);
+HIDDEN struct pshare_mbox *chan_box(int slot);
+HIDDEN void chan_wait(struct pshare_mbox *b, uint32_t state);
+HIDDEN void chan_reply(struct pshare_mbox *b);
+HIDDEN long chan_call(int slot, uint32_t kind);
+HIDDEN void hist_add(uint64_t *hist, uint64_t cycles);
+
+/* ---- dsm.c ---- */
+enum { DSM_INVALID = 1, DSM_READ = 2, DSM_WRITE = 3 };
+HIDDEN long dsm_init(void);
+HIDDEN int dsm_initial_prot(int prot);
+HIDDEN void dsm_manage(uintptr_t lo, uintptr_t hi, int prot);
+HIDDEN void dsm_unmanage(uintptr_t lo, uintptr_t hi);
+HIDDEN void dsm_protect(uintptr_t lo, uintptr_t hi, int prot);
+HIDDEN void dsm_set(uintptr_t page, int state);
+HIDDEN int dsm_page_state(uintptr_t page);
+HIDDEN int dsm_fault(uintptr_t addr, int write);
+HIDDEN void dsm_touch(const void *p, size_t len, int write);
+
+/* ---- marshal.c ---- */
+#define MSPEC_MAX 1040
+struct mpart {
+    uintptr_t app;                   /* the app's buffer */
+    uint32_t off, len;               /* where it is in the data */
+    int16_t arg;                     /* argument it replaces, -1 for an iovec piece */
+    uint8_t dir, kind;
+    uint32_t elem;
+};
+struct mspec {
+    long nr;                         /* may differ from the app's (readv -> read) */
+    long a[6];
+    uint32_t rel;                    /* bit i: a[i] is an offset into the data */
+    int np;
+    size_t used;
+    struct mpart p[MSPEC_MAX];
+};
+HIDDEN int marshal_in(long nr, const long *args, struct mspec *m, uint8_t *base, size_t cap);
+HIDDEN long marshal_exec(const struct mspec *m, uint8_t *base);
+HIDDEN void marshal_out(const struct mspec *m, const uint8_t *base, long ret);
+
+/* ---- control.c: the control thread, executors, and what they run ---- */
+HIDDEN long control_start(void);
+HIDDEN void control_run(void) __attribute__((noreturn));
+HIDDEN long signal_thread(long tid, long sig);
+HIDDEN long run_forwarded(long nr, const long *a, struct kucontext *uc);
+HIDDEN long run_global(long nr, const long *a);
+HIDDEN long run_here(long nr, const long *a);
 
 /* ---- dispatch.c ---- */
 HIDDEN void on_sigsys(int sig, struct ksiginfo *si, void *ctx);

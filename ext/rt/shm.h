@@ -16,7 +16,8 @@
 #define PSHARE_VERSION   1
 #define PSHARE_CTL_FD    1021                     /* control block (this struct) */
 #define PSHARE_STORE_FD  1022                     /* page store: the app's shared memory */
-#define PSHARE_STORE_SIZE (1ULL << 44)            /* sparse; offsets are never reused */
+#define PSHARE_CHAN_FD   1020                     /* channel: rings and mailboxes */
+#define PSHARE_STORE_SIZE (1ULL << 47)            /* sparse; store offset = virtual address */
 #define PSHARE_NSYS      512                      /* per-number counters */
 #define PSHARE_MAX_THREADS 1024                   /* runtime thread slots per rank */
 
@@ -28,6 +29,8 @@
 #define PSHARE_RT_NONE     0           /* never started (not loaded, or dormant) */
 #define PSHARE_RT_RUNNING  1
 #define PSHARE_RT_FAILED   2           /* see error[]; the app exits with 126 */
+
+#define PSHARE_HIST 48
 
 struct pshare_syscount {
     uint64_t count;
@@ -54,7 +57,7 @@ struct pshare_ctl {
     int32_t rank;
     int32_t nranks;
     int32_t agent_pid;
-    int32_t pad0;
+    int32_t home_pid;                  /* the job's pid, as every rank reports it */
 
     /* runtime -> agent */
     int32_t state;
@@ -81,9 +84,78 @@ struct pshare_ctl {
     uint64_t syscalls_invalid;         /* unknown numbers, answered ENOSYS */
 
     uint32_t fork_gate;                /* a forked child has its own memory (threads.c) */
-    uint32_t pad1;
+    uint32_t go;                       /* agent: layout checked, start (futex word) */
+    int32_t control_slot;              /* the control thread's mailbox */
+    int32_t pad2;
+    uint64_t hist_fault[PSHARE_HIST];  /* fault latency, log2 buckets of TSC cycles */
+    uint64_t hist_forward[PSHARE_HIST];/* forwarded-call latency, the same */
     struct pshare_crash crash;
     struct pshare_syscount sys[PSHARE_NSYS];
+};
+
+
+/*
+ * The channel (memfd at PSHARE_CHAN_FD): how app threads and the agent talk.
+ *
+ * Up: an app thread fills its slot's mailbox, sets state REQUEST and pushes
+ * an entry on the up ring (many producers, the agent consumes); it then
+ * sleeps on the mailbox state until the agent sets REPLY.  Entries that need
+ * no mailbox (a page applied, an executor done) carry all they say.
+ * Down: the agent writes a command into the control thread's or an
+ * executor's mailbox and sets REQUEST; the runtime sets REPLY when done.
+ */
+#define PSHARE_MBOX_DATA (256 * 1024)
+#define PSHARE_RING 4096
+
+enum pshare_mbox_state { MB_IDLE = 0, MB_REQUEST = 1, MB_REPLY = 2 };
+
+/* up-ring entry kinds: entry = kind << 56 | slot << 40 | page */
+enum pshare_up_kind {
+    UP_MBOX = 1,          /* the slot's mailbox holds a request */
+    UP_APPLIED = 2,       /* the slot applied a page grant (page in the entry) */
+    UP_EXEC_DONE = 3,     /* an executor finished a forwarded call (reply in its mailbox) */
+    UP_SIGNAL = 4,        /* home: a signal for the thread of this executor (signal in the entry) */
+};
+
+/* mailbox request kinds, app -> agent */
+enum pshare_req {
+    RQ_FAULT = 1,         /* a[0] page address, a[1] 1 = write */
+    RQ_SYSCALL = 2,       /* forwarded call: a[0] nr, a[1..6] args, data = marshalled */
+    RQ_SPAWN = 3,         /* new thread: data = register frame; a[0] flags */
+    RQ_GLOBAL = 4,        /* address-space op / sigaction: a[0] nr, a[1..6] args, data */
+    RQ_THREAD_EXIT = 5,   /* a[0] cluster tid */
+    RQ_EXIT_GROUP = 6,    /* a[0] status */
+    RQ_READY = 7,         /* start-up done (control thread) */
+};
+
+/* commands, agent -> control thread / executor */
+enum pshare_cmd {
+    CMD_PROTECT = 16,     /* a[0] page, a[1] dsm state: drop this rank's access to it */
+    CMD_SPAWN = 17,       /* data = frame; a[0] flags, a[1] cluster tid -> a[0] local tid */
+    CMD_EXECUTOR = 18,    /* home: make an executor -> a[0] its tid (the cluster tid), a[1] slot */
+    CMD_GLOBAL = 19,      /* a[0] nr, a[1..6] args, a[7] 1 = decide (home) / 0 = replay */
+    CMD_SIGNAL = 20,      /* a[0] cluster tid, a[1] signal */
+    CMD_SYSCALL = 21,     /* executor: a[0] nr, a[1..6] args, data */
+    CMD_EXECUTOR_END = 22,
+};
+
+struct pshare_mbox {
+    uint32_t state;               /* futex word: enum pshare_mbox_state */
+    uint32_t kind;
+    int64_t a[10];
+    uint64_t len;                 /* bytes of data used */
+    uint64_t t0;                  /* TSC at post, for latency figures */
+    uint8_t pad[8];
+    uint8_t data[PSHARE_MBOX_DATA];
+};
+
+struct pshare_chan {
+    uint32_t doorbell;            /* futex word the agent sleeps on */
+    uint32_t agent_waiting;
+    uint64_t head;                /* next entry the agent reads */
+    uint64_t tail;                /* next entry a producer claims */
+    uint64_t ring[PSHARE_RING];   /* 0 = not yet written */
+    struct pshare_mbox box[PSHARE_MAX_THREADS];
 };
 
 #endif

@@ -35,6 +35,10 @@ struct slot {
     int tid;
     int number;                  /* thread number: 0 = main, then creation order */
     int is_thread;               /* 0 for a CLONE_VM child process (posix_spawn) */
+    long cluster;                /* cluster-wide tid when it differs from tid (remote threads) */
+    int is_executor;             /* home: runs the forwarded calls of a thread elsewhere */
+    int pad;
+    size_t bounce;               /* run_here's stack of bounce buffers in the mailbox */
     int *app_ctid;               /* emulated CLONE_CHILD_CLEARTID */
     int *app_settid;             /* emulated CLONE_CHILD_SETTID */
     struct kstack app_ss;        /* the app's sigaltstack, virtualised */
@@ -149,7 +153,7 @@ static void thread_start(void *arg)
 static int fork_lock;
 
 static long clone_process(struct kucontext *uc, unsigned long flags, uintptr_t newsp,
-                          int *ptid, int *ctid, unsigned long tls)
+                          int *ptid, int *ctid, unsigned long tls, const void *fp, size_t fpsize)
 {
     unsigned long kflags = flags & ~(unsigned long)(K_CLONE_CHILD_SETTID | K_CLONE_CHILD_CLEARTID);
     uint32_t *gate = &rt.ctl->fork_gate;
@@ -174,19 +178,94 @@ static long clone_process(struct kucontext *uc, unsigned long flags, uintptr_t n
     if (newsp)
         uc->uc_mcontext.rsp = newsp;
     fork_lock = 0;               /* the child's own copy */
+    if (fp) {
+        /* started for a thread of another rank: become it, in this process */
+        struct slot *s = slot_self();
+        s->pretcode = (uint64_t)pshare_restore_rt;
+        s->frame = *uc;
+        s->frame.uc_mcontext.rax = 0;
+        s->frame.uc_stack.ss_flags = K_SS_DISABLE;
+        s->frame.uc_stack.ss_sp = 0;
+        s->frame.uc_stack.ss_size = 0;
+        s->frame.uc_mcontext.fpstate = 0;
+        if (fpsize && fpsize <= SLOT_FP) {
+            memcpy(slot_fp(s), fp, fpsize);
+            s->frame.uc_mcontext.fpstate = slot_fp(s);
+        }
+        pshare_sigreturn_to(&s->frame);
+    }
     return 0;
 }
 
-long thread_clone(struct kucontext *uc, unsigned long flags, uintptr_t newsp,
-                  int *ptid, int *ctid, unsigned long tls)
+int thread_slot_index(void)
 {
-    if (!(flags & K_CLONE_VM))
-        return clone_process(uc, flags, newsp, ptid, ctid, tls);
+    struct slot *s = slot_self();
+    return s ? (int)(((char *)s - arena) / SLOT_SIZE) : -1;
+}
 
+long thread_cluster_tid(void)
+{
+    struct slot *s = slot_self();
+    return s->cluster ? s->cluster : s->tid;
+}
+
+size_t *thread_bounce(void)
+{
+    return &slot_self()->bounce;
+}
+
+void thread_mark_executor(int slot, long tid)
+{
+    slot_at(slot)->is_executor = 1;
+    slot_at(slot)->cluster = tid;
+}
+
+int thread_slot_is_executor(int slot)
+{
+    return slot_at(slot)->is_executor;
+}
+
+int thread_slot_tid(int slot)
+{
+    return slot_at(slot)->tid;
+}
+
+int thread_slot_of_tid(long tid)
+{
+    for (int i = 0; i < PSHARE_MAX_THREADS; i++) {
+        struct slot *s = slot_at(i);
+        if (atomic_load(&s->ktid) && (s->cluster ? s->cluster : s->tid) == tid)
+            return i;
+    }
+    return -1;
+}
+
+/* A thread's start frame for the wire: the ucontext, then the FPU state. */
+size_t thread_frame_pack(const struct kucontext *uc, uint8_t *out, size_t cap)
+{
+    const void *fp = uc->uc_mcontext.fpstate;
+    uint32_t fpsize = fp ? fpstate_size(fp) : 0;
+    if (sizeof *uc + 4 + fpsize > cap || fpsize > SLOT_FP)
+        fpsize = 0;
+    memcpy(out, uc, sizeof *uc);
+    memcpy(out + sizeof *uc, &fpsize, 4);
+    if (fpsize)
+        memcpy(out + sizeof *uc + 4, fp, fpsize);
+    return sizeof *uc + 4 + fpsize;
+}
+
+/* Start a task in a new slot from a register frame (ours or one that came
+ * from another rank): a thread, or a CLONE_VM child process. */
+long thread_spawn_local(const struct kucontext *uc, const void *fp, size_t fpsize,
+                        unsigned long flags, int *ptid, int *ctid, unsigned long tls, long cluster)
+{
     struct slot *s = slot_alloc();
     if (!s)
         return -E_AGAIN;
     s->is_thread = (flags & K_CLONE_THREAD) != 0;
+    s->is_executor = 0;
+    s->cluster = cluster;
+    s->bounce = 0;
     s->app_ctid = (flags & K_CLONE_CHILD_CLEARTID) ? ctid : 0;
     s->app_settid = (flags & K_CLONE_CHILD_SETTID) ? ctid : 0;
     s->app_ss.ss_sp = 0;
@@ -199,14 +278,10 @@ long thread_clone(struct kucontext *uc, unsigned long flags, uintptr_t newsp,
     s->frame = *uc;
     s->frame.uc_link = 0;
     s->frame.uc_mcontext.rax = 0;
-    if (newsp)
-        s->frame.uc_mcontext.rsp = newsp;
-    s->frame.uc_stack.ss_sp = s->is_thread ? slot_alt(s) : 0;
-    s->frame.uc_stack.ss_size = s->is_thread ? SLOT_ALTSTACK : 0;
-    s->frame.uc_stack.ss_flags = s->is_thread ? 0 : K_SS_DISABLE;
-    const void *fp = uc->uc_mcontext.fpstate;
-    size_t fpsize = fp ? fpstate_size(fp) : 0;
-    if (fp && fpsize <= SLOT_FP) {
+    s->frame.uc_stack.ss_sp = slot_alt(s);      /* a child process faults in pages too */
+    s->frame.uc_stack.ss_size = SLOT_ALTSTACK;
+    s->frame.uc_stack.ss_flags = 0;
+    if (fp && fpsize && fpsize <= SLOT_FP) {
         memcpy(slot_fp(s), fp, fpsize);
         s->frame.uc_mcontext.fpstate = slot_fp(s);
     } else {
@@ -216,6 +291,70 @@ long thread_clone(struct kucontext *uc, unsigned long flags, uintptr_t newsp,
     unsigned long kflags = (flags & ~(unsigned long)(K_CLONE_CHILD_SETTID | K_CLONE_CHILD_CLEARTID))
                            | K_CLONE_CHILD_CLEARTID;
     long ret = pshare_clone(kflags, slot_start_top(s), ptid, &s->ktid, tls, thread_start, s);
+    if (IS_ERR(ret))
+        atomic_store(&s->ktid, 0);
+    return ret;
+}
+
+long thread_clone(struct kucontext *uc, unsigned long flags, uintptr_t newsp,
+                  int *ptid, int *ctid, unsigned long tls)
+{
+    if (!(flags & K_CLONE_VM))
+        return clone_process(uc, flags, newsp, ptid, ctid, tls, 0, 0);
+    struct kucontext frame = *uc;
+    if (newsp)
+        frame.uc_mcontext.rsp = newsp;
+    const void *fp = uc->uc_mcontext.fpstate;
+    return thread_spawn_local(&frame, fp, fp ? fpstate_size(fp) : 0, flags, ptid, ctid, tls, 0);
+}
+
+/* Home's executor starts a process for a thread of another rank, from that
+ * thread's registers: the child runs here, where the job's fds are. */
+long thread_start_process(const struct kucontext *uc, const void *fp, size_t fpsize,
+                          unsigned long flags, int *ctid, unsigned long tls)
+{
+    if (flags & K_CLONE_VM)
+        return thread_spawn_local(uc, fp, fpsize, flags, 0, ctid, tls, 0);
+    struct kucontext frame = *uc;
+    return clone_process(&frame, flags, 0, 0, ctid, tls, fp ? fp : (const void *)1, fp ? fpsize : 0);
+}
+
+/* A thread of the runtime itself (control thread, executors): runs fn on
+ * its slot's signal stack with the app's signals blocked, never app code. */
+struct rt_thread_start { void (*fn)(void *); void *arg; };
+
+static void runtime_thread_start(void *arg)
+{
+    struct slot *s = slot_self();
+    s->tid = sys0(PSHARE_NR_gettid);
+    set_altstack(s);
+    uint64_t mask = ~(RT_RESERVED_SIGS | SIGBIT(K_SIGKILL) | SIGBIT(19));
+    sys4(PSHARE_NR_rt_sigprocmask, K_SIG_SETMASK, &mask, 0, 8);
+    struct rt_thread_start *st = arg;
+    st->fn(st->arg);
+    for (;;)
+        sys1(PSHARE_NR_exit, 0);
+}
+
+long runtime_thread(void (*fn)(void *), void *arg, int *slot_out)
+{
+    struct slot *s = slot_alloc();
+    if (!s)
+        return -E_AGAIN;
+    s->is_thread = 0;
+    s->is_executor = 0;
+    s->cluster = 0;
+    s->bounce = 0;
+    s->number = -1;
+    /* the start record sits in the slot: the parent may return at once */
+    struct rt_thread_start *st = (struct rt_thread_start *)slot_fp(s);
+    st->fn = fn;
+    st->arg = arg;
+    *slot_out = (int)(((char *)s - arena) / SLOT_SIZE);
+    unsigned long flags = K_CLONE_VM | 0x200 /* FS */ | 0x400 /* FILES */ | 0x800 /* SIGHAND */ |
+                          K_CLONE_THREAD | 0x40000 /* SYSVSEM */ | K_CLONE_CHILD_CLEARTID;
+    long ret = pshare_clone(flags, slot_start_top(s) + SLOT_ALTSTACK, 0, &s->ktid, 0,
+                            runtime_thread_start, st);
     if (IS_ERR(ret))
         atomic_store(&s->ktid, 0);
     return ret;
@@ -234,6 +373,16 @@ void thread_exit(long code)
     }
     for (;;)
         sys1(PSHARE_NR_exit, code);
+}
+
+int *thread_app_ctid(void)
+{
+    return slot_self()->app_ctid;
+}
+
+void thread_clear_app_ctid(void)
+{
+    slot_self()->app_ctid = 0;
 }
 
 long thread_set_tid_address(int *ctid)

@@ -1,0 +1,67 @@
+/*
+ * chan.c - the app side of the channel to the agent (ext/rt/shm.h).
+ *
+ * A thread asks the agent for something (a page, a forwarded call, a new
+ * thread) by filling its slot's mailbox and posting the slot on the up ring;
+ * it then sleeps on the mailbox until the agent replies.  While it waits, the
+ * app's signals are blocked: a handler running in between would reuse the
+ * mailbox of the request still in flight.
+ */
+#include "rt.h"
+
+void chan_post(uint64_t entry)
+{
+    struct pshare_chan *c = rt.chan;
+    uint64_t pos = __atomic_fetch_add(&c->tail, 1, __ATOMIC_ACQ_REL);
+    __atomic_store_n(&c->ring[pos % PSHARE_RING], entry, __ATOMIC_RELEASE);
+    __atomic_fetch_add(&c->doorbell, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&c->agent_waiting, __ATOMIC_SEQ_CST))
+        sys3(PSHARE_NR_futex, &c->doorbell, K_FUTEX_WAKE, 1);
+}
+
+struct pshare_mbox *chan_box(int slot)
+{
+    return &rt.chan->box[slot];
+}
+
+/* Wait until the mailbox says `state`; the agent wakes us (shared futex). */
+void chan_wait(struct pshare_mbox *b, uint32_t state)
+{
+    for (;;) {
+        uint32_t s = __atomic_load_n(&b->state, __ATOMIC_ACQUIRE);
+        if (s == state)
+            return;
+        sys4(PSHARE_NR_futex, &b->state, K_FUTEX_WAIT, s, 0);
+    }
+}
+
+void chan_reply(struct pshare_mbox *b)
+{
+    __atomic_store_n(&b->state, MB_REPLY, __ATOMIC_RELEASE);
+    sys3(PSHARE_NR_futex, &b->state, K_FUTEX_WAKE, 1);
+}
+
+/* The request already in the slot's mailbox (a[], data, len) goes to the
+ * agent; returns once the reply is there (a[0] is the result). */
+long chan_call(int slot, uint32_t kind)
+{
+    struct pshare_mbox *b = chan_box(slot);
+    uint64_t block = ~RT_RESERVED_SIGS, old;
+    sys4(PSHARE_NR_rt_sigprocmask, K_SIG_BLOCK, &block, &old, 8);
+    b->kind = kind;
+    b->t0 = rdtsc();
+    __atomic_store_n(&b->state, MB_REQUEST, __ATOMIC_RELEASE);
+    chan_post((uint64_t)UP_MBOX << 56 | (uint64_t)slot << 40);
+    chan_wait(b, MB_REPLY);
+    __atomic_store_n(&b->state, MB_IDLE, __ATOMIC_RELEASE);
+    sys4(PSHARE_NR_rt_sigprocmask, K_SIG_SETMASK, &old, 0, 8);
+    return b->a[0];
+}
+
+void hist_add(uint64_t *hist, uint64_t cycles)
+{
+    int bucket = cycles ? 63 - __builtin_clzll(cycles) : 0;
+    if (bucket >= PSHARE_HIST)
+        bucket = PSHARE_HIST - 1;
+    atomic_add(&hist[bucket], 1);
+}

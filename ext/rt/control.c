@@ -1,0 +1,333 @@
+/*
+ * control.c - how calls are executed when the job has more than one rank.
+ *
+ * App threads (any rank):
+ *   run_here       LOCAL calls, and HOME calls made on home: executed on this
+ *                  rank, on bounce buffers (marshal.c);
+ *   run_forwarded  HOME calls made elsewhere: marshalled into the mailbox and
+ *                  run on home by the thread's executor;
+ *   run_global     address-space calls and sigaction: decided by home's
+ *                  control thread, replayed by every other rank's, in the
+ *                  agent's one global order, before the caller resumes.
+ * Runtime threads, which never run app code:
+ *   control thread one per rank; applies what the agent commands (page
+ *                  protection, thread starts, replays, signals); never waits
+ *                  for the agent, which waits for it;
+ *   executors      on home, one per thread of another rank (the paper's 1:1),
+ *                  made by home's control thread (the paper's creator): they
+ *                  run that thread's forwarded calls in home's process, so
+ *                  fds, cwd, locks and pids are the job's.
+ */
+#include "rt.h"
+
+#define FWD_CAP (PSHARE_MBOX_DATA / 2)      /* forwarded data: the mailbox's lower half */
+
+/* ---- futex: on the real address; the kernel does not fault pages in ---- */
+
+static long futex_here(const long *a)
+{
+    int cmd = a[1] & 127;
+    for (int tries = 0;; tries++) {
+        long r = sys6(PSHARE_NR_futex, a[0], a[1], a[2], a[3], a[4], a[5]);
+        if (r != -E_FAULT || tries == 64)
+            return r;
+        dsm_touch((void *)a[0], 4, cmd == 6 || cmd == 7 || cmd == 8 || cmd == 13);
+        if (cmd == 5 /* WAKE_OP */ || cmd == 3 || cmd == 4 || cmd == 11 || cmd == 12)
+            dsm_touch((void *)a[4], 4, cmd == 5);
+    }
+}
+
+static int futex_has_timeout(long op)
+{
+    int cmd = op & 127;
+    return cmd == 0 || cmd == 9 || cmd == 6 || cmd == 11 || cmd == 13;
+}
+
+/* ---- LOCAL, and HOME on home ---- */
+
+long run_here(long nr, const long *a)
+{
+    if (!rt.dsm)
+        return sys6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+    if (nr == PSHARE_NR_futex)
+        return futex_here(a);
+    /* bounce buffers stack up in the mailbox's upper half: an app signal
+     * handler may make a call while this one blocks */
+    struct mspec m;
+    size_t *top = thread_bounce();
+    size_t at = *top;
+    uint8_t *base = chan_box(thread_slot_index())->data + FWD_CAP + at;
+    int err = marshal_in(nr, a, &m, base, FWD_CAP - at);
+    if (err)
+        return err;
+    *top = at + ((m.used + 63) & ~(size_t)63);
+    long r = marshal_exec(&m, base);
+    *top = at;
+    marshal_out(&m, base, r);
+    return r;
+}
+
+/* ---- HOME elsewhere: forwarded to the executor ---- */
+
+long run_forwarded(long nr, const long *a, struct kucontext *uc)
+{
+    (void)uc;
+    int slot = thread_slot_index();
+    struct pshare_mbox *box = chan_box(slot);
+    struct mspec m;
+    int err;
+    if (nr == PSHARE_NR_futex) {
+        memset(&m, 0, sizeof m);
+        m.nr = nr;
+        for (int i = 0; i < 6; i++)
+            m.a[i] = a[i];
+        err = 0;
+        if (futex_has_timeout(a[1]) && a[3]) {
+            memcpy(box->data, (void *)a[3], 16);
+            m.a[3] = 0;
+            m.rel = 1u << 3;
+            m.used = 16;
+        }
+    } else {
+        err = marshal_in(nr, a, &m, box->data, FWD_CAP);
+    }
+    if (err)
+        return err;
+    box->a[0] = m.nr;
+    for (int i = 0; i < 6; i++)
+        box->a[1 + i] = m.a[i];
+    box->a[7] = m.rel;
+    box->len = m.used;
+    uint64_t t0 = rdtsc();
+    long r = chan_call(slot, RQ_SYSCALL);
+    hist_add(rt.ctl->hist_forward, rdtsc() - t0);
+    STAT_ADD(syscalls_forwarded, 1);
+    marshal_out(&m, box->data, r);
+    return r;
+}
+
+/* ---- GLOBAL: one order for the whole job ---- */
+
+long run_global(long nr, const long *a)
+{
+    int slot = thread_slot_index();
+    struct pshare_mbox *box = chan_box(slot);
+    box->a[0] = nr;
+    for (int i = 0; i < 6; i++)
+        box->a[1 + i] = a[i];
+    box->a[7] = 0;
+    box->len = 0;
+    if (nr == PSHARE_NR_rt_sigaction && a[1]) {
+        memcpy(box->data, (void *)a[1], sizeof(struct ksigaction));
+        box->len = sizeof(struct ksigaction);
+    }
+    long r = chan_call(slot, RQ_GLOBAL);
+    if (nr == PSHARE_NR_rt_sigaction && a[2] && !IS_ERR(r))
+        memcpy((void *)a[2], box->data + sizeof(struct ksigaction), sizeof(struct ksigaction));
+    return r;
+}
+
+/* What home's control thread decides and every other one replays.  On home
+ * (decide) the box is rewritten into its replay form: mmap gets the address
+ * chosen and MAP_FIXED; a read-only file mapping gets the file's path.
+ * a[8], a[9]: the range whose pages start over in the DSM (0, 0: none). */
+static long apply_global(struct pshare_mbox *box, int decide)
+{
+    long nr = box->a[0], *a = &box->a[1];
+    long r;
+    box->a[8] = box->a[9] = 0;
+    switch (nr) {
+    case PSHARE_NR_mmap: {
+        int flags = a[3];
+        int file_native = !(flags & K_MAP_ANONYMOUS) &&
+                          ((flags & K_MAP_TYPE) != K_MAP_PRIVATE || !(a[2] & K_PROT_WRITE));
+        if (decide) {
+            r = mem_mmap(a[0], a[1], a[2], flags, a[4], a[5]);
+            if (IS_ERR(r))
+                return r;
+            a[0] = r;
+            a[3] = (flags & ~K_MAP_FIXED_NOREPLACE) | K_MAP_FIXED;
+            box->len = 0;
+            if (file_native) {
+                char link[32] = "/proc/self/fd/";
+                struct fmtbuf b = { link, 14, sizeof link };
+                fmt_dec(&b, a[4]);
+                long n = sys3(PSHARE_NR_readlink, link, box->data, 4000);
+                box->len = n > 0 ? n : 0;
+                box->data[box->len] = 0;
+            } else if (!(flags & K_MAP_ANONYMOUS)) {
+                a[3] = (a[3] & ~K_MAP_TYPE) | K_MAP_PRIVATE | K_MAP_ANONYMOUS;   /* contents by DSM */
+                a[4] = -1;
+                a[5] = 0;
+            }
+            box->a[8] = r;
+            box->a[9] = r + PAGE_UP(a[1]);
+            return r;
+        }
+        if (file_native) {
+            if (!box->len)
+                return -E_INVAL;
+            long fd = sys4(PSHARE_NR_openat, K_AT_FDCWD, box->data, K_O_RDONLY | K_O_CLOEXEC, 0);
+            if (IS_ERR(fd))
+                return fd;
+            r = mem_mmap(a[0], a[1], a[2] & ~K_PROT_WRITE, (flags & ~K_MAP_TYPE) | K_MAP_PRIVATE, fd, a[5]);
+            sys1(PSHARE_NR_close, fd);
+            return r;
+        }
+        return mem_mmap(a[0], a[1], a[2], flags, a[4], a[5]);
+    }
+    case PSHARE_NR_munmap:
+        r = mem_munmap(a[0], a[1]);
+        box->a[8] = a[0];
+        box->a[9] = a[0] + PAGE_UP(a[1]);
+        return r;
+    case PSHARE_NR_mprotect:
+        return mem_mprotect(a[0], a[1], a[2]);
+    case PSHARE_NR_madvise:
+        r = mem_madvise(a[0], a[1], a[2]);
+        if (a[2] == K_MADV_DONTNEED || a[2] == K_MADV_FREE || a[2] == K_MADV_REMOVE) {
+            box->a[8] = PAGE_DOWN(a[0]);
+            box->a[9] = PAGE_UP(a[0] + a[1]);
+        }
+        return r;
+    case PSHARE_NR_brk: {
+        long before = mem_brk(0);
+        r = mem_brk(a[0]);
+        if (r < before) {
+            box->a[8] = PAGE_UP(r);
+            box->a[9] = PAGE_UP(before);
+        }
+        return r;
+    }
+    case PSHARE_NR_rt_sigaction: {
+        struct ksigaction *act = box->len ? (struct ksigaction *)box->data : 0;
+        struct ksigaction *oact = (struct ksigaction *)(box->data + sizeof *act);
+        if (decide) {
+            if (!act)
+                memset(box->data, 0, sizeof *act);
+            box->len = 2 * sizeof *act;
+        }
+        r = sig_action(a[0], act, decide ? oact : 0, a[3]);
+        return r;
+    }
+    case PSHARE_NR_exit_group:
+        sys1(PSHARE_NR_exit_group, a[0]);
+        return 0;
+    default:
+        return decide ? sys6(nr, a[0], a[1], a[2], a[3], a[4], a[5]) : 0;
+    }
+}
+
+/* ---- executors (home) ---- */
+
+static void executor_loop(void *arg)
+{
+    (void)arg;
+    int slot = thread_slot_index();
+    struct pshare_mbox *box = chan_box(slot);
+    for (;;) {
+        chan_wait(box, MB_REQUEST);
+        if (box->kind == CMD_EXECUTOR_END) {
+            __atomic_store_n(&box->state, MB_IDLE, __ATOMIC_RELEASE);
+            return;
+        }
+        if (box->kind == CMD_SPAWN) {
+            /* a process started by this executor's thread, here on home */
+            const struct kucontext *uc = (const struct kucontext *)box->data;
+            uint32_t fpsize;
+            memcpy(&fpsize, box->data + sizeof *uc, 4);
+            box->a[0] = thread_start_process(uc, box->data + sizeof *uc + 4, fpsize, box->a[1],
+                                             (int *)box->a[3], box->a[2]);
+            __atomic_store_n(&box->state, MB_REPLY, __ATOMIC_RELEASE);
+            chan_post((uint64_t)UP_EXEC_DONE << 56 | (uint64_t)slot << 40);
+            continue;
+        }
+        long a[6];
+        for (int i = 0; i < 6; i++)
+            a[i] = (box->a[7] & (1 << i)) ? (long)(box->data + box->a[1 + i]) : box->a[1 + i];
+        long nr = box->a[0], r;
+        if (nr == PSHARE_NR_futex)
+            r = futex_here(a);
+        else if ((nr == PSHARE_NR_tgkill || nr == PSHARE_NR_tkill))
+            r = signal_thread(nr == PSHARE_NR_tgkill ? a[1] : a[0], nr == PSHARE_NR_tgkill ? a[2] : a[1]);
+        else
+            r = sys6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+        box->a[0] = r;
+        __atomic_store_n(&box->state, MB_REPLY, __ATOMIC_RELEASE);
+        chan_post((uint64_t)UP_EXEC_DONE << 56 | (uint64_t)slot << 40);
+    }
+}
+
+/* A signal for a cluster-wide tid: a thread of this rank, or (on home) the
+ * executor of a thread elsewhere, in which case the agent carries it. */
+long signal_thread(long tid, long sig)
+{
+    int slot = thread_slot_of_tid(tid);
+    if (slot >= 0 && thread_slot_is_executor(slot)) {
+        chan_post((uint64_t)UP_SIGNAL << 56 | (uint64_t)slot << 40 | (uint64_t)sig);
+        return 0;
+    }
+    if (slot >= 0)
+        return sys3(PSHARE_NR_tgkill, sys0(PSHARE_NR_getpid), thread_slot_tid(slot), sig);
+    return sys3(PSHARE_NR_tgkill, sys0(PSHARE_NR_getpid), tid, sig);
+}
+
+/* ---- the control thread ---- */
+
+static void control_loop(void *arg)
+{
+    (void)arg;
+    int slot = thread_slot_index();
+    struct pshare_mbox *box = chan_box(slot);
+    atomic_store(&rt.ctl->control_slot, slot);
+    for (;;) {
+        chan_wait(box, MB_REQUEST);
+        long r = 0;
+        switch (box->kind) {
+        case CMD_PROTECT:
+            dsm_set(box->a[0], box->a[1]);
+            break;
+        case CMD_SPAWN: {
+            const struct kucontext *uc = (const struct kucontext *)box->data;
+            uint32_t fpsize;
+            memcpy(&fpsize, box->data + sizeof *uc, 4);
+            r = thread_spawn_local(uc, box->data + sizeof *uc + 4, fpsize, box->a[1],
+                                   0, (int *)box->a[3], box->a[2], box->a[4]);
+            box->a[1] = IS_ERR(r) ? -1 : thread_slot_of_tid(box->a[4] ? box->a[4] : r);
+            break;
+        }
+        case CMD_EXECUTOR: {
+            int s = -1;
+            r = runtime_thread(executor_loop, 0, &s);
+            box->a[1] = s;
+            if (!IS_ERR(r))
+                thread_mark_executor(s, r);
+            break;
+        }
+        case CMD_GLOBAL:
+            r = apply_global(box, box->a[7]);
+            break;
+        case CMD_SIGNAL:
+            r = signal_thread(box->a[1], box->a[2]);
+            break;
+        }
+        box->a[0] = r;
+        chan_reply(box);
+    }
+}
+
+/* Home: a runtime thread.  Elsewhere the initial thread becomes it. */
+long control_start(void)
+{
+    int slot;
+    return runtime_thread(control_loop, 0, &slot);
+}
+
+void control_run(void)
+{
+    uint64_t mask = ~(RT_RESERVED_SIGS | SIGBIT(K_SIGKILL) | SIGBIT(19));
+    sys4(PSHARE_NR_rt_sigprocmask, K_SIG_SETMASK, &mask, 0, 8);
+    control_loop(0);
+    for (;;)
+        sys0(PSHARE_NR_pause);
+}

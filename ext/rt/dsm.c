@@ -1,0 +1,173 @@
+/*
+ * dsm.c - this rank's side of the distributed shared memory.
+ *
+ * Every page of a region in the page store has one byte here (runtime-
+ * private, indexed by page number): the app's protection, whether the page is
+ * managed, and this rank's DSM state - the paper's three: INVALID (no access),
+ * READ (valid copy, read only), WRITE (the only valid copy).  The protection
+ * the kernel applies is always the app's protection cut down by the DSM state,
+ * so guard pages stay guard pages.
+ *
+ * A fault on a managed page whose app protection allows the access is a DSM
+ * fault: the thread asks the agent for the page (RQ_FAULT), the agent has the
+ * store filled completely before it replies, and the thread then opens its
+ * view and tells the agent (UP_APPLIED), which lets the page's manager serve
+ * the next request for it.  Losing a page (another rank wants to write it, or
+ * to read a page we write) is applied by the control thread (CMD_PROTECT)
+ * before the agent ships the contents.
+ *
+ * A new page starts as WRITE on home (it holds every page at start) and
+ * INVALID elsewhere: state 0 in the table means exactly that.
+ */
+#include "rt.h"
+
+#define PS_PROT 7
+#define PS_MANAGED 8
+#define PS_SHIFT 4
+#define PAGES_MAX (1UL << 35)          /* 47-bit address space */
+
+static uint8_t *pstate;
+
+long dsm_init(void)
+{
+    long p = sys6(PSHARE_NR_mmap, 0, PAGES_MAX, K_PROT_READ | K_PROT_WRITE,
+                  K_MAP_PRIVATE | K_MAP_ANONYMOUS | K_MAP_NORESERVE, -1, 0);
+    if (IS_ERR(p))
+        return p;
+    pstate = (uint8_t *)p;
+    return 0;
+}
+
+static int dsm_state(uint8_t b)
+{
+    int s = b >> PS_SHIFT;
+    return s ? s : (rt.is_home ? DSM_WRITE : DSM_INVALID);
+}
+
+static int effective(uint8_t b)
+{
+    int prot = b & PS_PROT;
+    switch (dsm_state(b)) {
+    case DSM_WRITE:
+        return prot;
+    case DSM_READ:
+        return prot & ~K_PROT_WRITE;
+    default:
+        return 0;
+    }
+}
+
+int dsm_initial_prot(int prot)
+{
+    return rt.is_home ? prot : 0;
+}
+
+/* Apply the kernel protection of [lo, hi) page by page, merging runs. */
+static void apply(uintptr_t lo, uintptr_t hi)
+{
+    while (lo < hi) {
+        int prot = effective(pstate[lo / PAGE_SIZE]);
+        uintptr_t end = lo + PAGE_SIZE;
+        while (end < hi && effective(pstate[end / PAGE_SIZE]) == prot)
+            end += PAGE_SIZE;
+        long r = sys3(PSHARE_NR_mprotect, lo, end - lo, prot);
+        if (r == -E_NOMEM)
+            rt_fail("the page states of this program need more memory mappings than "
+                    "vm.max_map_count allows: raise it (sysctl vm.max_map_count=1048576)");
+        lo = end;
+    }
+}
+
+void dsm_manage(uintptr_t lo, uintptr_t hi, int prot)
+{
+    if (!rt.dsm)
+        return;
+    for (uintptr_t a = lo; a < hi; a += PAGE_SIZE)
+        pstate[a / PAGE_SIZE] = PS_MANAGED | (prot & PS_PROT);
+}
+
+void dsm_unmanage(uintptr_t lo, uintptr_t hi)
+{
+    if (!rt.dsm)
+        return;
+    memset(&pstate[lo / PAGE_SIZE], 0, (hi - lo) / PAGE_SIZE);
+}
+
+/* The app changed its protection of [lo, hi): keep the DSM state. */
+void dsm_protect(uintptr_t lo, uintptr_t hi, int prot)
+{
+    if (!rt.dsm)
+        return;
+    for (uintptr_t a = lo; a < hi; a += PAGE_SIZE) {
+        uint8_t *b = &pstate[a / PAGE_SIZE];
+        if (*b & PS_MANAGED)
+            *b = (*b & ~PS_PROT) | (prot & PS_PROT);
+    }
+    apply(lo, hi);
+}
+
+/* Set this rank's DSM state of one page and the kernel protection with it. */
+void dsm_set(uintptr_t page, int state)
+{
+    uint8_t *b = &pstate[page / PAGE_SIZE];
+    *b = (*b & (PS_PROT | PS_MANAGED)) | (uint8_t)(state << PS_SHIFT);
+    apply(page, page + PAGE_SIZE);
+}
+
+int dsm_page_state(uintptr_t page)
+{
+    return dsm_state(pstate[page / PAGE_SIZE]);
+}
+
+/* SIGSEGV: 1 when it was a DSM fault, now served; 0 for a real fault. */
+int dsm_fault(uintptr_t addr, int write)
+{
+    if (!rt.dsm || addr >= PAGES_MAX * PAGE_SIZE)
+        return 0;
+    uintptr_t page = PAGE_DOWN(addr);
+    uint8_t b = pstate[page / PAGE_SIZE];
+    if (!(b & PS_MANAGED))
+        return 0;
+    int want = write ? K_PROT_WRITE : K_PROT_READ;
+    if (!((b & PS_PROT) & want))
+        return 0;                                  /* the app's own protection: real */
+    int have = dsm_state(b);
+    if (have == DSM_WRITE || (have == DSM_READ && !write)) {
+        /* another thread of this rank got it meanwhile: make sure the view is open */
+        apply(page, page + PAGE_SIZE);
+        return 1;
+    }
+    int slot = thread_slot_index();
+    struct pshare_mbox *box = chan_box(slot);
+    box->a[0] = page;
+    box->a[1] = write;
+    box->len = 0;
+    uint64_t t0 = rdtsc();
+    long granted = chan_call(slot, RQ_FAULT);
+    dsm_set(page, (int)granted);
+    chan_post((uint64_t)UP_APPLIED << 56 | (uint64_t)slot << 40 | page / PAGE_SIZE);
+    if (write && have == DSM_READ)
+        STAT_ADD(faults_upgrade, 1);
+    else if (write)
+        STAT_ADD(faults_write, 1);
+    else
+        STAT_ADD(faults_read, 1);
+    hist_add(rt.ctl->hist_fault, rdtsc() - t0);
+    return 1;
+}
+
+/* Make [p, p+len) readable (or writable) by touching it, so that a system
+ * call executed here finds it present. */
+void dsm_touch(const void *p, size_t len, int write)
+{
+    if (!rt.dsm || !len)
+        return;
+    uintptr_t a = PAGE_DOWN(p), end = (uintptr_t)p + len;
+    for (; a < end; a += PAGE_SIZE) {
+        volatile uint8_t *q = (volatile uint8_t *)(a < (uintptr_t)p ? (uintptr_t)p : a);
+        if (write)
+            __atomic_fetch_add((uint8_t *)q, 0, __ATOMIC_RELAXED);
+        else
+            (void)*q;
+    }
+}

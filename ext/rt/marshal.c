@@ -1,0 +1,250 @@
+/*
+ * marshal.c - system calls on bounce buffers.
+ *
+ * With more than one rank the kernel may not touch app memory directly: a
+ * page may be absent here (the kernel answers EFAULT, it does not fault) or
+ * be taken away while a blocking call waits.  So, from the table's pointer
+ * descriptors, the calling thread copies the call's input into a buffer
+ * (touching app memory in user mode, where the DSM serves faults), the call
+ * runs on the buffer - here, or forwarded to home by data - and the thread
+ * copies the output back.  Pointers the table cannot describe go through as
+ * they are, after their first page is touched.
+ *
+ * Arguments that point into the buffer travel as offsets (bit i of `rel` set
+ * for argument i): the buffer is at another address on the executing side.
+ */
+#include "rt.h"
+
+static int add(struct mspec *m, uint8_t *base, size_t cap, int arg, const void *app,
+               size_t len, int dir, int kind)
+{
+    if (m->np == MSPEC_MAX)
+        return -E_INVAL;
+    size_t off = (m->used + 15) & ~(size_t)15;
+    if (off + len > cap)
+        return -E_NOMEM;
+    struct mpart *p = &m->p[m->np++];
+    p->arg = arg;
+    p->app = (uintptr_t)app;
+    p->off = off;
+    p->len = len;
+    p->dir = dir;
+    p->kind = kind;
+    if ((dir & ARG_IN) && len)
+        memcpy(base + off, app, len);
+    m->used = off + len;
+    if (arg >= 0) {
+        m->a[arg] = off;
+        m->rel |= 1u << arg;
+    }
+    return 0;
+}
+
+/* Length clamped so the data fits: reads and writes become short, as they may. */
+static size_t room(const struct mspec *m, size_t cap, size_t want)
+{
+    size_t off = (m->used + 15) & ~(size_t)15;
+    size_t left = cap > off ? cap - off : 0;
+    return want < left ? want : left;
+}
+
+static int add_iov(struct mspec *m, uint8_t *base, size_t cap, const long *a, int iov_arg,
+                   int cnt_arg, int dir)
+{
+    /* readv/writev and friends become read/write of one flat buffer */
+    const struct { void *base; size_t len; } *iov = (const void *)a[iov_arg];
+    long cnt = a[cnt_arg];
+    if (cnt < 0 || cnt > 1024)
+        return -E_INVAL;
+    size_t total = 0;
+    for (long i = 0; i < cnt; i++)
+        total += iov[i].len;
+    size_t len = room(m, cap, total);
+    size_t off = (m->used + 15) & ~(size_t)15;
+    m->a[iov_arg] = off;
+    m->rel |= 1u << iov_arg;
+    m->a[cnt_arg] = len;
+    size_t at = 0;
+    for (long i = 0; i < cnt && at < len; i++) {
+        size_t n = iov[i].len < len - at ? iov[i].len : len - at;
+        if (m->np == MSPEC_MAX)
+            return -E_INVAL;
+        struct mpart *p = &m->p[m->np++];
+        p->arg = -1;
+        p->app = (uintptr_t)iov[i].base;
+        p->off = off + at;
+        p->len = n;
+        p->dir = dir;
+        p->kind = ARG_IOV;
+        if (dir & ARG_IN)
+            memcpy(base + off + at, iov[i].base, n);
+        at += n;
+    }
+    m->used = off + len;
+    return 0;
+}
+
+static unsigned long ioctl_size(unsigned long cmd, int *dir)
+{
+    unsigned long size = (cmd >> 16) & 0x3fff, d = cmd >> 30;
+    if (d) {
+        *dir = (d & 2 ? ARG_OUT : 0) | (d & 1 ? ARG_IN : 0);   /* _IOC_READ: kernel writes */
+        return size;
+    }
+    switch (cmd) {                     /* the old tty ioctls carry no size */
+    case 0x5401: *dir = ARG_OUT; return 60;          /* TCGETS */
+    case 0x5402: case 0x5403: case 0x5404: *dir = ARG_IN; return 60;   /* TCSETS* */
+    case 0x5413: *dir = ARG_OUT; return 8;           /* TIOCGWINSZ */
+    case 0x5414: *dir = ARG_IN; return 8;            /* TIOCSWINSZ */
+    case 0x541B: *dir = ARG_OUT; return 4;           /* FIONREAD */
+    case 0x5421: case 0x5452: *dir = ARG_IN; return 4;   /* FIONBIO, FIOASYNC */
+    case 0x540F: *dir = ARG_OUT; return 4;           /* TIOCGPGRP */
+    case 0x5410: *dir = ARG_IN; return 4;            /* TIOCSPGRP */
+    default: *dir = 0; return 0;
+    }
+}
+
+/* Fill m from the call's arguments; 0 or -errno. */
+int marshal_in(long nr, const long *args, struct mspec *m, uint8_t *base, size_t cap)
+{
+    memset(m, 0, sizeof *m);
+    m->nr = nr;
+    for (int i = 0; i < 6; i++)
+        m->a[i] = args[i];
+    const struct pshare_sysent *e = &pshare_systab[nr];
+    int r = 0;
+
+    switch (nr) {                      /* pointers the table calls "ptr" */
+    case PSHARE_NR_ioctl: {
+        int dir;
+        unsigned long size = ioctl_size(args[1], &dir);
+        if (size && args[2])
+            return add(m, base, cap, 2, (void *)args[2], size, dir, ARG_BUF_FIXED);
+        return 0;
+    }
+    case PSHARE_NR_fcntl:
+        switch (args[1]) {
+        case 5: case 6: case 7:                    /* F_GETLK, F_SETLK, F_SETLKW */
+        case 36: case 37: case 38:                 /* F_OFD_* */
+            return add(m, base, cap, 2, (void *)args[2], 32, ARG_INOUT, ARG_BUF_FIXED);
+        case 15: case 16:                          /* F_SETOWN_EX, F_GETOWN_EX */
+            return add(m, base, cap, 2, (void *)args[2], 8, ARG_INOUT, ARG_BUF_FIXED);
+        }
+        return 0;
+    case PSHARE_NR_select:
+    case PSHARE_NR_pselect6: {
+        size_t set = ((size_t)args[0] + 63) / 64 * 8;
+        for (int i = 1; i <= 3 && !r; i++)
+            if (args[i])
+                r = add(m, base, cap, i, (void *)args[i], set, ARG_INOUT, ARG_BUF_FIXED);
+        if (!r && args[4])
+            r = add(m, base, cap, 4, (void *)args[4], 16, ARG_INOUT, ARG_BUF_FIXED);
+        if (!r && nr == PSHARE_NR_pselect6 && args[5])
+            r = add(m, base, cap, 5, (void *)args[5], 16, ARG_IN, ARG_BUF_FIXED);
+        return r;
+    }
+    case PSHARE_NR_accept:
+    case PSHARE_NR_accept4:
+    case PSHARE_NR_getsockname:
+    case PSHARE_NR_getpeername:
+    case PSHARE_NR_recvfrom: {
+        int addr = nr == PSHARE_NR_recvfrom ? 4 : 1;
+        if (nr == PSHARE_NR_recvfrom && args[1])
+            r = add(m, base, cap, 1, (void *)args[1], room(m, cap, args[2]), ARG_OUT, ARG_BUF_ARG);
+        if (!r && args[addr] && args[addr + 1]) {
+            int len = *(int *)args[addr + 1];
+            r = add(m, base, cap, addr + 1, (void *)args[addr + 1], 4, ARG_INOUT, ARG_BUF_FIXED);
+            if (!r)
+                r = add(m, base, cap, addr, (void *)args[addr], len > 0 ? len : 0, ARG_OUT, ARG_BUF_FIXED);
+        }
+        if (nr == PSHARE_NR_recvfrom)
+            m->a[2] = m->np ? m->p[0].len : m->a[2];
+        return r;
+    }
+    case PSHARE_NR_readv:
+    case PSHARE_NR_preadv:
+    case PSHARE_NR_preadv2:
+        r = add_iov(m, base, cap, args, 1, 2, ARG_OUT);
+        m->nr = nr == PSHARE_NR_readv ? PSHARE_NR_read : PSHARE_NR_pread64;
+        return r;
+    case PSHARE_NR_writev:
+    case PSHARE_NR_pwritev:
+    case PSHARE_NR_pwritev2:
+        r = add_iov(m, base, cap, args, 1, 2, ARG_IN);
+        m->nr = nr == PSHARE_NR_writev ? PSHARE_NR_write : PSHARE_NR_pwrite64;
+        return r;
+    }
+
+    for (int i = 0; i < e->nargs && !r; i++) {
+        uint32_t d = e->arg[i];
+        const void *p = (const void *)args[i];
+        int kind = pshare_arg_kind(d), dir = pshare_arg_dir(d);
+        if (!p || kind == ARG_NONE)
+            continue;
+        switch (kind) {
+        case ARG_STR:
+            r = add(m, base, cap, i, p, strlen(p) + 1, ARG_IN, kind);
+            break;
+        case ARG_BUF_ARG: {
+            size_t want = args[pshare_arg_index(d)];
+            size_t len = room(m, cap, want);
+            r = add(m, base, cap, i, p, len, dir, kind);
+            if (!r && len < want)
+                m->a[pshare_arg_index(d)] = len;
+            break;
+        }
+        case ARG_BUF_FIXED:
+            r = add(m, base, cap, i, p, pshare_arg_size(d), dir, kind);
+            break;
+        case ARG_ARR: {
+            size_t n = args[pshare_arg_index(d)], sz = pshare_arg_size(d);
+            if (n > (1UL << 20))
+                return -E_INVAL;
+            r = add(m, base, cap, i, p, n * sz, dir, kind);
+            if (!r)
+                m->p[m->np - 1].elem = sz;
+            break;
+        }
+        case ARG_BUF_RV:
+            r = add(m, base, cap, i, p, room(m, cap, 65536), dir, kind);
+            break;
+        default:                      /* ARG_PTR, ARG_IOV without a rule: as it is */
+            dsm_touch(p, 1, 0);
+            break;
+        }
+    }
+    return r;
+}
+
+/* Execute m here with its data at base. */
+long marshal_exec(const struct mspec *m, uint8_t *base)
+{
+    long a[6];
+    for (int i = 0; i < 6; i++)
+        a[i] = (m->rel & (1u << i)) ? (long)(base + m->a[i]) : m->a[i];
+    return sys6(m->nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+/* Copy the call's output back into app memory. */
+void marshal_out(const struct mspec *m, const uint8_t *base, long ret)
+{
+    if (IS_ERR(ret))
+        return;
+    size_t flat = ret;                       /* bytes left to scatter for readv */
+    for (int i = 0; i < m->np; i++) {
+        const struct mpart *p = &m->p[i];
+        if (!(p->dir & ARG_OUT))
+            continue;
+        size_t n = p->len;
+        if (p->kind == ARG_BUF_ARG || p->kind == ARG_BUF_RV)
+            n = (size_t)ret < n ? (size_t)ret : n;
+        else if (p->kind == ARG_ARR && p->dir == ARG_OUT)
+            n = (size_t)ret * p->elem < n ? (size_t)ret * p->elem : n;
+        else if (p->kind == ARG_IOV) {
+            n = flat < n ? flat : n;
+            flat -= n;
+        }
+        if (n)
+            memcpy((void *)p->app, base + p->off, n);
+    }
+}

@@ -1,0 +1,313 @@
+"""The agent's event loop when the job has more than one rank.
+
+Every agent drains its app's up ring (requests of app threads, pages
+applied, executors done) and the MPI messages of the other agents.  Home's
+agent is also the page manager, the placement policy, the keeper of the
+thread table (which executor serves which remote thread) and the one place
+where address-space operations get their global order.
+
+Two MPI tags: MSG for messages handled by the loop whenever they come, REPLY
+for the answers home waits for inside one operation (a page fetched, an
+invalidation done, a replay applied, a thread started).  Only home ever waits
+for another agent, and the others answer without waiting for anyone, so no
+cycle of waits can form.
+"""
+import os
+import struct
+import time
+
+from .manager import HOME, INVALID, Manager
+
+MSG, REPLY = 1, 2
+PAGE = 4096
+
+# up-ring entries and mailbox kinds (ext/rt/shm.h)
+UP_MBOX, UP_APPLIED, UP_EXEC_DONE, UP_SIGNAL = 1, 2, 3, 4
+RQ_FAULT, RQ_SYSCALL, RQ_SPAWN, RQ_GLOBAL, RQ_THREAD_EXIT = 1, 2, 3, 4, 5
+CMD_PROTECT, CMD_SPAWN, CMD_EXECUTOR, CMD_GLOBAL, CMD_SIGNAL, CMD_SYSCALL, CMD_EXECUTOR_END = range(16, 23)
+CLONE_THREAD = 0x10000
+
+
+class Placement:
+    """Where each new thread goes: roundrobin, home, block, or a rank list."""
+
+    def __init__(self, policy, nranks, cores):
+        self.nranks = nranks
+        self.count = 0
+        if policy == "roundrobin":
+            self.order = [(i + 1) % nranks for i in range(nranks)]
+        elif policy == "home":
+            self.order = [HOME]
+        elif policy == "block":
+            per = max(1, cores)
+            self.order = [r for r in list(range(1, nranks)) + [HOME] for _ in range(per)]
+        else:
+            self.order = [int(x) % nranks for x in policy.split(",")]
+
+    def next(self):
+        rank = self.order[self.count % len(self.order)]
+        self.count += 1
+        return rank
+
+
+class Node:
+    def __init__(self, comm, chan, ctl, store_fd, placement, app_exited):
+        self.comm = comm
+        self.rank = comm.Get_rank()
+        self.size = comm.Get_size()
+        self.chan = chan
+        self.ctl = ctl
+        self.store = store_fd
+        self.app_exited = app_exited          # () -> exit status or None
+        self.control = ctl.control_slot
+        self.counts = {"pages_in": 0, "pages_out": 0, "invalidations": 0}
+        self.result = None                    # the job's exit status, once known
+        self.failure = None                   # (status, message) from a crashed rank
+        if self.rank == HOME:
+            self.manager = Manager(self)
+            self.placement = placement
+            self.executors = {}               # (rank, slot) -> executor slot
+            self.exec_info = {}               # executor slot -> (rank, slot, cluster tid)
+            self.inflight = {}                # executor slot -> (rank, slot, kind)
+
+    # ---- sending ----
+
+    def send(self, rank, msg):
+        if rank == self.rank:
+            self.handle(msg, rank)
+        else:
+            self.comm.send(msg, dest=rank, tag=MSG)
+
+    def wait_reply(self, rank):
+        """Home: the answer of one agent, without spinning the core away."""
+        from mpi4py import MPI
+        delay = 0.0
+        while not self.comm.Iprobe(source=rank, tag=REPLY):
+            if delay:
+                time.sleep(delay)
+            delay = min(delay * 2 or 2e-5, 1e-3)
+        return self.comm.recv(source=rank, tag=REPLY)
+
+    def reply_home(self, msg):
+        self.comm.send(msg, dest=HOME, tag=REPLY)
+
+    # ---- what the manager asks for ----
+
+    def fetch(self, owner, page, new_state):
+        if owner == self.rank:
+            if new_state is not None:
+                self.chan.command(self.control, CMD_PROTECT, (page, new_state))
+            self.counts["pages_out"] += 1
+            data = os.pread(self.store, PAGE, page)
+        else:
+            self.comm.send(("fetch", page, new_state), dest=owner, tag=MSG)
+            data = self.wait_reply(owner)
+        return data
+
+    def invalidate(self, rank, page):
+        if rank == self.rank:
+            self.chan.command(self.control, CMD_PROTECT, (page, INVALID))
+            self.counts["invalidations"] += 1
+        else:
+            self.comm.send(("inv", page), dest=rank, tag=MSG)
+            self.wait_reply(rank)
+
+    def grant(self, rank, slot, page, state, data):
+        self.send(rank, ("grant", slot, page, state, data))
+
+    # ---- the loop ----
+
+    def run(self):
+        from mpi4py import MPI
+        status = MPI.Status()
+        idle = 0
+        next_check = 0.0
+        while self.result is None:
+            busy = False
+            for entry in self.chan.drain(0):
+                self.on_entry(entry)
+                busy = True
+            while self.comm.Iprobe(source=MPI.ANY_SOURCE, tag=MSG, status=status):
+                src = status.Get_source()
+                self.handle(self.comm.recv(source=src, tag=MSG), src)
+                busy = True
+            if busy:
+                idle = 0
+                continue
+            now = time.monotonic()
+            if now >= next_check:
+                next_check = now + 0.01
+                st = self.app_exited()
+                if st is not None:
+                    self.on_app_exit(st)
+                    continue
+            # spin a little after activity, then sleep on the doorbell
+            idle += 1
+            timeout = 0 if idle < 50 else min(20_000 * (idle - 49), 2_000_000)
+            for entry in self.chan.drain(timeout):
+                self.on_entry(entry)
+        return self.result
+
+    def on_app_exit(self, status):
+        if self.rank == HOME:
+            self.finish(status)
+        else:
+            # a worker's app died on its own: a crash here ends the job
+            self.comm.send(("failed", self.rank, status), dest=HOME, tag=MSG)
+            self.result = status
+
+    def finish(self, status):
+        for r in range(1, self.size):
+            self.comm.send(("exit", status), dest=r, tag=MSG)
+        self.result = status
+
+    # ---- the app's requests ----
+
+    def on_entry(self, entry):
+        kind, slot, low = entry >> 56, (entry >> 40) & 0xFFFF, entry & ((1 << 40) - 1)
+        if kind == UP_APPLIED:
+            self.send(HOME, ("done", low * PAGE))
+        elif kind == UP_EXEC_DONE:
+            self.on_exec_done(slot)
+        elif kind == UP_SIGNAL:
+            rank, rslot, cluster = self.exec_info[slot]
+            self.send(rank, ("signal", cluster, low))
+        else:
+            self.on_request(slot)
+
+    def on_request(self, slot):
+        kind, a, data = self.chan.request(slot)
+        me = self.rank
+        if kind == RQ_FAULT:
+            self.send(HOME, ("fault", a[0], a[1], me, slot))
+        elif kind == RQ_SYSCALL:
+            self.send(HOME, ("sys", me, slot, a[:8], data))
+        elif kind == RQ_SPAWN:
+            self.send(HOME, ("spawn", me, slot, a[:5], data))
+        elif kind == RQ_GLOBAL:
+            self.send(HOME, ("global", me, slot, a[:8], data))
+        elif kind == RQ_THREAD_EXIT:
+            self.send(HOME, ("texit", me, slot))
+            self.chan.reply(slot, (0,))
+
+    # ---- messages ----
+
+    def handle(self, msg, src):
+        getattr(self, "m_" + msg[0])(src, *msg[1:])
+
+    # every rank
+    def m_grant(self, src, slot, page, state, data):
+        if data is not None:
+            os.pwrite(self.store, data, page)     # filled completely before the app sees it
+            self.counts["pages_in"] += 1
+        self.chan.reply(slot, (state,))
+
+    def m_fetch(self, src, page, new_state):
+        if new_state is not None:
+            self.chan.command(self.control, CMD_PROTECT, (page, new_state))
+        self.counts["pages_out"] += 1
+        self.reply_home(os.pread(self.store, PAGE, page))
+
+    def m_inv(self, src, page):
+        self.chan.command(self.control, CMD_PROTECT, (page, INVALID))
+        self.counts["invalidations"] += 1
+        self.reply_home(True)
+
+    def m_replay(self, src, a, data):
+        (r, *_), _ = self.chan.command(self.control, CMD_GLOBAL, a, data)
+        self.reply_home(r)
+
+    def m_start(self, src, a, frame):
+        (tid, rslot, *_), _ = self.chan.command(self.control, CMD_SPAWN, a, frame)
+        self.reply_home((tid, rslot))
+
+    def m_signal(self, src, cluster, sig):
+        self.chan.command(self.control, CMD_SIGNAL, (0, cluster, sig))
+
+    def m_answer(self, src, slot, args, data):
+        self.chan.reply(slot, args, data)
+
+    def m_exit(self, src, status):
+        self.result = status
+
+    # home only
+    def m_fault(self, src, page, write, rank, slot):
+        self.manager.request(page, write, rank, slot)
+
+    def m_done(self, src, page):
+        self.manager.done(page)
+
+    def m_failed(self, src, rank, status):
+        self.failure = (rank, status)
+        self.finish(status)
+
+    def executor_for(self, rank, slot):
+        ex = self.executors.get((rank, slot))
+        if ex is None:
+            (tid, ex, *_), _ = self.chan.command(self.control, CMD_EXECUTOR, ())
+            self.executors[(rank, slot)] = ex
+            self.exec_info[ex] = (rank, slot, tid)
+        return ex
+
+    def m_sys(self, src, rank, slot, a, data):
+        ex = self.executor_for(rank, slot)
+        self.inflight[ex] = (rank, slot)
+        self.chan.post(ex, CMD_SYSCALL, a, data)
+
+    def on_exec_done(self, ex):
+        (ret, *_), data = self.chan.result(ex)
+        rank, slot = self.inflight.pop(ex)
+        self.send(rank, ("answer", slot, (ret, 0), data))
+
+    def m_texit(self, src, rank, slot):
+        ex = self.executors.pop((rank, slot), None)
+        if ex is not None:
+            self.exec_info.pop(ex, None)
+            self.chan.post(ex, CMD_EXECUTOR_END, ())
+
+    def m_spawn(self, src, rank, slot, a, frame):
+        flags, tls, ctid, ptid, newsp = a
+        if not flags & CLONE_THREAD:
+            # a process started by a thread elsewhere: home's executor of
+            # that thread starts it, in home's process (the job's fds)
+            ex = self.executor_for(rank, slot)
+            self.inflight[ex] = (rank, slot)
+            self.chan.post(ex, CMD_SPAWN, (0, flags, tls, ctid, 0), frame)
+            return
+        target = self.placement.next()
+        if target == HOME and rank == HOME:
+            self.send(rank, ("answer", slot, (0, 1), None))      # start it yourself
+            return
+        if target == HOME:
+            (tid, *_), _ = self.chan.command(self.control, CMD_SPAWN, (0, flags, tls, ctid, 0), frame)
+            self.send(rank, ("answer", slot, (tid, 0), None))
+            return
+        # a remote thread: its executor first, whose tid is the thread's cluster-wide id
+        (cluster, ex, *_), _ = self.chan.command(self.control, CMD_EXECUTOR, ())
+        args = (0, flags, tls, ctid, cluster)
+        if target == self.rank:
+            raise AssertionError("home placement handled above")
+        self.comm.send(("start", args, frame), dest=target, tag=MSG)
+        tid, rslot = self.wait_reply(target)
+        if tid < 0:
+            self.chan.post(ex, CMD_EXECUTOR_END, ())
+            self.send(rank, ("answer", slot, (tid, 0), None))
+            return
+        self.executors[(target, rslot)] = ex
+        self.exec_info[ex] = (target, rslot, cluster)
+        self.send(rank, ("answer", slot, (cluster, 0), None))
+
+    def m_global(self, src, rank, slot, a, data):
+        """Decide on home, replay everywhere else, then let the caller go on."""
+        decide = tuple(a[:7]) + (1,)
+        result, out = self.chan.command(self.control, CMD_GLOBAL, decide, data)
+        ret, lo, hi = result[0], result[8], result[9]
+        if not -4095 <= ret < 0:
+            replay = (a[0],) + tuple(result[1:7]) + (0,)
+            for r in range(1, self.size):
+                self.comm.send(("replay", replay, out), dest=r, tag=MSG)
+            for r in range(1, self.size):
+                self.wait_reply(r)
+            if hi > lo:
+                self.manager.forget(lo, hi)
+        self.send(rank, ("answer", slot, (ret,), out))
