@@ -70,6 +70,13 @@ class Node:
             self.exec_info = {}               # executor slot -> (rank, slot, cluster tid)
             self.inflight = {}                # executor slot -> (rank, slot, kind)
 
+    def command(self, kind, args, data=None):
+        """A command to this rank's control thread, waited for."""
+        return self.chan.command(self.control, kind, args, data, self.alive)
+
+    def alive(self):
+        return self.app_exited() is None
+
     # ---- sending ----
 
     def send(self, rank, msg):
@@ -96,7 +103,7 @@ class Node:
     def fetch(self, owner, page, new_state):
         if owner == self.rank:
             if new_state is not None:
-                self.chan.command(self.control, CMD_PROTECT, (page, new_state))
+                self.command(CMD_PROTECT, (page, new_state))
             self.counts["pages_out"] += 1
             data = os.pread(self.store, PAGE, page)
         else:
@@ -106,7 +113,7 @@ class Node:
 
     def invalidate(self, rank, page):
         if rank == self.rank:
-            self.chan.command(self.control, CMD_PROTECT, (page, INVALID))
+            self.command(CMD_PROTECT, (page, INVALID))
             self.counts["invalidations"] += 1
         else:
             self.comm.send(("inv", page), dest=rank, tag=MSG)
@@ -120,33 +127,42 @@ class Node:
     def run(self):
         from mpi4py import MPI
         status = MPI.Status()
-        idle = 0
-        next_check = 0.0
+        self.idle = 0
+        self.next_check = 0.0
         while self.result is None:
-            busy = False
-            for entry in self.chan.drain(0):
-                self.on_entry(entry)
-                busy = True
-            while self.comm.Iprobe(source=MPI.ANY_SOURCE, tag=MSG, status=status):
-                src = status.Get_source()
-                self.handle(self.comm.recv(source=src, tag=MSG), src)
-                busy = True
-            if busy:
-                idle = 0
-                continue
-            now = time.monotonic()
-            if now >= next_check:
-                next_check = now + 0.01
-                st = self.app_exited()
-                if st is not None:
-                    self.on_app_exit(st)
-                    continue
-            # spin a little after activity, then sleep on the doorbell
-            idle += 1
-            timeout = 0 if idle < 50 else min(20_000 * (idle - 49), 2_000_000)
-            for entry in self.chan.drain(timeout):
-                self.on_entry(entry)
+            try:
+                self.step(status)
+            except ProcessLookupError:
+                self.on_app_exit(self.app_exited())
         return self.result
+
+    def step(self, status):
+        """One round: the app's requests, the other agents' messages, then,
+        when there was nothing, a check on the app and a sleep that gets
+        longer the longer nothing happens (spin a little first)."""
+        from mpi4py import MPI
+        busy = False
+        for entry in self.chan.drain(0):
+            self.on_entry(entry)
+            busy = True
+        while self.comm.Iprobe(source=MPI.ANY_SOURCE, tag=MSG, status=status):
+            src = status.Get_source()
+            self.handle(self.comm.recv(source=src, tag=MSG), src)
+            busy = True
+        if busy:
+            self.idle = 0
+            return
+        now = time.monotonic()
+        if now >= self.next_check:
+            self.next_check = now + 0.01
+            st = self.app_exited()
+            if st is not None:
+                self.on_app_exit(st)
+                return
+        self.idle += 1
+        timeout = 0 if self.idle < 50 else min(20_000 * (self.idle - 49), 2_000_000)
+        for entry in self.chan.drain(timeout):
+            self.on_entry(entry)
 
     def on_app_exit(self, status):
         if self.rank == HOME:
@@ -204,25 +220,25 @@ class Node:
 
     def m_fetch(self, src, page, new_state):
         if new_state is not None:
-            self.chan.command(self.control, CMD_PROTECT, (page, new_state))
+            self.command(CMD_PROTECT, (page, new_state))
         self.counts["pages_out"] += 1
         self.reply_home(os.pread(self.store, PAGE, page))
 
     def m_inv(self, src, page):
-        self.chan.command(self.control, CMD_PROTECT, (page, INVALID))
+        self.command(CMD_PROTECT, (page, INVALID))
         self.counts["invalidations"] += 1
         self.reply_home(True)
 
     def m_replay(self, src, a, data):
-        (r, *_), _ = self.chan.command(self.control, CMD_GLOBAL, a, data)
+        (r, *_), _ = self.command(CMD_GLOBAL, a, data)
         self.reply_home(r)
 
     def m_start(self, src, a, frame):
-        (tid, rslot, *_), _ = self.chan.command(self.control, CMD_SPAWN, a, frame)
+        (tid, rslot, *_), _ = self.command(CMD_SPAWN, a, frame)
         self.reply_home((tid, rslot))
 
     def m_signal(self, src, cluster, sig):
-        self.chan.command(self.control, CMD_SIGNAL, (0, cluster, sig))
+        self.command(CMD_SIGNAL, (0, cluster, sig))
 
     def m_answer(self, src, slot, args, data):
         self.chan.reply(slot, args, data)
@@ -244,7 +260,7 @@ class Node:
     def executor_for(self, rank, slot):
         ex = self.executors.get((rank, slot))
         if ex is None:
-            (tid, ex, *_), _ = self.chan.command(self.control, CMD_EXECUTOR, ())
+            (tid, ex, *_), _ = self.command(CMD_EXECUTOR, ())
             self.executors[(rank, slot)] = ex
             self.exec_info[ex] = (rank, slot, tid)
         return ex
@@ -279,11 +295,11 @@ class Node:
             self.send(rank, ("answer", slot, (0, 1), None))      # start it yourself
             return
         if target == HOME:
-            (tid, *_), _ = self.chan.command(self.control, CMD_SPAWN, (0, flags, tls, ctid, 0), frame)
+            (tid, *_), _ = self.command(CMD_SPAWN, (0, flags, tls, ctid, 0), frame)
             self.send(rank, ("answer", slot, (tid, 0), None))
             return
         # a remote thread: its executor first, whose tid is the thread's cluster-wide id
-        (cluster, ex, *_), _ = self.chan.command(self.control, CMD_EXECUTOR, ())
+        (cluster, ex, *_), _ = self.command(CMD_EXECUTOR, ())
         args = (0, flags, tls, ctid, cluster)
         if target == self.rank:
             raise AssertionError("home placement handled above")
@@ -300,7 +316,7 @@ class Node:
     def m_global(self, src, rank, slot, a, data):
         """Decide on home, replay everywhere else, then let the caller go on."""
         decide = tuple(a[:7]) + (1,)
-        result, out = self.chan.command(self.control, CMD_GLOBAL, decide, data)
+        result, out = self.command(CMD_GLOBAL, decide, data)
         ret, lo, hi = result[0], result[8], result[9]
         if not -4095 <= ret < 0:
             replay = (a[0],) + tuple(result[1:7]) + (0,)

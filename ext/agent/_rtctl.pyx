@@ -335,16 +335,25 @@ cdef class Channel:
                 memcpy(b.data, &view[0], len(view))
             b.len = len(view)
 
-    def command(self, int slot, unsigned kind, args, data=None):
-        """Give a runtime thread a command and wait for it: (a[10], data)."""
+    def command(self, int slot, unsigned kind, args, data=None, alive=None):
+        """Give a runtime thread a command and wait for it: (a[10], data).
+        Every 20 ms `alive()` is asked; if the app is gone, ProcessLookupError."""
         cdef pshare_mbox *b = self.box(slot)
+        cdef int spins
         self._fill(b, args, data)
         b.kind = kind
         pshare_store(&b.state, MB_REQUEST)
         futex_wake(&b.state)
-        with nogil:
-            while pshare_load(&b.state) != MB_REPLY:
-                futex_wait(&b.state, MB_REQUEST, 1000000)
+        while True:
+            with nogil:
+                spins = 0
+                while pshare_load(&b.state) != MB_REPLY and spins < 20:
+                    futex_wait(&b.state, MB_REQUEST, 1000000)
+                    spins += 1
+            if pshare_load(&b.state) == MB_REPLY:
+                break
+            if alive is not None and not alive():
+                raise ProcessLookupError("the program is gone")
         result = tuple(b.a[i] for i in range(10)), (<char *>b.data)[:b.len]
         pshare_store(&b.state, MB_IDLE)
         return result

@@ -200,7 +200,8 @@ static long apply_global(struct pshare_mbox *box, int decide)
         return r;
     }
     case PSHARE_NR_rt_sigaction: {
-        struct ksigaction *act = box->len ? (struct ksigaction *)box->data : 0;
+        /* a[1] is the app's act pointer: 0 for a query, which changes nothing */
+        struct ksigaction *act = a[1] ? (struct ksigaction *)box->data : 0;
         struct ksigaction *oact = (struct ksigaction *)(box->data + sizeof *act);
         if (decide) {
             if (!act)

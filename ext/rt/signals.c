@@ -41,7 +41,7 @@ static void record_crash(const struct ksiginfo *si, const struct kucontext *uc)
         return;                                   /* first crash wins */
     c->signo = si->si_signo;
     c->code = si->si_code;
-    c->tid = sys0(PSHARE_NR_gettid);
+    c->tid = thread_cluster_tid();
     c->thread = thread_number();
     c->addr = (uint64_t)si->u.addr;
     c->ip = uc->uc_mcontext.rip;

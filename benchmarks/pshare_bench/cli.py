@@ -1,0 +1,50 @@
+"""pshare-bench SUBCOMMAND [--json FILE] [--nolocal] [options]
+
+Each subcommand measures natively and under pshare in the same invocation (so
+its results are ratios on one machine), prints rich tables on stdout, shows a
+progress bar on stderr and, with --json FILE, writes everything it measured.
+"""
+import argparse
+import sys
+
+from . import apps, faults, read, report, table1
+from .runner import BenchError, Runner
+
+SUBCOMMANDS = (table1, read, faults, apps)
+
+
+def parse_args(argv):
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", metavar="FILE", help="write the results as JSON to FILE")
+    common.add_argument("--nolocal", action="store_true",
+                        help="set MPIR_CVAR_NOLOCAL=1 for the MPI runs: MPICH then takes its "
+                             "network path even between ranks on one machine")
+    common.add_argument("--timeout", type=float, default=300.0, metavar="S",
+                        help="wall-clock limit for each run (default 300 s)")
+    p = argparse.ArgumentParser(prog="pshare-bench", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
+    for module in SUBCOMMANDS:
+        module.add_parser(sub, common)
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    runner = Runner(nolocal=args.nolocal, timeout=args.timeout)
+    try:
+        doc, status = args.run(args, runner)
+    except (BenchError, ValueError) as e:
+        report.stderr_console().print(f"[bold red]pshare-bench {args.command}:[/] {e}",
+                                      markup=True, highlight=False)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    if args.json:
+        report.write_json(args.json, doc)
+    args.render(doc, report.stdout_console())
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

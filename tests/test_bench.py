@@ -1,0 +1,145 @@
+"""Smoke tests of pshare-bench: every subcommand with tiny counts, exit 0 and a
+JSON document with the expected keys.  No timing is asserted (the numbers
+depend on the machine); column C is either measured or n/a with a reason."""
+import importlib.util
+import json
+import subprocess
+import sys
+
+import pytest
+
+from helpers import base_env
+
+pytestmark = [
+    pytest.mark.pshare,
+    pytest.mark.skipif(importlib.util.find_spec("pshare_bench") is None,
+                       reason="pshare_bench is not installed (pip install .)"),
+]
+
+SMOKE_TIMEOUT_S = 60
+#: per run inside pshare-bench: a hung C run becomes "n/a (failed)" well within SMOKE_TIMEOUT_S
+RUN_TIMEOUT_S = "25"
+
+
+def bench(tmp_path, *args):
+    """Run `pshare-bench ARGS --json FILE` (as python -m, so the entry point
+    need not be on PATH); return (process, the JSON document)."""
+    out = tmp_path / "result.json"
+    proc = subprocess.run([sys.executable, "-m", "pshare_bench.cli", *args, "--json", str(out),
+                           "--timeout", RUN_TIMEOUT_S],
+                          cwd=tmp_path, env=base_env(), stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=SMOKE_TIMEOUT_S)
+    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    doc = json.loads(out.read_text())
+    assert doc["benchmark"] == args[0]
+    assert {"version", "machine", "params"} <= set(doc)
+    return proc, doc
+
+
+def check_modes(doc):
+    """A and B measured; C measured or n/a with the reason."""
+    assert set(doc["modes"]) == {"A", "B", "C"}
+    assert doc["modes"]["A"]["status"] == "ok"
+    assert doc["modes"]["B"]["status"] == "ok"
+    c = doc["modes"]["C"]
+    assert c["status"] in ("ok", "n/a")
+    if c["status"] == "n/a":
+        assert c["reason"]
+    return c["status"] == "ok"
+
+
+def test_table1(tmp_path):
+    proc, doc = bench(tmp_path, "table1", "--count", "20", "--dir", str(tmp_path))
+    c_ok = check_modes(doc)
+    assert doc["B_calls_intercepted"] is True
+    for call in ("open", "close", "mkdir", "rmdir", "symlink", "flock"):
+        row = doc["calls"][call]
+        for m in "AB":
+            assert row[m]["n"] == 20
+            assert {"median_us", "p10_us", "p90_us"} <= set(row[m])
+        assert row["ratio_B_A"] > 0
+        assert set(row["paper_ms"]) == {"A", "B", "C"}
+        assert (row["C"] is not None) == c_ok
+    assert "Table 1" in proc.stdout
+    if not c_ok:
+        assert "n/a (not forwarded)" in proc.stdout
+    assert not list(tmp_path.glob("pshare-bench-table1-*")), "the work tree was left behind"
+
+
+def test_read(tmp_path):
+    _, doc = bench(tmp_path, "read", "--count", "5", "--max-pages", "4", "--dir", str(tmp_path))
+    c_ok = check_modes(doc)
+    assert [r["pages"] for r in doc["sizes"]] == [1, 2, 3, 4]
+    assert doc["sizes"][0]["A"]["n"] == 5
+    assert doc["fit"]["A"]["us_per_page"] is not None
+    assert (doc["fit"]["C"] is not None) == c_ok
+    assert doc["paper_us_per_page"] == 400
+
+
+def test_faults(tmp_path):
+    _, doc = bench(tmp_path, "faults", "--count", "10", "--rounds", "10", "--scan-kib", "64",
+                   "--mpi-count", "50")
+    c_ok = check_modes(doc)
+    for key in ("read_fault", "upgrade", "write_fault", "pingpong"):
+        assert doc["measures"][key]["A"]["n"] > 0
+        assert (doc["measures"][key]["C"] is not None) == c_ok
+    assert doc["measures"]["scan"]["B"]["bytes"] == 64 * 1024
+    rtt = doc["mpi_roundtrip"]
+    assert rtt["size"] == 4096 and rtt["n"] == 50 and rtt["median_us"] > 0
+
+
+def test_faults_nolocal_roundtrip(tmp_path):
+    """--nolocal reaches the MPI runs (MPICH's network path on one host)."""
+    _, doc = bench(tmp_path, "faults", "--count", "5", "--rounds", "5", "--scan-kib", "16",
+                   "--mpi-count", "20", "--nolocal")
+    assert doc["params"]["nolocal"] is True
+    assert doc["mpi_roundtrip"]["nolocal"] is True
+
+
+def test_apps(tmp_path):
+    _, doc = bench(tmp_path, "apps", "--scale", "0.01", "--ranks", "1,2", "--threads", "2")
+    assert set(doc["apps"]) == {"pi", "matmul", "stencil", "counter"}
+    assert doc["mismatches"] == 0 and doc["failures"] == 0
+    runs = doc["runs"]
+    assert len(runs) == 4 * 3
+    for r in runs:
+        assert r["ok"] and r["compute_s"] > 0 and r["speedup"] > 0
+        if r["ranks"] is not None:
+            assert r["checksum_ok"] is True
+
+
+def test_bad_option_is_one_line(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "pshare_bench.cli", "apps", "--apps", "nope"],
+                          cwd=tmp_path, env=base_env(), capture_output=True, text=True,
+                          timeout=SMOKE_TIMEOUT_S)
+    assert proc.returncode == 2
+    assert "unknown app" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_c_needs_proof_of_distribution():
+    """Column C is kept only when the stats show a thread on rank 1 that
+    forwarded calls (table1, read) or took faults (faults)."""
+    from pshare_bench.runner import check_distributed
+    home = {"threads": 1, "syscalls_forwarded": 0, "faults_read": 0}
+    assert check_distributed(None) is not None
+    assert check_distributed({"ranks": [home]}) is not None
+    assert "no thread" in check_distributed({"ranks": [home, {"threads": 0}]})
+    r1 = {"threads": 1, "syscalls_forwarded": 0, "faults_read": 0, "faults_write": 0,
+          "faults_upgrade": 0}
+    assert "forwarded" in check_distributed({"ranks": [home, r1]})
+    assert check_distributed({"ranks": [dict(home, syscalls_forwarded=5), r1]}) is None
+    assert check_distributed({"ranks": [home, dict(r1, syscalls_forwarded=5)]}) is None
+    assert "fault" in check_distributed({"ranks": [home, r1]}, "faults")
+    assert check_distributed({"ranks": [home, dict(r1, faults_read=3)]}, "faults") is None
+
+
+def test_statistics_helpers():
+    from pshare_bench.runner import least_squares, parse_output, percentile, summarize
+    samples, values = parse_output("ns open 3000 1000 2000\nscan_bytes 4096\nchecksum 1 2\n")
+    assert samples == {"open": [3000, 1000, 2000]}
+    assert values == {"scan_bytes": "4096", "checksum": "1 2"}
+    s = summarize(samples["open"])
+    assert s["median_us"] == 2.0 and s["n"] == 3 and s["min_us"] == 1.0
+    assert percentile([0, 10], 0.1) == pytest.approx(1.0)
+    slope, intercept = least_squares([1, 2, 3, 4], [5, 7, 9, 11])
+    assert slope == pytest.approx(2.0) and intercept == pytest.approx(3.0)
