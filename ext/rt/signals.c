@@ -26,7 +26,8 @@ static long install(int sig, void (*handler)(int, struct ksiginfo *, void *))
 {
     struct ksigaction k = {
         .handler = (void *)handler,
-        .flags = K_SA_SIGINFO | K_SA_ONSTACK | K_SA_NODEFER | K_SA_RESTORER,
+        /* SA_RESTART: a call interrupted to park the thread for a fork goes on */
+        .flags = K_SA_SIGINFO | K_SA_ONSTACK | K_SA_NODEFER | K_SA_RESTORER | K_SA_RESTART,
         .restorer = (void *)pshare_restore_rt,
         .mask = 0,
     };

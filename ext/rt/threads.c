@@ -146,11 +146,65 @@ static void thread_start(void *arg)
 /*
  * A fork-like child (no CLONE_VM) gets a copy of the address space, but the
  * store is MAP_SHARED: the child copies every region into private memory
- * before it returns to the app, and the parent waits for that on a gate in
- * the (shared) control block, so its own stack cannot change under the copy.
- * Forks are serialised; other threads of the parent go on running meanwhile.
+ * before it returns to the app.  For that copy to be the snapshot a fork
+ * takes, nothing may write meanwhile: the other threads of this rank are
+ * parked (a queued SIGSYS that on_sigsys recognises; SA_RESTART restarts
+ * the calls it interrupts), and the caller waits on a gate in the (shared)
+ * control block until the child is done.
  */
+#define PARK_MAGIC 0x7073686bL
 static int fork_lock;
+static uint32_t world_stopped;
+static uint32_t parked;
+
+void thread_park(const struct ksiginfo *si)
+{
+    long value;
+    memcpy(&value, si->u.raw + 8, sizeof value);
+    if (si->si_code != -1 /* SI_QUEUE */ || value != PARK_MAGIC)
+        return;
+    __atomic_fetch_add(&parked, 1, __ATOMIC_SEQ_CST);
+    sys6(PSHARE_NR_futex, &parked, K_FUTEX_WAKE | K_FUTEX_PRIVATE, 1, 0, 0, 0);
+    while (__atomic_load_n(&world_stopped, __ATOMIC_ACQUIRE))
+        sys4(PSHARE_NR_futex, &world_stopped, K_FUTEX_WAIT | K_FUTEX_PRIVATE, 1, 0);
+    __atomic_fetch_sub(&parked, 1, __ATOMIC_SEQ_CST);
+}
+
+static void stop_world(struct slot *self)
+{
+    static int signalled[PSHARE_MAX_THREADS];
+    int n = 0, pid = sys0(PSHARE_NR_getpid);
+    __atomic_store_n(&world_stopped, 1, __ATOMIC_SEQ_CST);
+    for (int i = 0; i < PSHARE_MAX_THREADS; i++) {
+        struct slot *s = slot_at(i);
+        if (s == self || !s->is_thread || atomic_load(&s->ktid) <= 0)
+            continue;
+        struct ksiginfo info;
+        memset(&info, 0, sizeof info);
+        info.si_signo = K_SIGSYS;
+        info.si_code = -1;
+        long value = PARK_MAGIC;
+        memcpy(info.u.raw + 8, &value, sizeof value);
+        if (!IS_ERR(sys4(PSHARE_NR_rt_tgsigqueueinfo, pid, s->tid, K_SIGSYS, &info)))
+            signalled[n++] = i;
+    }
+    for (;;) {
+        int alive = 0;              /* a thread may exit before it parks */
+        for (int j = 0; j < n; j++)
+            alive += atomic_load(&slot_at(signalled[j])->ktid) > 0;
+        uint32_t p = __atomic_load_n(&parked, __ATOMIC_SEQ_CST);
+        if ((int)p >= alive)
+            return;
+        struct { long s, ns; } tick = { 0, 1000000 };
+        sys4(PSHARE_NR_futex, &parked, K_FUTEX_WAIT | K_FUTEX_PRIVATE, p, &tick);
+    }
+}
+
+static void start_world(void)
+{
+    __atomic_store_n(&world_stopped, 0, __ATOMIC_SEQ_CST);
+    sys3(PSHARE_NR_futex, &world_stopped, K_FUTEX_WAKE | K_FUTEX_PRIVATE, 0x7fffffff);
+}
 
 static long clone_process(struct kucontext *uc, unsigned long flags, uintptr_t newsp,
                           int *ptid, int *ctid, unsigned long tls, const void *fp, size_t fpsize)
@@ -158,11 +212,13 @@ static long clone_process(struct kucontext *uc, unsigned long flags, uintptr_t n
     unsigned long kflags = flags & ~(unsigned long)(K_CLONE_CHILD_SETTID | K_CLONE_CHILD_CLEARTID);
     uint32_t *gate = &rt.ctl->fork_gate;
     rt_lock(&fork_lock);
+    stop_world(slot_self());
     atomic_store(gate, 0);
     long ret = pshare_clone(kflags, 0, ptid, 0, tls, 0, 0);
     if (ret != 0) {
         while (!IS_ERR(ret) && !atomic_load(gate))
             sys4(PSHARE_NR_futex, gate, K_FUTEX_WAIT, 0, 0);
+        start_world();
         rt_unlock(&fork_lock);
         return ret;
     }
