@@ -99,7 +99,9 @@ long run_forwarded(long nr, const long *a, struct kucontext *uc)
     box->a[7] = m.rel;
     box->len = m.used;
     uint64_t t0 = rdtsc();
+    thread_busy(1);
     long r = chan_call(slot, RQ_SYSCALL);
+    thread_busy(0);
     hist_add(rt.ctl->hist_forward, rdtsc() - t0);
     STAT_ADD(syscalls_forwarded, 1);
     marshal_out(&m, box->data, r);
@@ -121,7 +123,9 @@ long run_global(long nr, const long *a)
         memcpy(box->data, (void *)a[1], sizeof(struct ksigaction));
         box->len = sizeof(struct ksigaction);
     }
+    thread_busy(1);
     long r = chan_call(slot, RQ_GLOBAL);
+    thread_busy(0);
     if (nr == PSHARE_NR_rt_sigaction && a[2] && !IS_ERR(r))
         memcpy((void *)a[2], box->data + sizeof(struct ksigaction), sizeof(struct ksigaction));
     return r;
@@ -280,7 +284,6 @@ static void control_loop(void *arg)
     (void)arg;
     int slot = thread_slot_index();
     struct pshare_mbox *box = chan_box(slot);
-    atomic_store(&rt.ctl->control_slot, slot);
     for (;;) {
         chan_wait(box, MB_REQUEST);
         long r = 0;
@@ -321,11 +324,15 @@ static void control_loop(void *arg)
 long control_start(void)
 {
     int slot;
-    return runtime_thread(control_loop, 0, &slot);
+    long r = runtime_thread(control_loop, 0, &slot);
+    /* published before the runtime says RUNNING: the agent reads it then */
+    atomic_store(&rt.ctl->control_slot, slot);
+    return r;
 }
 
 void control_run(void)
 {
+    atomic_store(&rt.ctl->control_slot, thread_slot_index());
     uint64_t mask = ~(RT_RESERVED_SIGS | SIGBIT(K_SIGKILL) | SIGBIT(19));
     sys4(PSHARE_NR_rt_sigprocmask, K_SIG_SETMASK, &mask, 0, 8);
     control_loop(0);

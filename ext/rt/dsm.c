@@ -139,6 +139,7 @@ int dsm_fault(uintptr_t addr, int write)
     }
     int slot = thread_slot_index();
     struct pshare_mbox *box = chan_box(slot);
+    thread_busy(1);
     box->a[0] = page;
     box->a[1] = write;
     box->len = 0;
@@ -146,6 +147,7 @@ int dsm_fault(uintptr_t addr, int write)
     long granted = chan_call(slot, RQ_FAULT);
     dsm_set(page, (int)granted);
     chan_post((uint64_t)UP_APPLIED << 56 | (uint64_t)slot << 40 | page / PAGE_SIZE);
+    thread_busy(0);
     if (write && have == DSM_READ)
         STAT_ADD(faults_upgrade, 1);
     else if (write)

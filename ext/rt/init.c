@@ -62,6 +62,7 @@ static void init_on_runtime_stack(void *arg)
     if (IS_ERR(r))
         fail_errno("cannot move the program's memory into the page store", r);
     if (!rt.is_home) {
+        atomic_store(&rt.ctl->control_slot, 0);      /* this thread, slot 0 */
         atomic_store(&rt.ctl->state, PSHARE_RT_RUNNING);
         control_run();
     }

@@ -234,9 +234,14 @@ static char *parse_map_line(char *s, struct map_line *m)
     return next;
 }
 
+extern char _end[] HIDDEN;        /* the end of the runtime's own bss */
+
 static int is_ours(const struct map_line *m, const char *self_path, uintptr_t arena_lo, uintptr_t arena_hi)
 {
     if (m->start >= arena_lo && m->end <= arena_hi)
+        return 1;
+    /* a bss larger than its last file page is an anonymous mapping of ours */
+    if (m->path[0] == 0 && m->start < PAGE_UP((uintptr_t)_end) && m->end > (uintptr_t)&rt)
         return 1;
     return self_path && *self_path && m->path[0] && !memcmp(m->path, self_path, strlen(self_path) + 1);
 }

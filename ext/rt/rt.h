@@ -246,6 +246,7 @@ HIDDEN size_t thread_frame_pack(const struct kucontext *uc, uint8_t *out, size_t
 HIDDEN int thread_slot_of_tid(long tid);
 HIDDEN size_t *thread_bounce(void);
 HIDDEN void thread_park(const struct ksiginfo *si);
+HIDDEN void thread_busy(int on);
 HIDDEN int *thread_app_ctid(void);
 HIDDEN void thread_clear_app_ctid(void);
 HIDDEN void thread_mark_executor(int slot, long tid);

@@ -39,6 +39,8 @@ struct slot {
     int is_executor;             /* home: runs the forwarded calls of a thread elsewhere */
     int pad;
     size_t bounce;               /* run_here's stack of bounce buffers in the mailbox */
+    int busy;                    /* inside a request to the agent: park only after it */
+    int park_pending;
     int *app_ctid;               /* emulated CLONE_CHILD_CLEARTID */
     int *app_settid;             /* emulated CLONE_CHILD_SETTID */
     struct kstack app_ss;        /* the app's sigaltstack, virtualised */
@@ -157,12 +159,8 @@ static int fork_lock;
 static uint32_t world_stopped;
 static uint32_t parked;
 
-void thread_park(const struct ksiginfo *si)
+static void park_now(void)
 {
-    long value;
-    memcpy(&value, si->u.raw + 8, sizeof value);
-    if (si->si_code != -1 /* SI_QUEUE */ || value != PARK_MAGIC)
-        return;
     __atomic_fetch_add(&parked, 1, __ATOMIC_SEQ_CST);
     sys6(PSHARE_NR_futex, &parked, K_FUTEX_WAKE | K_FUTEX_PRIVATE, 1, 0, 0, 0);
     while (__atomic_load_n(&world_stopped, __ATOMIC_ACQUIRE))
@@ -170,9 +168,39 @@ void thread_park(const struct ksiginfo *si)
     __atomic_fetch_sub(&parked, 1, __ATOMIC_SEQ_CST);
 }
 
+void thread_park(const struct ksiginfo *si)
+{
+    long value;
+    memcpy(&value, si->u.raw + 8, sizeof value);
+    if (si->si_code != -1 /* SI_QUEUE */ || value != PARK_MAGIC)
+        return;
+    struct slot *s = slot_self();
+    if (s && s->busy) {
+        /* a page or call in flight: the agent may need it to finish (the
+         * forked child can fault on the same page), so park right after */
+        s->park_pending = 1;
+        return;
+    }
+    park_now();
+}
+
+/* Around every request to the agent (chan.c): see thread_park. */
+void thread_busy(int on)
+{
+    struct slot *s = slot_self();
+    if (!s)
+        return;
+    s->busy += on ? 1 : -1;
+    if (!s->busy && s->park_pending) {
+        s->park_pending = 0;
+        if (__atomic_load_n(&world_stopped, __ATOMIC_ACQUIRE))
+            park_now();
+    }
+}
+
 static void stop_world(struct slot *self)
 {
-    static int signalled[PSHARE_MAX_THREADS];
+    int signalled[PSHARE_MAX_THREADS];      /* on the slot stack: our bss stays tiny */
     int n = 0, pid = sys0(PSHARE_NR_getpid);
     __atomic_store_n(&world_stopped, 1, __ATOMIC_SEQ_CST);
     for (int i = 0; i < PSHARE_MAX_THREADS; i++) {
