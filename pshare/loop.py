@@ -68,7 +68,8 @@ class Node:
             self.placement = placement
             self.executors = {}               # (rank, slot) -> executor slot
             self.exec_info = {}               # executor slot -> (rank, slot, cluster tid)
-            self.inflight = {}                # executor slot -> (rank, slot, kind)
+            self.inflight = {}                # executor slot -> (rank, slot) of its call now
+            self.ending = set()               # executors to end once their call is done
 
     def command(self, kind, args, data=None):
         """A command to this rank's control thread, waited for."""
@@ -203,7 +204,7 @@ class Node:
         elif kind == RQ_GLOBAL:
             self.send(HOME, ("global", me, slot, a[:8], data))
         elif kind == RQ_THREAD_EXIT:
-            self.send(HOME, ("texit", me, slot))
+            self.send(HOME, ("texit", me, slot, a[0]))
             self.chan.reply(slot, (0,))
 
     # ---- messages ----
@@ -274,11 +275,23 @@ class Node:
         (ret, *_), data = self.chan.result(ex)
         rank, slot = self.inflight.pop(ex)
         self.send(rank, ("answer", slot, (ret, 0), data))
+        if ex in self.ending:
+            self.ending.discard(ex)
+            self.chan.post(ex, CMD_EXECUTOR_END, ())
 
-    def m_texit(self, src, rank, slot):
-        ex = self.executors.pop((rank, slot), None)
-        if ex is not None:
-            self.exec_info.pop(ex, None)
+    def m_texit(self, src, rank, slot, cluster):
+        """A remote thread ended: so does its executor.  Matched by cluster
+        tid: the slot may already serve a newer thread whose start overtook
+        this message."""
+        ex = next((e for e, info in self.exec_info.items() if info[2] == cluster), None)
+        if ex is None:
+            return
+        rank_, slot_, _ = self.exec_info.pop(ex)
+        if self.executors.get((rank_, slot_)) == ex:
+            del self.executors[(rank_, slot_)]
+        if ex in self.inflight:
+            self.ending.add(ex)            # never overwrite a call in progress
+        else:
             self.chan.post(ex, CMD_EXECUTOR_END, ())
 
     def m_spawn(self, src, rank, slot, a, frame):
