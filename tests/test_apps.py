@@ -64,3 +64,37 @@ def test_pshare_matches_native(case, mode, apps_bin, pshare_launch, tmp_path, re
         assert any(is_segv_report(line) for line in reports), (
             "expected a 'pshare:' stderr line naming SIGSEGV, the thread and "
             f"address 0x10; launcher lines were: {reports}")
+
+
+RANKS = (2, 3, 4)
+
+
+@pytest.mark.pshare
+@pytest.mark.parametrize("nranks", RANKS, ids=[f"mpiexec{n}" for n in RANKS])
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_spread_over_ranks(case, nranks, apps_bin, tmp_path, request):
+    """Threads placed round-robin over 2-4 ranks: results stay native, and the
+    statistics show the threads really ran elsewhere and pages and system
+    calls really moved."""
+    import json
+    request.getfixturevalue("mpiexec")
+    binary = apps_bin[case.app]
+    native = run_native(binary, case.args, tmp_path / "native")
+    stats = tmp_path / "stats.json"
+    shared = run_pshare(binary, case.args, tmp_path / "pshare", ("mpiexec", nranks),
+                        extra_opts=["--stats-json", str(stats)])
+    _assert_same(native, shared, "native", f"pshare/mpiexec{nranks}", strip_launcher_lines=True)
+    report = json.loads(stats.read_text())
+    assert [r["rank"] for r in report["ranks"]] == list(range(nranks))
+    created = sum(r["threads"] for r in report["ranks"]) - 1     # all but main
+    if created == 0:
+        return                                   # a program without threads stays home
+    remote = report["ranks"][1]
+    assert remote["threads"] >= 1, "round-robin puts the first new thread on rank 1"
+    assert remote["pages_in"] > 0 and remote["faults_read"] + remote["faults_write"] > 0
+    assert report["ranks"][0]["pages_out"] > 0
+    if case.app != "exit_worker":        # there the job ends, by design, at any moment
+        assert sum(r["syscalls_forwarded"] for r in report["ranks"][1:]) > 0
+    if created >= nranks - 1 and case.app != "crash_segv":
+        hosts = [r["rank"] for r in report["ranks"] if r["threads"] > 0]
+        assert hosts == list(range(nranks)), f"threads ran on ranks {hosts} only"

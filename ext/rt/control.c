@@ -98,12 +98,12 @@ long run_forwarded(long nr, const long *a, struct kucontext *uc)
         box->a[1 + i] = m.a[i];
     box->a[7] = m.rel;
     box->len = m.used;
+    STAT_ADD(syscalls_forwarded, 1);          /* now: exit_group never comes back */
     uint64_t t0 = rdtsc();
     thread_busy(1);
     long r = chan_call(slot, RQ_SYSCALL);
     thread_busy(0);
     hist_add(rt.ctl->hist_forward, rdtsc() - t0);
-    STAT_ADD(syscalls_forwarded, 1);
     marshal_out(&m, box->data, r);
     return r;
 }
