@@ -89,11 +89,11 @@ class Node:
     def wait_reply(self, rank):
         """Home: the answer of one agent, without spinning the core away."""
         from mpi4py import MPI
-        delay = 0.0
+        spins = 0
         while not self.comm.Iprobe(source=rank, tag=REPLY):
-            if delay:
-                time.sleep(delay)
-            delay = min(delay * 2 or 2e-5, 1e-3)
+            spins += 1
+            if spins > 200:
+                time.sleep(2e-5 if spins < 2000 else 5e-4)
         return self.comm.recv(source=rank, tag=REPLY)
 
     def reply_home(self, msg):
@@ -129,6 +129,7 @@ class Node:
         from mpi4py import MPI
         status = MPI.Status()
         self.idle = 0
+        self.last_busy = time.monotonic()
         self.next_check = 0.0
         while self.result is None:
             try:
@@ -150,18 +151,27 @@ class Node:
             src = status.Get_source()
             self.handle(self.comm.recv(source=src, tag=MSG), src)
             busy = True
+        now = time.monotonic()
         if busy:
             self.idle = 0
+            self.last_busy = now
             return
-        now = time.monotonic()
         if now >= self.next_check:
             self.next_check = now + 0.01
             st = self.app_exited()
             if st is not None:
                 self.on_app_exit(st)
                 return
+        # The app's requests wake us (the doorbell); other agents' messages
+        # cannot, so the sleep stays short while the job is active and grows
+        # only when it has been quiet for a while.
         self.idle += 1
-        timeout = 0 if self.idle < 50 else min(20_000 * (self.idle - 49), 2_000_000)
+        if self.idle < 200:
+            timeout = 0
+        elif now - self.last_busy < 0.5:
+            timeout = 30_000
+        else:
+            timeout = min(30_000 * (self.idle - 199), 2_000_000)
         for entry in self.chan.drain(timeout):
             self.on_entry(entry)
 
