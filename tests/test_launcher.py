@@ -242,3 +242,57 @@ def test_two_ranks_native_results(app, apps_bin, tmp_path):
         # roundrobin put the crashing worker on rank 1: the report names it
         assert any("SIGSEGV" in l and "rank 1" in l and "0x10" in l and "thread" in l
                    for l in pshare_lines(shared.stderr)), shared.stderr
+
+
+@pytest.mark.parametrize("nranks", [2, 4])
+def test_paper_calls_from_another_rank(nranks, apps_bin, tmp_path):
+    """The worker runs on rank 1: its open, close, mkdir, rmdir, symlink and
+    flock act on home's process (fds, locks, files), as on one machine."""
+    out = tmp_path / "stats.json"
+    native = run_native(apps_bin["remote_calls"], [], tmp_path / "n")
+    shared = run_pshare(apps_bin["remote_calls"], [], tmp_path / "p", ("mpiexec", nranks),
+                        extra_opts=["--placement", "1", "--stats-json", str(out)])
+    assert shared.returncode == native.returncode == 0, shared.stderr
+    assert shared.stdout == native.stdout
+    assert b"flock LOCK_EX|LOCK_NB in main while the worker holds it: Resource temporarily" in shared.stdout
+    assert shared.files == native.files
+    ranks = json.loads(out.read_text())["ranks"]
+    assert ranks[1]["threads"] == 1 and ranks[1]["syscalls_forwarded"] >= 7
+    for call in ("mkdir", "rmdir", "openat", "symlink", "flock", "close"):
+        assert ranks[1]["syscalls"].get(call, 0) >= 1, call
+
+
+@pytest.mark.parametrize("policy, hosts", [("home", [0]), ("1", [0, 1]), ("roundrobin", [0, 1])])
+def test_placement(policy, hosts, apps_bin, tmp_path):
+    out = tmp_path / "stats.json"
+    shared = run_pshare(apps_bin["mutex_counter"], [], tmp_path / "p", ("mpiexec", 2),
+                        extra_opts=["--placement", policy, "--stats-json", str(out)])
+    assert shared.returncode == 0, shared.stderr
+    ranks = json.loads(out.read_text())["ranks"]
+    assert [r["rank"] for r in ranks if r["threads"]] == hosts
+    if policy == "1":
+        assert ranks[0]["threads"] == 1 and ranks[1]["threads"] >= 4   # every new thread
+
+
+def test_placement_from_environment(apps_bin, tmp_path):
+    out = tmp_path / "stats.json"
+    shared = run_pshare(apps_bin["mutex_counter"], [], tmp_path / "p", ("mpiexec", 2),
+                        extra_opts=["--stats-json", str(out)],
+                        env=base_env({"PSHARE_PLACEMENT": "home"}))
+    assert shared.returncode == 0
+    assert json.loads(out.read_text())["ranks"][1]["threads"] == 0
+
+
+def test_mismatched_nodes_named(apps_bin, tmp_path):
+    """Two different programs on two ranks (MPMD): the address spaces differ,
+    and the job ends naming the first mapping that does."""
+    from helpers import find_mpiexec, find_pshare_launch, run_command
+    launch, mpiexec = str(find_pshare_launch()), str(find_mpiexec())
+    cmd = [mpiexec, "-n", "1", launch, str(apps_bin["mutex_counter"]), ":",
+           "-n", "1", launch, str(apps_bin["atomics"])]
+    result = run_command(cmd, tmp_path / "run")
+    assert result.returncode == 126
+    lines = pshare_lines(result.stderr)
+    assert any("address spaces differ" in l and "rank 1" in l and "mutex_counter" in l
+               for l in lines), lines
+    assert result.stdout == b""
