@@ -28,6 +28,10 @@ CMD_PROTECT, CMD_SPAWN, CMD_EXECUTOR, CMD_GLOBAL, CMD_SIGNAL, CMD_SYSCALL, CMD_E
 CLONE_THREAD = 0x10000
 
 
+class JobEnded(Exception):
+    """Raised out of a wait when the job ended under it."""
+
+
 class Placement:
     """Where each new thread goes: roundrobin, home, block, or a rank list."""
 
@@ -61,6 +65,8 @@ class Node:
         self.app_exited = app_exited          # () -> exit status or None
         self.control = ctl.control_slot
         self.counts = {"pages_in": 0, "pages_out": 0, "invalidations": 0}
+        self.pending = []                     # isends not yet complete
+        self.deferred = []                    # messages that came while home waited
         self.result = None                    # the job's exit status, once known
         self.failure = None                   # (status, message) from a crashed rank
         if self.rank == HOME:
@@ -80,24 +86,40 @@ class Node:
 
     # ---- sending ----
 
-    def send(self, rank, msg):
-        if rank == self.rank:
+    def send(self, rank, msg, tag=MSG):
+        """Never blocks: a large message waits for its receiver, and two
+        agents each blocked sending to the other would wait forever."""
+        if rank == self.rank and tag == MSG:
             self.handle(msg, rank)
-        else:
-            self.comm.send(msg, dest=rank, tag=MSG)
+            return
+        self.pending.append(self.comm.isend(msg, dest=rank, tag=tag))
+        if len(self.pending) > 64:
+            self.pending = [r for r in self.pending if not r.Test()]
 
     def wait_reply(self, rank):
-        """Home: the answer of one agent, without spinning the core away."""
-        from mpi4py import MPI
+        """Home: the answer of one agent, without spinning the core away.
+        Its other messages meanwhile wait their turn - except news that its
+        app died, which ends the job (no answer will come)."""
         spins = 0
-        while not self.comm.Iprobe(source=rank, tag=REPLY):
+        while True:
+            if self.comm.Iprobe(source=rank, tag=REPLY):
+                return self.comm.recv(source=rank, tag=REPLY)
+            if self.comm.Iprobe(source=rank, tag=MSG):
+                msg = self.comm.recv(source=rank, tag=MSG)
+                if msg[0] == "failed":
+                    self.handle(msg, rank)
+                    raise JobEnded()
+                self.deferred.append((msg, rank))
+                continue
             spins += 1
             if spins > 200:
                 time.sleep(2e-5 if spins < 2000 else 5e-4)
-        return self.comm.recv(source=rank, tag=REPLY)
+            if spins % 500 == 0 and self.app_exited() is not None:
+                self.on_app_exit(self.app_exited())
+                raise JobEnded()
 
     def reply_home(self, msg):
-        self.comm.send(msg, dest=HOME, tag=REPLY)
+        self.send(HOME, msg, tag=REPLY)
 
     # ---- what the manager asks for ----
 
@@ -108,7 +130,7 @@ class Node:
             self.counts["pages_out"] += 1
             data = os.pread(self.store, PAGE, page)
         else:
-            self.comm.send(("fetch", page, new_state), dest=owner, tag=MSG)
+            self.send(owner, ("fetch", page, new_state))
             data = self.wait_reply(owner)
         return data
 
@@ -117,7 +139,7 @@ class Node:
             self.command(CMD_PROTECT, (page, INVALID))
             self.counts["invalidations"] += 1
         else:
-            self.comm.send(("inv", page), dest=rank, tag=MSG)
+            self.send(rank, ("inv", page))
             self.wait_reply(rank)
 
     def grant(self, rank, slot, page, state, data):
@@ -136,7 +158,17 @@ class Node:
                 self.step(status)
             except ProcessLookupError:
                 self.on_app_exit(self.app_exited())
+            except JobEnded:
+                pass
+        self.flush()
         return self.result
+
+    def flush(self):
+        """Let the last messages (the exit news) go out before MPI ends."""
+        deadline = time.monotonic() + 5
+        while self.pending and time.monotonic() < deadline:
+            self.pending = [r for r in self.pending if not r.Test()]
+            time.sleep(1e-3)
 
     def step(self, status):
         """One round: the app's requests, the other agents' messages, then,
@@ -144,6 +176,10 @@ class Node:
         longer the longer nothing happens (spin a little first)."""
         from mpi4py import MPI
         busy = False
+        while self.deferred and self.result is None:
+            msg, src = self.deferred.pop(0)
+            self.handle(msg, src)
+            busy = True
         for entry in self.chan.drain(0):
             self.on_entry(entry)
             busy = True
@@ -180,12 +216,12 @@ class Node:
             self.finish(status)
         else:
             # a worker's app died on its own: a crash here ends the job
-            self.comm.send(("failed", self.rank, status), dest=HOME, tag=MSG)
+            self.send(HOME, ("failed", self.rank, status))
             self.result = status
 
     def finish(self, status):
         for r in range(1, self.size):
-            self.comm.send(("exit", status), dest=r, tag=MSG)
+            self.send(r, ("exit", status))
         self.result = status
 
     # ---- the app's requests ----
@@ -326,7 +362,7 @@ class Node:
         args = (0, flags, tls, ctid, cluster)
         if target == self.rank:
             raise AssertionError("home placement handled above")
-        self.comm.send(("start", args, frame), dest=target, tag=MSG)
+        self.send(target, ("start", args, frame))
         tid, rslot = self.wait_reply(target)
         if tid < 0:
             self.chan.post(ex, CMD_EXECUTOR_END, ())
@@ -344,7 +380,7 @@ class Node:
         if not -4095 <= ret < 0:
             replay = (a[0],) + tuple(result[1:7]) + (0,)
             for r in range(1, self.size):
-                self.comm.send(("replay", replay, out), dest=r, tag=MSG)
+                self.send(r, ("replay", replay, out))
             for r in range(1, self.size):
                 self.wait_reply(r)
             if hi > lo:
