@@ -196,6 +196,12 @@ def run(opts, program_path):
     from mpi4py import MPI
     comm = MPI.COMM_WORLD
     agent = Agent(opts, program_path, comm)
+    if agent.size > 1:
+        from .loop import Placement
+        try:
+            Placement(opts.placement, agent.size, 1)      # every rank finds the same fault
+        except ValueError as e:
+            raise LaunchError(str(e), 2) from None
     t0 = time.perf_counter()
     agent.start()
     code = agent.serve() if agent.size > 1 else agent.wait_home()

@@ -46,7 +46,11 @@ class Placement:
             per = max(1, cores)
             self.order = [r for r in list(range(1, nranks)) + [HOME] for _ in range(per)]
         else:
-            self.order = [int(x) % nranks for x in policy.split(",")]
+            self.order = [int(x) for x in policy.split(",")]
+            missing = [r for r in self.order if r >= nranks]
+            if missing:
+                raise ValueError(f"--placement: rank {missing[0]} does not exist "
+                                 f"(this job has {nranks} rank{'s' if nranks > 1 else ''})")
 
     def next(self):
         rank = self.order[self.count % len(self.order)]
@@ -67,6 +71,7 @@ class Node:
         self.counts = {"pages_in": 0, "pages_out": 0, "invalidations": 0}
         self.pending = []                     # isends not yet complete
         self.deferred = []                    # messages that came while home waited
+        self.dones = []                       # grants applied here, not yet told home
         self.result = None                    # the job's exit status, once known
         self.failure = None                   # (status, message) from a crashed rank
         if self.rank == HOME:
@@ -183,6 +188,8 @@ class Node:
         for entry in self.chan.drain(0):
             self.on_entry(entry)
             busy = True
+        if self.dones:
+            self.send(HOME, ("done", self.take_dones()))
         while self.comm.Iprobe(source=MPI.ANY_SOURCE, tag=MSG, status=status):
             src = status.Get_source()
             self.handle(self.comm.recv(source=src, tag=MSG), src)
@@ -204,6 +211,7 @@ class Node:
         self.idle += 1
         if self.idle < 200:
             timeout = 0
+            os.sched_yield()           # the app's threads may need this core now
         elif now - self.last_busy < 0.5:
             timeout = 30_000
         else:
@@ -229,7 +237,10 @@ class Node:
     def on_entry(self, entry):
         kind, slot, low = entry >> 56, (entry >> 40) & 0xFFFF, entry & ((1 << 40) - 1)
         if kind == UP_APPLIED:
-            self.send(HOME, ("done", low * PAGE))
+            if self.rank == HOME:
+                self.manager.done(low * PAGE)
+            else:
+                self.dones.append(low * PAGE)      # rides on the next message home
         elif kind == UP_EXEC_DONE:
             self.on_exec_done(slot)
         elif kind == UP_SIGNAL:
@@ -242,7 +253,7 @@ class Node:
         kind, a, data = self.chan.request(slot)
         me = self.rank
         if kind == RQ_FAULT:
-            self.send(HOME, ("fault", a[0], a[1], me, slot))
+            self.send(HOME, ("fault", a[0], a[1], me, slot, self.take_dones()))
         elif kind == RQ_SYSCALL:
             self.send(HOME, ("sys", me, slot, a[:8], data))
         elif kind == RQ_SPAWN:
@@ -294,11 +305,18 @@ class Node:
         self.result = status
 
     # home only
-    def m_fault(self, src, page, write, rank, slot):
+    def m_fault(self, src, page, write, rank, slot, dones=()):
+        for done in dones:
+            self.manager.done(done)
         self.manager.request(page, write, rank, slot)
 
-    def m_done(self, src, page):
-        self.manager.done(page)
+    def m_done(self, src, pages):
+        for page in pages:
+            self.manager.done(page)
+
+    def take_dones(self):
+        dones, self.dones = self.dones, []
+        return dones
 
     def m_failed(self, src, rank, status):
         self.failure = (rank, status)

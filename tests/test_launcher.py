@@ -274,6 +274,13 @@ def test_placement(policy, hosts, apps_bin, tmp_path):
         assert ranks[0]["threads"] == 1 and ranks[1]["threads"] >= 4   # every new thread
 
 
+def test_placement_rank_that_does_not_exist(apps_bin, tmp_path):
+    result = run_pshare(apps_bin["mutex_counter"], [], tmp_path / "p", ("mpiexec", 2),
+                        extra_opts=["--placement", "1,5"])
+    assert result.returncode == 2
+    assert "rank 5 does not exist" in _one_error_line(result)
+
+
 def test_placement_from_environment(apps_bin, tmp_path):
     out = tmp_path / "stats.json"
     shared = run_pshare(apps_bin["mutex_counter"], [], tmp_path / "p", ("mpiexec", 2),
