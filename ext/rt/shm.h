@@ -124,8 +124,6 @@ enum pshare_req {
     RQ_SPAWN = 3,         /* new thread: data = register frame; a[0] flags */
     RQ_GLOBAL = 4,        /* address-space op / sigaction: a[0] nr, a[1..6] args, data */
     RQ_THREAD_EXIT = 5,   /* a[0] cluster tid */
-    RQ_EXIT_GROUP = 6,    /* a[0] status */
-    RQ_READY = 7,         /* start-up done (control thread) */
 };
 
 /* commands, agent -> control thread / executor */
@@ -135,7 +133,8 @@ enum pshare_cmd {
     CMD_EXECUTOR = 18,    /* home: make an executor -> a[0] its tid (the cluster tid), a[1] slot */
     CMD_GLOBAL = 19,      /* a[0] nr, a[1..6] args, a[7] 1 = decide (home) / 0 = replay */
     CMD_SIGNAL = 20,      /* a[0] cluster tid, a[1] signal */
-    CMD_SYSCALL = 21,     /* executor: a[0] nr, a[1..6] args, data */
+    CMD_SYSCALL = 21,     /* executor: a[0] nr, a[1..6] args, a[7] offset args, data;
+                             CMD_SPAWN to an executor starts a process from the frame */
     CMD_EXECUTOR_END = 22,
 };
 
