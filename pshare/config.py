@@ -7,7 +7,6 @@ two variables that bring in the runtime are hidden again by the runtime once
 it has loaded (ext/rt/init.c).
 """
 import dataclasses
-import os
 import resource
 from pathlib import Path
 

@@ -13,7 +13,6 @@ for another agent, and the others answer without waiting for anyone, so no
 cycle of waits can form.
 """
 import os
-import struct
 import time
 
 from .manager import HOME, INVALID, Manager
