@@ -35,6 +35,7 @@ long dsm_init(void)
     if (IS_ERR(p))
         return p;
     pstate = (uint8_t *)p;
+    rt_private(pstate, PAGES_MAX);
     return 0;
 }
 

@@ -236,9 +236,9 @@ static char *parse_map_line(char *s, struct map_line *m)
 
 extern char _end[] HIDDEN;        /* the end of the runtime's own bss */
 
-static int is_ours(const struct map_line *m, const char *self_path, uintptr_t arena_lo, uintptr_t arena_hi)
+static int is_ours(const struct map_line *m, const char *self_path)
 {
-    if (m->start >= arena_lo && m->end <= arena_hi)
+    if (rt_is_private(m->start, m->end))
         return 1;
     /* a bss larger than its last file page is an anonymous mapping of ours */
     if (m->path[0] == 0 && m->start < PAGE_UP((uintptr_t)_end) && m->end > (uintptr_t)&rt)
@@ -269,7 +269,6 @@ static long read_maps(char *buf, size_t cap)
 
 struct init_args {
     char *maps;
-    uintptr_t arena_lo, arena_hi;
     long result;
 };
 
@@ -292,7 +291,7 @@ static void migrate(void *arg)
 
     for (char *s = a->maps; *s; prev = m) {
         s = parse_map_line(s, &m);
-        if (m.shared || is_ours(&m, self_path, a->arena_lo, a->arena_hi))
+        if (m.shared || is_ours(&m, self_path))
             continue;
         int anon = m.path[0] == 0 || str_starts(m.path, "[anon") || str_starts(m.path, "[heap]");
         int stack = str_starts(m.path, "[stack]");
@@ -332,26 +331,11 @@ long memory_init(void)
     if (IS_ERR(p))
         return p;
     regions = (struct region *)p;
-    struct init_args a = { (char *)p + table, 0, 0, 0 };
+    rt_private((void *)p, table + maps_cap);
+    struct init_args a = { (char *)p + table, 0 };
     long n = read_maps(a.maps, maps_cap);
     if (IS_ERR(n))
         return n;
-    /* private memory of the runtime: the table itself and the thread arena */
-    struct map_line m;
-    for (char *s = a.maps; *s;) {
-        char *next = parse_map_line(s, &m);
-        if ((uintptr_t)p >= m.start && (uintptr_t)p < m.end) {
-            a.arena_lo = m.start;
-            a.arena_hi = m.end;
-        }
-        s = next;
-        if (*s)
-            s[-1] = '\n';
-    }
-    /* The thread arena sits right below the table (mapped first, top-down), so
-     * one [lo, hi) from the arena start to the table end covers both; the
-     * kernel may have merged them into one mapping already. */
-    a.arena_lo = (uintptr_t)slot_altstack_top_main() < a.arena_lo ? PAGE_DOWN(slot_altstack_top_main()) - 64 * 1024 : a.arena_lo;
     long brk0 = sys1(PSHARE_NR_brk, 0);
     migrate(&a);                /* the caller runs us on a runtime stack */
     brk_cur = brk0;

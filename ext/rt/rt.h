@@ -205,6 +205,8 @@ HIDDEN void fmt_hex(struct fmtbuf *b, unsigned long v);
 HIDDEN void rt_lock(int *lock);
 HIDDEN void rt_unlock(int *lock);
 HIDDEN void rt_fail(const char *msg) __attribute__((noreturn));
+HIDDEN void rt_private(void *p, size_t len);
+HIDDEN int rt_is_private(uintptr_t lo, uintptr_t hi);
 
 /* ---- global runtime state (init.c) ---- */
 struct rt_state {

@@ -92,6 +92,7 @@ long threads_init(void)
     if (IS_ERR(p))
         return p;
     arena = (char *)p;
+    rt_private(arena, (size_t)PSHARE_MAX_THREADS * SLOT_SIZE);
     struct slot *main_slot = slot_at(0);
     main_slot->tid = main_slot->ktid = sys0(PSHARE_NR_gettid);
     main_slot->is_thread = 1;

@@ -130,3 +130,25 @@ void rt_fail(const char *msg)
     sys1(PSHARE_NR_exit_group, 126);
     __builtin_unreachable();
 }
+
+/* The runtime's own private mappings (thread arena, page-state table, region
+ * table): never part of the app's memory, whatever the kernel merges. */
+static struct { uintptr_t lo, hi; } private_ranges[8];
+static int nprivate;
+
+void rt_private(void *p, size_t len)
+{
+    if (nprivate < 8) {
+        private_ranges[nprivate].lo = (uintptr_t)p;
+        private_ranges[nprivate].hi = (uintptr_t)p + len;
+        nprivate++;
+    }
+}
+
+int rt_is_private(uintptr_t lo, uintptr_t hi)
+{
+    for (int i = 0; i < nprivate; i++)
+        if (lo < private_ranges[i].hi && hi > private_ranges[i].lo)
+            return 1;
+    return 0;
+}
