@@ -46,10 +46,12 @@ class Agent:
 
     def log(self, msg):
         if self.opts.verbose:
-            print(f"pshare: rank {self.rank}: {msg}", file=sys.stderr, flush=True)
+            self.say(msg)
 
     def say(self, msg):
-        print(f"pshare: rank {self.rank}: {msg}", file=sys.stderr, flush=True)
+        # one write per line: the ranks share stderr
+        sys.stderr.write(f"pshare: rank {self.rank}: {msg}\n")
+        sys.stderr.flush()
 
     # ---- start ----
 
@@ -143,9 +145,13 @@ class Agent:
         placement = Placement(self.opts.placement, self.size, os.cpu_count() or 1)
         self.node = Node(self.comm, self.chan, self.ctl, self.store, placement,
                          lambda: self.proc.poll())
+        self.log(f"address space checked ({len(self.layout())} mappings, the same on "
+                 f"every rank); placement {self.opts.placement}")
         if self.rank == 0:
             self.ctl.set_go()
         code = self.node.run()
+        self.log(f"job over, exit status {code}; pages in {self.node.counts['pages_in']}, "
+                 f"out {self.node.counts['pages_out']}")
         if self.proc.poll() is None:
             self.proc.kill()
         status = self.proc.wait()

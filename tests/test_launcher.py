@@ -303,3 +303,24 @@ def test_mismatched_nodes_named(apps_bin, tmp_path):
     assert any("address spaces differ" in l and "rank 1" in l and "mutex_counter" in l
                for l in lines), lines
     assert result.stdout == b""
+
+
+def test_help_and_version(tmp_path):
+    from helpers import find_pshare_launch, run_command
+    launch = str(find_pshare_launch())
+    result = run_command([launch, "--help"], tmp_path / "h")
+    assert result.returncode == 0
+    for option in (b"--stats", b"--stats-json", b"--placement", b"--verbose"):
+        assert option in result.stdout
+    result = run_command([launch, "--version"], tmp_path / "v")
+    assert result.returncode == 0 and result.stdout.startswith(b"pshare ")
+
+
+def test_verbose_says_what_agents_do(apps_bin, tmp_path):
+    native = run_native(apps_bin["mutex_counter"], [], tmp_path / "n")
+    shared = run_pshare(apps_bin["mutex_counter"], [], tmp_path / "p", ("mpiexec", 2),
+                        extra_opts=["--verbose"])
+    assert shared.returncode == 0 and shared.stdout == native.stdout
+    said = pshare_lines(shared.stderr)
+    assert any(l.startswith("pshare: rank 0: starting") for l in said)
+    assert any(l.startswith("pshare: rank 1: starting") for l in said)
