@@ -241,10 +241,8 @@ static long spread_call(unsigned long nr, const long *a, struct kucontext *uc)
 void on_sigsys(int sig, struct ksiginfo *si, void *ctx)
 {
     (void)sig;
-    if (si->si_code != 2 /* SYS_USER_DISPATCH */) {
-        thread_park(si);             /* a fork elsewhere in this process wants a snapshot */
-        return;
-    }
+    if (si->si_code != 2 /* SYS_USER_DISPATCH */)
+        return;                      /* a SIGSYS somebody sent: not a trapped call */
     struct kucontext *uc = ctx;
     struct kmcontext *m = &uc->uc_mcontext;
     unsigned long nr = m->rax;

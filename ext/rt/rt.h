@@ -44,6 +44,7 @@
 #define K_SIGKILL 9
 #define K_SIGSEGV 11
 #define K_SIGSYS 31
+#define K_SIGPARK 64            /* the runtime's own: park a thread for a fork (threads.c) */
 #define K_SIG_DFL ((void *)0)
 #define K_SIG_IGN ((void *)1)
 #define K_SA_SIGINFO 0x4
@@ -58,7 +59,7 @@
 #define K_SS_ONSTACK 1
 #define K_SS_DISABLE 2
 #define SIGBIT(s) (1ULL << ((s) - 1))
-#define RT_RESERVED_SIGS (SIGBIT(K_SIGSYS) | SIGBIT(K_SIGSEGV))
+#define RT_RESERVED_SIGS (SIGBIT(K_SIGSYS) | SIGBIT(K_SIGSEGV) | SIGBIT(K_SIGPARK))
 
 #define K_PROT_READ 1
 #define K_PROT_WRITE 2

@@ -1,8 +1,8 @@
 /*
  * signals.c - the runtime's two signals and the app's view of signals.
  *
- * SIGSYS (a trapped syscall) and SIGSEGV (a page fault, later a DSM fault)
- * belong to the runtime.  The app must not be able to replace, block or
+ * SIGSYS (a trapped syscall), SIGSEGV (a page fault, or a DSM fault) and
+ * signal 64 (parking threads for a fork) belong to the runtime.  The app must not be able to replace, block or
  * ignore them, yet must see native behaviour:
  *   - rt_sigaction on SIGSYS/SIGSEGV is kept in a virtual table; a real fault
  *     is handed to the app's SIGSEGV handler if it set one, else it kills the
@@ -77,11 +77,22 @@ static void on_sigsegv(int sig, struct ksiginfo *si, void *ctx)
         sys3(PSHARE_NR_tgkill, sys0(PSHARE_NR_getpid), sys0(PSHARE_NR_gettid), K_SIGSEGV);
 }
 
+/* A real-time signal, so it queues: a SIGSYS sent to park a thread could
+ * merge with the SIGSYS of a trapped syscall, and one of the two be lost. */
+static void on_park(int sig, struct ksiginfo *si, void *ctx)
+{
+    (void)sig;
+    (void)ctx;
+    thread_park(si);
+}
+
 long signals_init(void)
 {
     long r = install(K_SIGSYS, on_sigsys);
     if (!IS_ERR(r))
         r = install(K_SIGSEGV, on_sigsegv);
+    if (!IS_ERR(r))
+        r = install(K_SIGPARK, on_park);
     return r;
 }
 
@@ -89,7 +100,7 @@ long sig_action(int sig, const struct ksigaction *act, struct ksigaction *oact, 
 {
     if (size != 8 || sig < 1 || sig > 64)
         return sys4(PSHARE_NR_rt_sigaction, sig, act, oact, size);
-    if (sig == K_SIGSYS || sig == K_SIGSEGV) {
+    if (sig == K_SIGSYS || sig == K_SIGSEGV || sig == K_SIGPARK) {
         struct ksigaction old = virt[sig];
         if (act)
             virt[sig] = *act;

@@ -151,8 +151,8 @@ static void thread_start(void *arg)
  * store is MAP_SHARED: the child copies every region into private memory
  * before it returns to the app.  For that copy to be the snapshot a fork
  * takes, nothing may write meanwhile: the other threads of this rank are
- * parked (a queued SIGSYS that on_sigsys recognises; SA_RESTART restarts
- * the calls it interrupts), and the caller waits on a gate in the (shared)
+ * parked (signal 64, queued; SA_RESTART restarts the calls it interrupts),
+ * and the caller waits on a gate in the (shared)
  * control block until the child is done.
  */
 #define PARK_MAGIC 0x7073686bL
@@ -206,21 +206,21 @@ static void stop_world(struct slot *self)
     __atomic_store_n(&world_stopped, 1, __ATOMIC_SEQ_CST);
     for (int i = 0; i < PSHARE_MAX_THREADS; i++) {
         struct slot *s = slot_at(i);
-        if (s == self || !s->is_thread || atomic_load(&s->ktid) <= 0)
-            continue;
+        if (s == self || !s->is_thread || atomic_load(&s->ktid) == 0)
+            continue;                        /* ktid: -1 or a tid while in use */
         struct ksiginfo info;
         memset(&info, 0, sizeof info);
-        info.si_signo = K_SIGSYS;
+        info.si_signo = K_SIGPARK;
         info.si_code = -1;
         long value = PARK_MAGIC;
         memcpy(info.u.raw + 8, &value, sizeof value);
-        if (!IS_ERR(sys4(PSHARE_NR_rt_tgsigqueueinfo, pid, s->tid, K_SIGSYS, &info)))
+        if (!IS_ERR(sys4(PSHARE_NR_rt_tgsigqueueinfo, pid, s->tid, K_SIGPARK, &info)))
             signalled[n++] = i;
     }
     for (;;) {
         int alive = 0;              /* a thread may exit before it parks */
         for (int j = 0; j < n; j++)
-            alive += atomic_load(&slot_at(signalled[j])->ktid) > 0;
+            alive += atomic_load(&slot_at(signalled[j])->ktid) != 0;
         uint32_t p = __atomic_load_n(&parked, __ATOMIC_SEQ_CST);
         if ((int)p >= alive)
             return;
