@@ -15,6 +15,8 @@ cycle of waits can form.
 import os
 import time
 
+from mpi4py import MPI  # loaded after MPI_Init: agent.run imports us then
+
 from .manager import HOME, INVALID, Manager
 
 MSG, REPLY = 1, 2
@@ -152,7 +154,6 @@ class Node:
     # ---- the loop ----
 
     def run(self):
-        from mpi4py import MPI
         status = MPI.Status()
         self.idle = 0
         self.last_busy = time.monotonic()
@@ -178,7 +179,6 @@ class Node:
         """One round: the app's requests, the other agents' messages, then,
         when there was nothing, a check on the app and a sleep that gets
         longer the longer nothing happens (spin a little first)."""
-        from mpi4py import MPI
         busy = False
         while self.deferred and self.result is None:
             msg, src = self.deferred.pop(0)

@@ -333,8 +333,7 @@ long control_start(void)
 void control_run(void)
 {
     atomic_store(&rt.ctl->control_slot, thread_slot_index());
-    uint64_t mask = ~(RT_RESERVED_SIGS | SIGBIT(K_SIGKILL) | SIGBIT(19));
-    sys4(PSHARE_NR_rt_sigprocmask, K_SIG_SETMASK, &mask, 0, 8);
+    block_app_signals();
     control_loop(0);
     for (;;)
         sys0(PSHARE_NR_pause);

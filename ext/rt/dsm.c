@@ -115,11 +115,6 @@ void dsm_set(uintptr_t page, int state)
     apply(page, page + PAGE_SIZE);
 }
 
-int dsm_page_state(uintptr_t page)
-{
-    return dsm_state(pstate[page / PAGE_SIZE]);
-}
-
 /* SIGSEGV: 1 when it was a DSM fault, now served; 0 for a real fault. */
 int dsm_fault(uintptr_t addr, int write)
 {

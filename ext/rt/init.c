@@ -87,7 +87,6 @@ __attribute__((constructor)) static void pshare_init(int argc, char **argv, char
     rt.ctl = ctl;
     rt.store_fd = PSHARE_STORE_FD;
     rt.is_home = ctl->rank == 0;
-    rt.nranks = ctl->nranks;
     rt.dsm = ctl->nranks > 1;
     ctl->app_pid = sys0(PSHARE_NR_getpid);
     long c = sys6(PSHARE_NR_mmap, 0, PAGE_UP(sizeof(struct pshare_chan)), K_PROT_READ | K_PROT_WRITE,

@@ -214,7 +214,6 @@ struct rt_state {
     struct pshare_ctl *ctl;          /* shared with the agent */
     struct pshare_chan *chan;        /* requests to the agent */
     int dsm;                         /* more than one rank: the DSM and forwarding are on */
-    int nranks;
     int store_fd;                    /* the page store memfd */
     int is_home;                     /* rank 0: main() runs here, HOME calls execute here */
     uint8_t sud_selector;            /* always BLOCK: only the trampoline is let through */
@@ -244,6 +243,7 @@ HIDDEN long thread_spawn_local(const struct kucontext *frame, const void *fp, si
                                long cluster_tid);
 HIDDEN long thread_start_process(const struct kucontext *uc, const void *fp, size_t fpsize,
                                  unsigned long flags, int *ctid, unsigned long tls);
+HIDDEN void block_app_signals(void);
 HIDDEN long runtime_thread(void (*fn)(void *), void *arg, int *slot_out);
 HIDDEN size_t thread_frame_pack(const struct kucontext *uc, uint8_t *out, size_t cap);
 HIDDEN int thread_slot_of_tid(long tid);
@@ -290,7 +290,6 @@ HIDDEN void dsm_manage(uintptr_t lo, uintptr_t hi, int prot);
 HIDDEN void dsm_unmanage(uintptr_t lo, uintptr_t hi);
 HIDDEN void dsm_protect(uintptr_t lo, uintptr_t hi, int prot);
 HIDDEN void dsm_set(uintptr_t page, int state);
-HIDDEN int dsm_page_state(uintptr_t page);
 HIDDEN int dsm_fault(uintptr_t addr, int write);
 HIDDEN void dsm_touch(const void *p, size_t len, int write);
 

@@ -408,13 +408,19 @@ long thread_start_process(const struct kucontext *uc, const void *fp, size_t fps
  * its slot's signal stack with the app's signals blocked, never app code. */
 struct rt_thread_start { void (*fn)(void *); void *arg; };
 
+/* Runtime threads never run the app's handlers. */
+void block_app_signals(void)
+{
+    uint64_t mask = ~(RT_RESERVED_SIGS | SIGBIT(K_SIGKILL) | SIGBIT(19));
+    sys4(PSHARE_NR_rt_sigprocmask, K_SIG_SETMASK, &mask, 0, 8);
+}
+
 static void runtime_thread_start(void *arg)
 {
     struct slot *s = slot_self();
     s->tid = sys0(PSHARE_NR_gettid);
     set_altstack(s);
-    uint64_t mask = ~(RT_RESERVED_SIGS | SIGBIT(K_SIGKILL) | SIGBIT(19));
-    sys4(PSHARE_NR_rt_sigprocmask, K_SIG_SETMASK, &mask, 0, 8);
+    block_app_signals();
     struct rt_thread_start *st = arg;
     st->fn(st->arg);
     for (;;)
