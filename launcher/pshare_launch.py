@@ -12,9 +12,6 @@ import argparse
 import os
 import sys
 
-PLACEMENTS = ("roundrobin", "home", "block")
-
-
 def parse_args(argv):
     p = argparse.ArgumentParser(
         prog="pshare-launch",
@@ -36,43 +33,87 @@ def parse_args(argv):
     return p.parse_args(argv)
 
 
-def check_placement(value):
-    if value in PLACEMENTS:
-        return
-    parts = value.split(",")
-    if not all(x.strip().isdigit() for x in parts):
-        raise ValueError(f"--placement: '{value}' is not one of {', '.join(PLACEMENTS)} "
-                         "or a comma-separated list of ranks")
+def check_placement(value, nranks):
+    """Every rank finds the same fault, so each can say it (once, on rank 0)."""
+    from pshare.placement import Placement
+    Placement(value, nranks, 1)
 
 
-def rank_from_environment():
-    """This process's rank before MPI is up (only to print an error once)."""
-    for var in ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "SLURM_PROCID"):
-        if os.environ.get(var, "").isdigit():
-            return int(os.environ[var])
-    return 0
+def check_stats_json(path):
+    """Found before the run, not after it (the run's work would be lost)."""
+    target = os.path.abspath(path)
+    where = target if os.path.exists(target) else os.path.dirname(target)
+    if os.path.isdir(target) or not os.path.isdir(where if where != target else os.path.dirname(target)) \
+            or not os.access(where, os.W_OK):
+        raise ValueError(f"--stats-json: cannot write {path}")
 
 
-def main(argv=None):
-    opts = parse_args(sys.argv[1:] if argv is None else argv)
-    from pshare import agent, program
+def in_mpi_job():
+    """Started by mpiexec or srun with a PMI: the ranks must agree before
+    anything starts (a rank that fails alone would leave the others waiting)."""
+    return any(v in os.environ for v in ("PMI_RANK", "PMI_SIZE", "PMIX_RANK",
+                                         "OMPI_COMM_WORLD_SIZE"))
+
+
+def preflight(opts, nranks):
+    """Everything that can be checked before the app starts on this rank:
+    None, or (message, exit status)."""
+    from pshare import program
     from pshare._rtctl import sud_available
-    from pshare.config import Options
     from pshare.errors import LaunchError
-
     try:
-        check_placement(opts.placement)
+        check_placement(opts.placement, nranks)
+        if opts.stats_json:
+            check_stats_json(opts.stats_json)
         path = program.check(opts.program)
         if os.environ.get("PSHARE_TEST_NO_SUD") == "1" or not sud_available():
             raise LaunchError(f"this kernel ({os.uname().release}) has no Syscall User "
                               "Dispatch: pshare needs Linux >= 5.11 built with "
                               "CONFIG_GENERIC_ENTRY (x86_64)", 126)
+    except ValueError as e:
+        return str(e), 2
+    except LaunchError as e:
+        return e.message, e.status
+    return path
+
+
+def agree(comm, outcome):
+    """All ranks learn the first rank whose preflight failed: (rank, message,
+    status) or None.  A failure on every rank alike needs no rank in its line."""
+    outcomes = comm.allgather(outcome if isinstance(outcome, tuple) else None)
+    bad = [(r, o) for r, o in enumerate(outcomes) if o is not None]
+    if not bad:
+        return None
+    rank, (message, status) = bad[0]
+    if len(bad) < len(outcomes) or len({o for _, o in bad}) > 1:
+        message = f"rank {rank}: {message}"
+    return message, status
+
+
+def main(argv=None):
+    opts = parse_args(sys.argv[1:] if argv is None else argv)
+    from pshare import agent
+    from pshare.config import Options
+    from pshare.errors import LaunchError
+
+    comm = None
+    try:
+        if in_mpi_job():
+            from mpi4py import MPI
+            comm = MPI.COMM_WORLD
+            outcome = preflight(opts, comm.Get_size())
+            failure = agree(comm, outcome)
+        else:
+            outcome = preflight(opts, 1)
+            failure = outcome if isinstance(outcome, tuple) else None
+        if failure is not None:
+            message, status = failure
+            if comm is None or comm.Get_rank() == 0:
+                print(f"pshare: {message}", file=sys.stderr)
+            return status
         code = agent.run(Options(program=opts.program, args=opts.args, stats=opts.stats,
                                  stats_json=opts.stats_json, verbose=opts.verbose,
-                                 placement=opts.placement), path)
-    except ValueError as e:
-        print(f"pshare: {e}", file=sys.stderr)
-        return 2
+                                 placement=opts.placement), outcome)
     except LaunchError as e:
         if rank_from_environment() == 0:
             print(f"pshare: {e.message}", file=sys.stderr)

@@ -27,11 +27,41 @@ FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUI
                      signal.SIGWINCH)
 
 
+# What a terminal sends to its whole foreground process group.
+TERMINAL_SIGNALS = (signal.SIGINT, signal.SIGQUIT)
+
+
+def signal_dropped(signo, frame):
+    pass
+
+
+def shares_terminal():
+    """Is this launcher (and so its app, which stays in its process group) in
+    the foreground of a terminal?  Then Ctrl-C already reaches the app.
+    (Under mpiexec and srun the agents have no terminal.)"""
+    try:
+        fd = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY)
+    except OSError:
+        return False
+    try:
+        return os.tcgetpgrp(fd) == os.getpgrp()
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
 def signal_name(signo):
     try:
         return signal.Signals(signo).name
     except ValueError:
         return f"signal {signo}"
+
+
+def job_line(msg):
+    """One line of pshare's own on stderr, in one write: the ranks share it."""
+    sys.stderr.write(f"pshare: {msg}\n")
+    sys.stderr.flush()
 
 
 class Agent:
@@ -49,9 +79,7 @@ class Agent:
             self.say(msg)
 
     def say(self, msg):
-        # one write per line: the ranks share stderr
-        sys.stderr.write(f"pshare: rank {self.rank}: {msg}\n")
-        sys.stderr.flush()
+        job_line(f"rank {self.rank}: {msg}")
 
     # ---- start ----
 
@@ -80,10 +108,16 @@ class Agent:
         finally:
             for fd in (CTL_FD, CHAN_FD, STORE_FD):
                 os.close(fd)
+        # The process gets a signal once: mpiexec and srun signal every rank,
+        # so only home passes it on to its app (whose kernel then picks the
+        # thread); the other ranks' agents take it and drop it.
+        self.terminal_shared = self.rank == 0 and shares_terminal()
         for s in FORWARDED_SIGNALS:
-            signal.signal(s, self._forward)
+            signal.signal(s, self._forward if self.rank == 0 else signal_dropped)
 
     def _forward(self, signo, frame):
+        if signo in TERMINAL_SIGNALS and self.terminal_shared:
+            return          # the terminal sent it to the app's process group too
         if self.proc and self.proc.poll() is None:
             os.kill(self.proc.pid, signo)
 
@@ -107,41 +141,59 @@ class Agent:
                 lines.append(fields[0] + " " + (fields[5].strip() if len(fields) > 5 else ""))
         return lines
 
+    def start_report(self):
+        """Why the app did not come up here: (message or None, exit status)."""
+        status = self.proc.poll()
+        if self.ctl.state == RT_FAILED:
+            return self.ctl.error, 126
+        if status is None:
+            return "the pshare runtime did not come up in the program", 126
+        if status < 0:
+            return f"the program was killed by {signal_name(-status)} before it started", 128 - status
+        # the dynamic loader (a missing library: 127) or the program itself said why
+        return f"the program exited with status {status} before it started", status
+
     def check_layouts(self):
+        """Every rank's app is up with home's address space, or the job ends:
+        returns (None, home's app pid) or ((message, exit status), None)."""
         ok = self.wait_running()
-        mine = self.layout() if ok else None
+        mine = ("ok", self.layout()) if ok else ("down",) + self.start_report()
         layouts = self.comm.gather(mine, root=0)
         verdict = None
         if self.rank == 0:
-            if any(l is None for l in layouts):
-                bad = [r for r, l in enumerate(layouts) if l is None]
-                verdict = f"the program did not start on rank {bad[0]}"
+            down = [(r, l) for r, l in enumerate(layouts) if l[0] == "down"]
+            if down:
+                r, (_, message, status) = down[0]
+                verdict = (f"rank {r}: {message}" if message else None, status)
             else:
-                for r, other in enumerate(layouts[1:], 1):
-                    if other != layouts[0]:
-                        diff = next((i for i, (x, y) in enumerate(zip(layouts[0], other)) if x != y),
-                                    min(len(layouts[0]), len(other)))
-                        home_line = layouts[0][diff] if diff < len(layouts[0]) else "(nothing)"
+                home = layouts[0][1]
+                for r, (_, other) in enumerate(layouts[1:], 1):
+                    if other != home:
+                        diff = next((i for i, (x, y) in enumerate(zip(home, other)) if x != y),
+                                    min(len(home), len(other)))
+                        home_line = home[diff] if diff < len(home) else "(nothing)"
                         their = other[diff] if diff < len(other) else "(nothing)"
                         verdict = (f"address spaces differ between rank 0 and rank {r}: "
                                    f"first difference: '{home_line}' on rank 0, '{their}' on "
                                    f"rank {r} (every node needs the same program, libraries, "
-                                   "environment and limits)")
+                                   "environment and limits)", 126)
                         break
-        verdict = self.comm.bcast((verdict, self.proc.pid if self.rank == 0 else None), root=0)
-        return verdict
+        return self.comm.bcast((verdict, self.proc.pid if self.rank == 0 else None), root=0)
 
     def serve(self):
         """Run the event loop until the job ends; returns its exit status."""
-        from .loop import Node, Placement
+        from .loop import Node
+        from .placement import Placement
         verdict, home_pid = self.check_layouts()
         self.ctl.set_home_pid(home_pid)
         if verdict is not None:
-            if self.rank == 0:
-                self.say(verdict) if self.ctl.state != RT_FAILED else self.say(self.ctl.error)
-            self.proc.kill()
+            message, status = verdict
+            if self.rank == 0 and message:
+                job_line(message)
+            if self.proc.poll() is None:
+                self.proc.kill()
             self.proc.wait()
-            return 126
+            return status
         placement = Placement(self.opts.placement, self.size, os.cpu_count() or 1)
         self.node = Node(self.comm, self.chan, self.ctl, self.store, placement,
                          lambda: self.proc.poll())
@@ -177,8 +229,7 @@ class Agent:
             self.say(self.ctl.error)
             return
         if self.ctl.state == RT_NONE:
-            self.say("the pshare runtime did not start inside the program "
-                     "(was it preloaded? see the lines above)")
+            self.say(self.start_report()[0])
             return
         if status >= 0:
             return
@@ -202,12 +253,6 @@ def run(opts, program_path):
     from mpi4py import MPI
     comm = MPI.COMM_WORLD
     agent = Agent(opts, program_path, comm)
-    if agent.size > 1:
-        from .loop import Placement
-        try:
-            Placement(opts.placement, agent.size, 1)      # every rank finds the same fault
-        except ValueError as e:
-            raise LaunchError(str(e), 2) from None
     t0 = time.perf_counter()
     agent.start()
     code = agent.serve() if agent.size > 1 else agent.wait_home()

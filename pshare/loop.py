@@ -18,6 +18,7 @@ import time
 from mpi4py import MPI  # loaded after MPI_Init: agent.run imports us then
 
 from .manager import HOME, INVALID, Manager
+from .placement import Placement  # noqa: F401  (re-exported for the agent)
 
 MSG, REPLY = 1, 2
 PAGE = 4096
@@ -31,32 +32,6 @@ CLONE_THREAD = 0x10000
 
 class JobEnded(Exception):
     """Raised out of a wait when the job ended under it."""
-
-
-class Placement:
-    """Where each new thread goes: roundrobin, home, block, or a rank list."""
-
-    def __init__(self, policy, nranks, cores):
-        self.nranks = nranks
-        self.count = 0
-        if policy == "roundrobin":
-            self.order = [(i + 1) % nranks for i in range(nranks)]
-        elif policy == "home":
-            self.order = [HOME]
-        elif policy == "block":
-            per = max(1, cores)
-            self.order = [r for r in list(range(1, nranks)) + [HOME] for _ in range(per)]
-        else:
-            self.order = [int(x) for x in policy.split(",")]
-            missing = [r for r in self.order if r >= nranks]
-            if missing:
-                raise ValueError(f"--placement: rank {missing[0]} does not exist "
-                                 f"(this job has {nranks} rank{'s' if nranks > 1 else ''})")
-
-    def next(self):
-        rank = self.order[self.count % len(self.order)]
-        self.count += 1
-        return rank
 
 
 class Node:
@@ -75,6 +50,7 @@ class Node:
         self.dones = []                       # grants applied here, not yet told home
         self.result = None                    # the job's exit status, once known
         self.failure = None                   # (status, message) from a crashed rank
+        self.byes = set()                     # peers that have sent their last message
         if self.rank == HOME:
             self.manager = Manager(self)
             self.placement = placement
@@ -165,15 +141,35 @@ class Node:
                 self.on_app_exit(self.app_exited())
             except JobEnded:
                 pass
-        self.flush()
+        self.wind_down()
         return self.result
 
-    def flush(self):
-        """Let the last messages (the exit news) go out before MPI ends."""
-        deadline = time.monotonic() + 5
-        while self.pending and time.monotonic() < deadline:
+    def wind_down(self, timeout=10.0):
+        """Receive every message sent to this rank before MPI ends: MPICH's
+        MPI_Finalize fails on a message nobody received, and its process
+        manager then kills the whole job (status 9, 'BAD TERMINATION').
+        Each agent ends its traffic to a peer with 'bye' (home: after 'exit');
+        messages between two ranks keep their order, so once a peer's 'bye'
+        is in, nothing more comes from it.  Home talks to every worker,
+        workers only to home."""
+        peers = range(1, self.size) if self.rank == HOME else (HOME,)
+        for r in peers:
+            self.send(r, ("bye",))
+        waiting = set(peers) - self.byes - {src for msg, src in self.deferred if msg[0] == "bye"}
+        self.deferred = []
+        status = MPI.Status()
+        deadline = time.monotonic() + timeout
+        while (waiting or self.pending) and time.monotonic() < deadline:
             self.pending = [r for r in self.pending if not r.Test()]
-            time.sleep(1e-3)
+            got = False
+            while self.comm.Iprobe(source=MPI.ANY_SOURCE, tag=MPI.ANY_TAG, status=status):
+                src = status.Get_source()
+                msg = self.comm.recv(source=src, tag=status.Get_tag())
+                if msg[0] == "bye":
+                    waiting.discard(src)
+                got = True
+            if not got:
+                time.sleep(2e-4)
 
     def step(self, status):
         """One round: the app's requests, the other agents' messages, then,
@@ -302,6 +298,9 @@ class Node:
 
     def m_exit(self, src, status):
         self.result = status
+
+    def m_bye(self, src):
+        self.byes.add(src)
 
     # home only
     def m_fault(self, src, page, write, rank, slot, dones=()):
