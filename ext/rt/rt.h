@@ -101,6 +101,8 @@
 #define K_FD_CLOEXEC 1
 #define K_RLIMIT_STACK 3
 #define K_AT_FDCWD (-100)
+#define K_PR_SET_MM 35
+#define K_PR_SET_MM_MAP 14
 
 #define PR_SET_SYSCALL_USER_DISPATCH 59
 #define PR_SYS_DISPATCH_OFF 0
