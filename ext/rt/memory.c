@@ -333,7 +333,7 @@ struct mm_map {
 /* The fields of /proc/self/stat this needs (1-based field numbers). */
 static int read_mm_fields(struct mm_map *m)
 {
-    char buf[1024];
+    char buf[2048];                      /* 52 fields of at most 20 digits */
     long fd = sys4(PSHARE_NR_openat, K_AT_FDCWD, "/proc/self/stat", K_O_RDONLY | K_O_CLOEXEC, 0);
     if (IS_ERR(fd))
         return -1;
