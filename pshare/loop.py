@@ -12,11 +12,14 @@ invalidation done, a replay applied, a thread started).  Only home ever waits
 for another agent, and the others answer without waiting for anyone, so no
 cycle of waits can form.
 """
+import errno
 import os
+import sys
 import time
 
 from mpi4py import MPI  # loaded after MPI_Init: agent.run imports us then
 
+from ._systab import NAMES, NUMBERS
 from .manager import HOME, INVALID, Manager
 from .placement import Placement  # noqa: F401  (re-exported for the agent)
 
@@ -28,6 +31,27 @@ UP_MBOX, UP_APPLIED, UP_EXEC_DONE, UP_SIGNAL = 1, 2, 3, 4
 RQ_FAULT, RQ_SYSCALL, RQ_SPAWN, RQ_GLOBAL, RQ_THREAD_EXIT = 1, 2, 3, 4, 5
 CMD_PROTECT, CMD_SPAWN, CMD_EXECUTOR, CMD_GLOBAL, CMD_SIGNAL, CMD_SYSCALL, CMD_EXECUTOR_END = range(16, 23)
 CLONE_THREAD = 0x10000
+#: exit status of a job pshare cannot go on with (as the runtime's rt_fail)
+STATUS_PSHARE_FAILED = 126
+
+
+def is_err(ret):
+    return -4095 <= ret < 0
+
+
+def replay_problem(nr, home_ret, ret, data):
+    """What went wrong when a rank replayed home's address-space operation,
+    or None: it failed there, or (brk, whose failure is a value) ended
+    elsewhere than on home."""
+    what = NAMES.get(nr, f"system call {nr}")
+    if nr == NUMBERS["mmap"] and data:
+        what += " of " + bytes(data).decode(errors="replace")     # the file's path
+    if is_err(ret):
+        name = errno.errorcode.get(-ret, f"errno {-ret}")
+        return f"{what} failed there ({name}: {os.strerror(-ret)})"
+    if nr in (NUMBERS["mmap"], NUMBERS["brk"]) and ret != home_ret:
+        return f"{what} gave {ret:#x} there, {home_ret:#x} on home"
+    return None
 
 
 class JobEnded(Exception):
@@ -320,6 +344,13 @@ class Node:
         self.failure = (rank, status)
         self.finish(status)
 
+    def replay_failed(self, rank, problem):
+        sys.stderr.write(f"pshare: rank {rank}: {problem}; the ranks' address spaces would "
+                         "differ: the job ends\n")
+        sys.stderr.flush()
+        self.failure = (rank, STATUS_PSHARE_FAILED)
+        self.finish(STATUS_PSHARE_FAILED)
+
     def executor_for(self, rank, slot):
         ex = self.executors.get((rank, slot))
         if ex is None:
@@ -393,12 +424,18 @@ class Node:
         decide = tuple(a[:7]) + (1,)
         result, out = self.command(CMD_GLOBAL, decide, data)
         ret, lo, hi = result[0], result[8], result[9]
-        if not -4095 <= ret < 0:
+        if not is_err(ret):
             replay = (a[0],) + tuple(result[1:7]) + (0,)
             for r in range(1, self.size):
                 self.send(r, ("replay", replay, out))
-            for r in range(1, self.size):
-                self.wait_reply(r)
+            replies = [(r, self.wait_reply(r)) for r in range(1, self.size)]
+            for r, got in replies:
+                problem = replay_problem(a[0], ret, got, out)
+                if problem:
+                    # never go on with address spaces that differ: a thread
+                    # there would fault on memory that is not mapped
+                    self.replay_failed(r, problem)
+                    return
             if hi > lo:
                 self.manager.forget(lo, hi)
         self.send(rank, ("answer", slot, (ret,), out))

@@ -156,9 +156,8 @@ static long apply_global(struct pshare_mbox *box, int decide)
                 char link[32] = "/proc/self/fd/";
                 struct fmtbuf b = { link, 14, sizeof link };
                 fmt_dec(&b, a[4]);
-                long n = sys3(PSHARE_NR_readlink, link, box->data, 4000);
-                box->len = n > 0 ? n : 0;
-                box->data[box->len] = 0;
+                long n = sys3(PSHARE_NR_readlink, link, box->data, K_PATH_MAX);
+                box->len = n > 0 && n < K_PATH_MAX ? n : 0;     /* no path: the replay fails */
             } else if (!(flags & K_MAP_ANONYMOUS)) {
                 a[3] = (a[3] & ~K_MAP_TYPE) | K_MAP_PRIVATE | K_MAP_ANONYMOUS;   /* contents by DSM */
                 a[4] = -1;
@@ -169,8 +168,11 @@ static long apply_global(struct pshare_mbox *box, int decide)
             return r;
         }
         if (file_native) {
-            if (!box->len)
+            /* the path comes without its NUL, over what an earlier
+             * command left in the box */
+            if (!box->len || box->len >= K_PATH_MAX)
                 return -E_INVAL;
+            box->data[box->len] = 0;
             long fd = sys4(PSHARE_NR_openat, K_AT_FDCWD, box->data, K_O_RDONLY | K_O_CLOEXEC, 0);
             if (IS_ERR(fd))
                 return fd;

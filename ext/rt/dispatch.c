@@ -233,6 +233,10 @@ static long spread_call(unsigned long nr, const long *a, struct kucontext *uc)
             if (a[0] == rt.store_fd)
                 return -E_BADF;
             break;
+        case PSHARE_NR_getrusage:
+            if (a[0] == K_RUSAGE_THREAD)
+                return run_here(nr, a);      /* the calling thread's own: where it runs */
+            break;
         }
         return rt.is_home ? run_here(nr, a) : run_forwarded(nr, a, uc);
     }

@@ -322,16 +322,104 @@ static void migrate(void *arg)
     a->result = 0;
 }
 
+/* prctl(PR_SET_MM, PR_SET_MM_MAP): the kernel's struct prctl_mm_map */
+struct mm_map {
+    uint64_t start_code, end_code, start_data, end_data, start_brk, brk, start_stack;
+    uint64_t arg_start, arg_end, env_start, env_end;
+    uint64_t auxv;
+    uint32_t auxv_size, exe_fd;
+};
+
+/* The fields of /proc/self/stat this needs (1-based field numbers). */
+static int read_mm_fields(struct mm_map *m)
+{
+    char buf[2048];                      /* 52 fields of at most 20 digits */
+    long fd = sys4(PSHARE_NR_openat, K_AT_FDCWD, "/proc/self/stat", K_O_RDONLY | K_O_CLOEXEC, 0);
+    if (IS_ERR(fd))
+        return -1;
+    long n = sys3(PSHARE_NR_read, fd, buf, sizeof buf - 1);
+    sys1(PSHARE_NR_close, fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    const char *p = buf + n;
+    while (p > buf && *p != ')')        /* the name may hold spaces and ')' */
+        p--;
+    if (*p != ')')
+        return -1;
+    static const struct { int field; size_t off; } want[] = {
+        { 26, __builtin_offsetof(struct mm_map, start_code) },
+        { 27, __builtin_offsetof(struct mm_map, end_code) },
+        { 28, __builtin_offsetof(struct mm_map, start_stack) },
+        { 45, __builtin_offsetof(struct mm_map, start_data) },
+        { 46, __builtin_offsetof(struct mm_map, end_data) },
+        { 47, __builtin_offsetof(struct mm_map, start_brk) },
+        { 48, __builtin_offsetof(struct mm_map, arg_start) },
+        { 49, __builtin_offsetof(struct mm_map, arg_end) },
+        { 50, __builtin_offsetof(struct mm_map, env_start) },
+        { 51, __builtin_offsetof(struct mm_map, env_end) },
+    };
+    size_t w = 0;
+    p++;                                 /* now at " S ..." : field 3 follows */
+    for (int field = 3; *p && w < sizeof want / sizeof want[0]; field++) {
+        while (*p == ' ')
+            p++;
+        if (field == want[w].field) {
+            uint64_t v = 0;
+            while (*p >= '0' && *p <= '9')
+                v = v * 10 + (*p++ - '0');
+            *(uint64_t *)((char *)m + want[w].off) = v;
+            w++;
+        }
+        while (*p && *p != ' ')
+            p++;
+    }
+    return w == sizeof want / sizeof want[0] ? 0 : -1;
+}
+
+/* /proc/PID/cmdline and /proc/PID/environ are read by the kernel from
+ * anonymous memory only (FOLL_ANON), and the stack that holds the strings
+ * moves into the store, a shared mapping: both would read as empty (ps shows
+ * "[prog]", pgrep -f misses it).  Point the kernel at a private copy of the
+ * strings instead, taken before the app can change them.  PR_SET_MM_MAP needs
+ * no privilege when exe_fd is -1; if the kernel refuses, they stay empty. */
+static size_t args_len(const struct mm_map *m)
+{
+    if (m->arg_start == 0 || m->arg_start > m->arg_end || m->arg_end > m->env_start ||
+        m->env_start > m->env_end || m->env_end - m->arg_start > (64UL << 20))
+        return 0;
+    return PAGE_UP(m->env_end - m->arg_start);
+}
+
+static void keep_args_visible(struct mm_map *m, char *copy)
+{
+    memcpy(copy, (void *)m->arg_start, m->env_end - m->arg_start);
+    uint64_t shift = (uintptr_t)copy - m->arg_start;
+    m->arg_start += shift;
+    m->arg_end += shift;
+    m->env_start += shift;
+    m->env_end += shift;
+    m->brk = sys1(PSHARE_NR_brk, 0);
+    m->auxv = 0;
+    m->auxv_size = 0;                    /* 0: the auxiliary vector stays */
+    m->exe_fd = (uint32_t)-1;            /* -1: the exe link stays (no privilege needed) */
+    sys5(PSHARE_NR_prctl, K_PR_SET_MM, K_PR_SET_MM_MAP, m, sizeof *m, 0);
+}
+
 long memory_init(void)
 {
     size_t maps_cap = 1 << 20;
     size_t table = MAX_REGIONS * sizeof(struct region);
-    long p = sys6(PSHARE_NR_mmap, 0, table + maps_cap, K_PROT_READ | K_PROT_WRITE,
+    struct mm_map mm;
+    size_t args = read_mm_fields(&mm) ? 0 : args_len(&mm);
+    long p = sys6(PSHARE_NR_mmap, 0, table + maps_cap + args, K_PROT_READ | K_PROT_WRITE,
                   K_MAP_PRIVATE | K_MAP_ANONYMOUS | K_MAP_NORESERVE, -1, 0);
     if (IS_ERR(p))
         return p;
     regions = (struct region *)p;
-    rt_private((void *)p, table + maps_cap);
+    rt_private((void *)p, table + maps_cap + args);
+    if (args)
+        keep_args_visible(&mm, (char *)p + table + maps_cap);
     struct init_args a = { (char *)p + table, 0 };
     long n = read_maps(a.maps, maps_cap);
     if (IS_ERR(n))

@@ -100,7 +100,11 @@
 #define K_F_SETFD 2
 #define K_FD_CLOEXEC 1
 #define K_RLIMIT_STACK 3
+#define K_RUSAGE_THREAD 1
 #define K_AT_FDCWD (-100)
+#define K_PATH_MAX 4096
+#define K_PR_SET_MM 35
+#define K_PR_SET_MM_MAP 14
 
 #define PR_SET_SYSCALL_USER_DISPATCH 59
 #define PR_SYS_DISPATCH_OFF 0
