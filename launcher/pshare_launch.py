@@ -26,6 +26,9 @@ def parse_args(argv):
     p.add_argument("--placement", default=os.environ.get("PSHARE_PLACEMENT", "roundrobin"),
                    help="where new threads go: roundrobin (default), home, block, or a "
                         "comma-separated rank list (default from PSHARE_PLACEMENT)")
+    p.add_argument("--stdin", metavar="FILE",
+                   help="the program's standard input, opened on home (MPICH's mpiexec "
+                        "cannot carry more than 64 KiB of its own stdin to any program)")
     p.add_argument("--verbose", "-v", action="store_true", help="say what the agents do")
     p.add_argument("--version", action="version", version="pshare 0.1.0")
     p.add_argument("program", help="the program to run (a dynamically linked x86_64 ELF)")
@@ -65,6 +68,8 @@ def preflight(opts, nranks):
         check_placement(opts.placement, nranks)
         if opts.stats_json:
             check_stats_json(opts.stats_json)
+        if opts.stdin and not os.access(opts.stdin, os.R_OK):
+            raise ValueError(f"--stdin: cannot read {opts.stdin}")
         path = program.check(opts.program)
         if os.environ.get("PSHARE_TEST_NO_SUD") == "1" or not sud_available():
             raise LaunchError(f"this kernel ({os.uname().release}) has no Syscall User "
@@ -112,7 +117,7 @@ def main(argv=None):
                 print(f"pshare: {message}", file=sys.stderr)
             return status
         code = agent.run(Options(program=opts.program, args=opts.args, stats=opts.stats,
-                                 stats_json=opts.stats_json, verbose=opts.verbose,
+                                 stats_json=opts.stats_json, verbose=opts.verbose, stdin=opts.stdin,
                                  placement=opts.placement), outcome)
     except LaunchError as e:
         if rank_from_environment() == 0:

@@ -99,21 +99,40 @@ class Agent:
         disable_aslr()
         argv = [self.opts.program] + list(self.opts.args)
         self.log(f"starting {self.path} with {runtime}")
+        # At a terminal the app stays in our process group (it may read the
+        # terminal, and Ctrl-C reaches it there).  Elsewhere it gets a group
+        # of its own: mpiexec and srun signal each launcher's group, and the
+        # app must hear of a signal once, from home's agent.
+        self.terminal_shared = shares_terminal()
+        stdin = self.app_stdin()
         try:
             self.proc = subprocess.Popen(
                 argv, executable=self.path, env=env, pass_fds=(CTL_FD, CHAN_FD, STORE_FD),
-                stdin=None if self.rank == 0 else subprocess.DEVNULL)
+                stdin=stdin,
+                preexec_fn=None if self.terminal_shared else os.setpgrp)
         except OSError as e:
             raise LaunchError(f"{self.opts.program}: {e.strerror}", 126) from None
         finally:
+            if hasattr(stdin, "close"):
+                stdin.close()           # the app has its own copy
             for fd in (CTL_FD, CHAN_FD, STORE_FD):
                 os.close(fd)
         # The process gets a signal once: mpiexec and srun signal every rank,
         # so only home passes it on to its app (whose kernel then picks the
         # thread); the other ranks' agents take it and drop it.
-        self.terminal_shared = self.rank == 0 and shares_terminal()
         for s in FORWARDED_SIGNALS:
             signal.signal(s, self._forward if self.rank == 0 else signal_dropped)
+
+    def app_stdin(self):
+        """Home's app reads our stdin (or --stdin FILE); the others read nothing."""
+        if self.rank != 0:
+            return subprocess.DEVNULL
+        if self.opts.stdin:
+            try:
+                return open(self.opts.stdin, "rb")
+            except OSError as e:
+                raise LaunchError(f"--stdin: {self.opts.stdin}: {e.strerror}", 2) from None
+        return None
 
     def _forward(self, signo, frame):
         if signo in TERMINAL_SIGNALS and self.terminal_shared:
@@ -204,13 +223,14 @@ class Agent:
         code = self.node.run()
         self.log(f"job over, exit status {code}; pages in {self.node.counts['pages_in']}, "
                  f"out {self.node.counts['pages_out']}")
-        if self.proc.poll() is None:
+        ended_here = self.proc.poll() is None      # the job ended, the app had not
+        if ended_here:
             self.proc.kill()
         status = self.proc.wait()
         if self.rank == 0 and self.node.failure is None:
             self.report_end(status)
             return 128 - status if status < 0 else status
-        if self.rank != 0 and status != -9:
+        if self.rank != 0 and not ended_here:
             self.report_end(status)
         return 128 - code if code < 0 else code
 

@@ -30,6 +30,7 @@ class Options:
     stats: bool = False
     stats_json: str = None
     verbose: bool = False
+    stdin: str = None           # home's app reads this file instead of our stdin
     placement: str = "roundrobin"
 
 
