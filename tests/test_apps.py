@@ -91,10 +91,11 @@ def test_spread_over_ranks(case, nranks, apps_bin, tmp_path, request):
         return                                   # a program without threads stays home
     remote = report["ranks"][1]
     assert remote["threads"] >= 1, "round-robin puts the first new thread on rank 1"
+    if case.app == "exit_worker":
+        return       # the job ends, by design, at any moment: even before rank 1's thread ran
     assert remote["pages_in"] > 0 and remote["faults_read"] + remote["faults_write"] > 0
     assert report["ranks"][0]["pages_out"] > 0
-    if case.app != "exit_worker":        # there the job ends, by design, at any moment
-        assert sum(r["syscalls_forwarded"] for r in report["ranks"][1:]) > 0
+    assert sum(r["syscalls_forwarded"] for r in report["ranks"][1:]) > 0
     if created >= nranks - 1 and case.app != "crash_segv":
         hosts = [r["rank"] for r in report["ranks"] if r["threads"] > 0]
         assert hosts == list(range(nranks)), f"threads ran on ranks {hosts} only"

@@ -53,7 +53,7 @@ _Static_assert(sizeof(struct slot) <= SLOT_HDR, "slot header too big");
 
 static char *arena;              /* PSHARE_MAX_THREADS slots */
 static int next_number = 1;
-static int live_threads = 1;
+static int live_threads;
 
 static inline struct slot *slot_at(int i) { return (struct slot *)(arena + (size_t)i * SLOT_SIZE); }
 static inline char *slot_fp(struct slot *s) { return (char *)s + SLOT_HDR; }
@@ -99,6 +99,7 @@ long threads_init(void)
     main_slot->app_ss.ss_flags = K_SS_DISABLE;
     atomic_store(&rt.ctl->threads_started, rt.is_home);   /* elsewhere it is the control thread */
     atomic_store(&rt.ctl->threads_peak, rt.is_home);
+    atomic_store(&live_threads, rt.is_home);              /* app threads alive here */
     return set_altstack(main_slot);
 }
 
