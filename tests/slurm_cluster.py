@@ -80,28 +80,41 @@ def ensure_installed() -> None:
     # a fresh machine may have no package lists yet
     if not any(Path("/var/lib/apt/lists").glob("*Packages*")):
         cmds.insert(0, [apt, "update"])
-    for cmd in cmds:
-        try:
-            proc = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  timeout=APT_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            raise ClusterUnavailable(f"'{' '.join(cmd)}' took more than {APT_TIMEOUT_S} s")
-        if proc.returncode != 0 and cmd[1] == "install":
-            # the lists may be stale: update once and retry
-            subprocess.run([apt, "update"], env=env, stdin=subprocess.DEVNULL,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                           timeout=APT_TIMEOUT_S)
-            proc = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  timeout=APT_TIMEOUT_S)
-        if proc.returncode != 0 and cmd[1] == "install":
-            tail = proc.stdout.decode(errors="replace")[-1500:]
-            raise ClusterUnavailable(f"'{' '.join(cmd)}' failed (exit {proc.returncode}):\n{tail}")
+    # no system munged/slurmd started by the packages' scripts (a Docker-style
+    # image has this file already; on another machine it is there for the install)
+    policy = Path("/usr/sbin/policy-rc.d")
+    made_policy = not policy.exists()
+    if made_policy:
+        policy.write_text("#!/bin/sh\nexit 101\n")
+        policy.chmod(0o755)
+    try:
+        _apt_install(apt, cmds, env)
+    finally:
+        if made_policy:
+            policy.unlink()
     missing = missing_tools()
     if missing:
         raise ClusterUnavailable(f"{', '.join(missing)} still missing after installing "
                                  f"{' '.join(APT_PACKAGES)}")
+
+
+def _apt(cmd, env) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, timeout=APT_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise ClusterUnavailable(f"'{' '.join(cmd)}' took more than {APT_TIMEOUT_S} s") from None
+
+
+def _apt_install(apt, cmds, env):
+    for cmd in cmds:
+        proc = _apt(cmd, env)
+        if proc.returncode != 0 and cmd[1] == "install":
+            _apt([apt, "update"], env)      # the lists may be stale: once more after an update
+            proc = _apt(cmd, env)
+        if proc.returncode != 0 and cmd[1] == "install":
+            out = proc.stdout.decode(errors="replace")[-1500:]
+            raise ClusterUnavailable(f"'{' '.join(cmd)}' failed (exit {proc.returncode}):\n{out}")
 
 
 def free_port() -> int:
