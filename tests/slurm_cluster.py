@@ -342,6 +342,29 @@ class SlurmCluster:
                 pass
         return pids
 
+    def leftover_tasks(self, wait: float = 15.0) -> List[str]:
+        """Command lines of this cluster's processes other than the daemons, their
+        helpers and slurmstepd (a job's tasks) still alive after `wait` seconds."""
+        deadline = time.monotonic() + wait
+        daemons = {p.pid for p in self.procs.values()}
+        while True:
+            left = []
+            for pid in self._marked_pids():
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        cmd = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+                    with open(f"/proc/{pid}/stat") as f:
+                        state = f.read().rsplit(")", 1)[1].split()[0]
+                except OSError:
+                    continue
+                prog = os.path.basename(cmd.split(" ", 1)[0]).rstrip(":")
+                if pid in daemons or state == "Z" or prog in DAEMONS + ("slurmstepd",):
+                    continue        # slurmctld's slurmscriptd names itself "slurmctld:"
+                left.append(f"{pid}: {cmd}")
+            if not left or time.monotonic() > deadline:
+                return left
+            time.sleep(0.2)
+
     def stop(self):
         """Cancel what is left, stop the daemons by PID, end any straggler
         carrying the mark, remove the directory."""

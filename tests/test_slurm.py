@@ -107,6 +107,7 @@ def test_slurm_srun_pmi2_matches_native(slurm_cluster, slurm_env, apps_bin, psha
                cwd=tmp_path / "srun")
     assert_same(native, res.returncode, res.stdout, res.stderr, "srun --mpi=pmi2 -n 2")
     assert res.files == native.files
+    assert slurm_cluster.leftover_tasks() == []
 
 
 def test_slurm_srun_without_mpi_stops_with_one_line(slurm_cluster, slurm_env, apps_bin,
@@ -120,6 +121,7 @@ def test_slurm_srun_without_mpi_stops_with_one_line(slurm_cluster, slurm_env, ap
     assert res.stdout == b"", "the program must not run"
     assert b"Traceback" not in res.stderr
     assert strip_srun_lines(res.stderr) == b"", res.stderr.decode()
+    assert slurm_cluster.leftover_tasks() == []
 
 
 def test_slurm_stdin_reaches_app_whole(slurm_cluster, slurm_env, pshare_launch, tmp_path):
