@@ -201,6 +201,9 @@ class SlurmCluster:
     @classmethod
     def start(cls) -> "SlurmCluster":
         ensure_installed()
+        if os.geteuid() != 0:
+            raise ClusterUnavailable("the test cluster runs slurmd as SlurmUser=root: "
+                                     "run the tests as root")
         root = Path(tempfile.mkdtemp(prefix="pshare-slurm-"))
         cluster = cls(root)
         try:
