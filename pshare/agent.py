@@ -13,8 +13,10 @@ run 4 ranks on 2 cores).
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
+import threading
 import time
 
 from . import config, stats
@@ -84,8 +86,11 @@ class Agent:
     # ---- start ----
 
     def start(self):
-        home = (dict(os.environ), config.current_rlimits()) if self.rank == 0 else None
-        base_env, rlimits = self.comm.bcast(home, root=0)
+        home = (dict(os.environ), config.current_rlimits(), stdin_pipe()) \
+            if self.rank == 0 else None
+        base_env, rlimits, home_stdin = self.comm.bcast(home, root=0)
+        if self.rank != 0:
+            drain_stdin(home_stdin)
         runtime = config.runtime_library()
         env, flags = config.app_environment(base_env, runtime)
         if self.rank != 0:
@@ -268,10 +273,59 @@ class Agent:
                                  tsc_hz(), node.counts if node else {})
 
 
+def stdin_pipe():
+    """(host, st_dev, st_ino) of this process's stdin if it is a pipe or a
+    socket, else None."""
+    try:
+        st = os.fstat(0)
+    except OSError:
+        return None
+    if not (stat.S_ISFIFO(st.st_mode) or stat.S_ISSOCK(st.st_mode)):
+        return None
+    return (socket.gethostname(), st.st_dev, st.st_ino)
+
+
+def drain_stdin(home_stdin):
+    """Off home the app reads /dev/null, but srun sends stdin to every task by
+    default and stops feeding all of them (home included) once one task's pipe
+    is full: read this rank's copy to its end and drop it.  Not if it is the
+    very pipe home reads (a launcher that hands every rank the same stdin)."""
+    mine = stdin_pipe()
+    if mine is None or mine == home_stdin:
+        return
+
+    def drain():
+        try:
+            while os.read(0, 1 << 16):
+                pass
+        except OSError:
+            pass
+
+    threading.Thread(target=drain, name="pshare-stdin-drain", daemon=True).start()
+
+
+def check_slurm_step(mpi_size):
+    """srun without a PMI plugin (Slurm's default MpiDefault=none) starts N
+    tasks that each come up as an MPI singleton: N copies of the program.
+    Stop every task instead, with one line from task 0."""
+    if mpi_size != 1 or "SLURM_STEP_ID" not in os.environ:
+        return
+    if any(v in os.environ for v in ("PMI_RANK", "PMI_SIZE", "PMIX_RANK",
+                                     "OMPI_COMM_WORLD_SIZE")):
+        return          # a process manager (srun's plugin, mpiexec) gave MPI its size
+    ntasks = os.environ.get("SLURM_STEP_NUM_TASKS") or os.environ.get("SLURM_NTASKS", "")
+    if not ntasks.isdigit() or int(ntasks) <= 1:
+        return
+    raise LaunchError(f"srun started {ntasks} tasks but MPI sees 1 in each: srun gave MPI "
+                      "no PMI (Slurm's default is --mpi=none); run srun --mpi=pmi2 "
+                      "pshare-launch ... (the MPICH wheel; --mpi=pmix for Open MPI)", 2)
+
+
 def run(opts, program_path):
     """Run the job on this rank; returns the exit status for this process."""
     from mpi4py import MPI
     comm = MPI.COMM_WORLD
+    check_slurm_step(comm.Get_size())
     agent = Agent(opts, program_path, comm)
     t0 = time.perf_counter()
     agent.start()

@@ -5,6 +5,7 @@ its results are ratios on one machine), prints rich tables on stdout, shows a
 progress bar on stderr and, with --json FILE, writes everything it measured.
 """
 import argparse
+import os
 import sys
 
 from . import apps, faults, read, report, table1
@@ -29,8 +30,27 @@ def parse_args(argv):
     return p.parse_args(argv)
 
 
+#: Set in the processes that mpiexec or srun start (and not in a batch script).
+LAUNCHED_VARIABLES = ("PMI_RANK", "PMI_SIZE", "PMI_FD", "PMI_PORT", "PMIX_RANK",
+                      "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK", "SLURM_STEP_ID")
+RANK_VARIABLES = ("PMI_RANK", "PMIX_RANK", "OMPI_COMM_WORLD_RANK", "SLURM_PROCID")
+
+
+def launched_by():
+    """The first variable saying that mpiexec or srun started this process."""
+    return next((v for v in LAUNCHED_VARIABLES if v in os.environ), None)
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    found = launched_by()
+    if found:
+        # every task stops; one line (from task 0) says why
+        rank = next((os.environ[v] for v in RANK_VARIABLES if v in os.environ), "0")
+        if rank == "0":
+            print(f"pshare-bench: it starts its own mpiexec runs: run it directly, not under "
+                  f"mpiexec or srun ({found} is set)", file=sys.stderr)
+        return 2
     runner = Runner(nolocal=args.nolocal, timeout=args.timeout)
     try:
         doc, status = args.run(args, runner)
