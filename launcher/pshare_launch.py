@@ -12,8 +12,17 @@ import argparse
 import os
 import sys
 
+class Parser(argparse.ArgumentParser):
+    """Usage errors once per job, not once per rank (all ranks find them)."""
+
+    def error(self, message):
+        if rank_from_environment() != 0:
+            sys.exit(2)
+        super().error(message)
+
+
 def parse_args(argv):
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="pshare-launch",
         description="Run an unchanged pthread program as one process spread over "
                     "the MPI ranks of this job.",
@@ -31,9 +40,12 @@ def parse_args(argv):
                         "cannot carry more than 64 KiB of its own stdin to any program)")
     p.add_argument("--verbose", "-v", action="store_true", help="say what the agents do")
     p.add_argument("--version", action="version", version="pshare 0.1.0")
-    p.add_argument("program", help="the program to run (a dynamically linked x86_64 ELF)")
+    p.add_argument("program", nargs="?", help="the program to run (a dynamically linked x86_64 ELF)")
     p.add_argument("args", nargs=argparse.REMAINDER, help="its arguments")
-    return p.parse_args(argv)
+    opts = p.parse_args(argv)
+    if opts.program is None:
+        p.error("no program given: pshare-launch [options] PROGRAM [ARGS...]")
+    return opts
 
 
 def check_placement(value, nranks):
@@ -49,6 +61,14 @@ def check_stats_json(path):
     if os.path.isdir(target) or not os.path.isdir(where if where != target else os.path.dirname(target)) \
             or not os.access(where, os.W_OK):
         raise ValueError(f"--stats-json: cannot write {path}")
+
+
+def rank_from_environment():
+    """This process's rank before MPI is up (only to print an error once)."""
+    for var in ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "SLURM_PROCID"):
+        if os.environ.get(var, "").isdigit():
+            return int(os.environ[var])
+    return 0
 
 
 def in_mpi_job():

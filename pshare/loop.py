@@ -21,7 +21,6 @@ from mpi4py import MPI  # loaded after MPI_Init: agent.run imports us then
 
 from ._systab import NAMES, NUMBERS
 from .manager import HOME, INVALID, Manager
-from .placement import Placement  # noqa: F401  (re-exported for the agent)
 
 MSG, REPLY = 1, 2
 PAGE = 4096

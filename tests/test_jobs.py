@@ -333,3 +333,38 @@ def test_stdin_small_through_mpiexec(jobs_bin, tmp_path):
     r = subprocess.run([str(c) for c in mpiexec_cmd(2, binary)], input=data, cwd=tmp_path,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=base_env(), timeout=60)
     assert (r.returncode, r.stdout) == (0, native.stdout), r.stderr.decode()
+
+
+# ---- smaller ----
+
+def test_usage_without_program_once(tmp_path):
+    """No program: one usage error for the whole job, saying what is missing."""
+    r = run_command([helpers.find_mpiexec(), "-n", "3", helpers.find_pshare_launch()],
+                    cwd=tmp_path, timeout=30)
+    assert r.returncode == 2
+    errors = [l for l in r.stderr.decode().splitlines() if "error:" in l]
+    assert errors == ["pshare-launch: error: no program given: pshare-launch [options] "
+                      "PROGRAM [ARGS...]"]
+
+
+def test_crash_on_network_path_leaves_stdout_clean(jobs_bin, tmp_path):
+    """MPICH's network path (MPIR_CVAR_NOLOCAL=1): after a crash on rank 1
+    nothing of MPI's reaches the program's stdout."""
+    binary = jobs_bin["fail_on"]
+    native = run_native(binary, ["crash", "1"], cwd=tmp_path / "native")
+    r = run_pshare(binary, ["crash", "1"], cwd=tmp_path / "pshare", mode=("mpiexec", 2),
+                   env=base_env({"MPIR_CVAR_NOLOCAL": "1"}))
+    assert r.returncode == native.returncode == 139
+    assert sorted(r.stdout.splitlines()) == sorted(native.stdout.splitlines())
+
+
+def test_threads_peak_counts_app_threads(jobs_bin, tmp_path):
+    """main_returns' 6 threads never end: at 2 ranks rank 1 holds 3 of them,
+    all alive at once, so its peak is 3 (it was 4: the control thread)."""
+    import json
+    stats = tmp_path / "stats.json"
+    r = run_pshare(jobs_bin["main_returns"], cwd=tmp_path / "run", mode=("mpiexec", 2),
+                   extra_opts=("--stats-json", str(stats)))
+    assert r.returncode == 0
+    rank1 = json.loads(stats.read_text())["ranks"][1]
+    assert (rank1["threads"], rank1["threads_peak"]) == (3, 3)
