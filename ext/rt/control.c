@@ -251,12 +251,14 @@ static void executor_loop(void *arg)
         for (int i = 0; i < 6; i++)
             a[i] = (box->a[7] & (1 << i)) ? (long)(box->data + box->a[1 + i]) : box->a[1 + i];
         long nr = box->a[0], r;
-        if (nr == PSHARE_NR_futex)
+        if (fd_guard(nr, a, &r))
+            ;                                /* the same rule as on the caller's side */
+        else if (nr == PSHARE_NR_futex)
             r = futex_here(a);
         else if ((nr == PSHARE_NR_tgkill || nr == PSHARE_NR_tkill))
             r = signal_thread(nr == PSHARE_NR_tgkill ? a[1] : a[0], nr == PSHARE_NR_tgkill ? a[2] : a[1]);
         else
-            r = sys6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+            r = fd_exec(nr, a);
         box->a[0] = r;
         __atomic_store_n(&box->state, MB_REPLY, __ATOMIC_RELEASE);
         chan_post((uint64_t)UP_EXEC_DONE << 56 | (uint64_t)slot << 40);

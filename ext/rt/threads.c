@@ -142,6 +142,8 @@ static void thread_start(void *arg)
         uint64_t live = atomic_add(&live_threads, 1) + 1;
         if (live > atomic_load(&rt.ctl->threads_peak))
             atomic_store(&rt.ctl->threads_peak, live);
+    } else {
+        fds_child(0);            /* a process (posix_spawn): the app's own fd limit */
     }
     pshare_sigreturn_to(&s->frame);
 }

@@ -1,0 +1,46 @@
+"""Regression tests for the runtime's limits (issue 7, items 6 and 7): the
+runtime's own descriptors out of the app's reach, thread exhaustion, big
+forwarded I/O, the up ring and the region table.  Each program in
+tests/regress_rtlim/ runs natively and under `mpiexec -n N pshare-launch` at
+1, 2 and 4 ranks; stdout, stderr (minus 'pshare:' lines), files and exit
+status must be the native run's."""
+
+import json
+
+import pytest
+
+from helpers import (TESTS_DIR, compile_app, describe_files_diff, run_native, run_pshare,
+                     strip_pshare_lines)
+
+SRC = TESTS_DIR / "regress_rtlim"
+RANKS = (1, 2, 4)
+
+
+@pytest.fixture(scope="module")
+def bins(tmp_path_factory):
+    out = tmp_path_factory.mktemp("regress_rtlim")
+    return {p.stem: compile_app(p, out) for p in sorted(SRC.glob("*.c"))}
+
+
+def same_as_native(binary, tmp_path, nranks, args=(), extra_opts=()):
+    native = run_native(binary, args, tmp_path / "native")
+    assert native.returncode == 0, native.stdout.decode(errors="replace")
+    got = run_pshare(binary, args, tmp_path / f"pshare{nranks}", ("mpiexec", nranks),
+                     extra_opts=extra_opts, timeout=120)
+    err = got.stderr.decode(errors="replace")[-3000:]
+    assert got.returncode == native.returncode, f"exit {got.returncode}\n{err}"
+    assert got.stdout == native.stdout, (
+        f"stdout differs\nnative:\n{native.stdout.decode()[-3000:]}\n"
+        f"pshare:\n{got.stdout.decode(errors='replace')[-3000:]}\n{err}")
+    assert strip_pshare_lines(got.stderr) == strip_pshare_lines(native.stderr), err
+    assert got.files == native.files, describe_files_diff(native.files, got.files)
+    return got
+
+
+@pytest.mark.pshare
+@pytest.mark.parametrize("nranks", RANKS, ids=[f"mpiexec{n}" for n in RANKS])
+def test_descriptors_top(bins, tmp_path, nranks, mpiexec):
+    """dup2/dup3/F_DUPFD onto 1020-1023 and near the limit, close_range(1000,
+    ~0U) and close_range(3, ~0U), from main and from a thread (on rank 1 when
+    spread): then big mallocs, threads and file I/O still work."""
+    same_as_native(bins["fds_top"], tmp_path, nranks)
