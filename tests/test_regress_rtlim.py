@@ -44,3 +44,17 @@ def test_descriptors_top(bins, tmp_path, nranks, mpiexec):
     ~0U) and close_range(3, ~0U), from main and from a thread (on rank 1 when
     spread): then big mallocs, threads and file I/O still work."""
     same_as_native(bins["fds_top"], tmp_path, nranks)
+
+
+@pytest.mark.pshare
+@pytest.mark.parametrize("nranks", RANKS, ids=[f"mpiexec{n}" for n in RANKS])
+def test_thread_exhaustion(bins, tmp_path, nranks, mpiexec):
+    """Threads until pthread_create fails: EAGAIN, never a crash; then all
+    are joined and new threads start again.  pshare's slots (per rank, home's
+    executors included) run out before the program's cap of 2100, so the
+    EAGAIN path really ran."""
+    stats = tmp_path / "stats.json"
+    same_as_native(bins["threads_exhaust"], tmp_path, nranks,
+                   extra_opts=("--stats-json", str(stats)))
+    started = sum(r["threads"] for r in json.loads(stats.read_text())["ranks"])
+    assert started < 2100, f"{started} threads started: the slot limit was never reached"
