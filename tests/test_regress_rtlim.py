@@ -58,3 +58,12 @@ def test_thread_exhaustion(bins, tmp_path, nranks, mpiexec):
                    extra_opts=("--stats-json", str(stats)))
     started = sum(r["threads"] for r in json.loads(stats.read_text())["ranks"])
     assert started < 2100, f"{started} threads started: the slot limit was never reached"
+
+
+@pytest.mark.pshare
+@pytest.mark.parametrize("nranks", RANKS, ids=[f"mpiexec{n}" for n in RANKS])
+def test_big_forwarded_io(bins, tmp_path, nranks, mpiexec):
+    """One write/pwrite/read/pread/pwritev/readv of 3 MiB and of 64 MiB, and
+    a 3 MiB write into a pipe, from a thread on rank 1 and from main on home:
+    every byte, checksums as natively (the mailbox holds 128 KiB)."""
+    same_as_native(bins["big_io"], tmp_path, nranks)

@@ -220,6 +220,10 @@ static long spread_call(unsigned long nr, const long *a, struct kucontext *uc)
             return spread_clone(uc, 17, 0, 0, 0, 0);
         case PSHARE_NR_vfork:
             return spread_clone(uc, K_CLONE_VM | K_CLONE_VFORK | 17, 0, 0, 0, 0);
+        case PSHARE_NR_read: case PSHARE_NR_write: case PSHARE_NR_pread64: case PSHARE_NR_pwrite64:
+        case PSHARE_NR_readv: case PSHARE_NR_writev: case PSHARE_NR_preadv: case PSHARE_NR_pwritev:
+        case PSHARE_NR_preadv2: case PSHARE_NR_pwritev2:
+            return run_io(nr, a, uc);          /* any size: carried a mailbox-full at a time */
         }
         return rt.is_home ? run_here(nr, a) : run_forwarded(nr, a, uc);
     }

@@ -325,6 +325,7 @@ HIDDEN long control_start(void);
 HIDDEN void control_run(void) __attribute__((noreturn));
 HIDDEN long signal_thread(long tid, long sig);
 HIDDEN long run_forwarded(long nr, const long *a, struct kucontext *uc);
+HIDDEN long run_io(long nr, const long *a, struct kucontext *uc);
 HIDDEN long run_global(long nr, const long *a);
 HIDDEN long run_here(long nr, const long *a);
 
