@@ -67,3 +67,13 @@ def test_big_forwarded_io(bins, tmp_path, nranks, mpiexec):
     a 3 MiB write into a pipe, from a thread on rank 1 and from main on home:
     every byte, checksums as natively (the mailbox holds 128 KiB)."""
     same_as_native(bins["big_io"], tmp_path, nranks)
+
+
+@pytest.mark.pshare
+@pytest.mark.parametrize("nranks", RANKS, ids=[f"mpiexec{n}" for n in RANKS])
+def test_up_ring_full(bins, tmp_path, nranks, mpiexec):
+    """20000 signals to a thread on another rank fill home's up ring (4096
+    entries) faster than the agent drains it, while other threads' forwarded
+    calls answer through the same ring: a full ring makes the poster wait,
+    it never overwrites an entry (which lost a call's answer: a hang)."""
+    same_as_native(bins["ring_flood"], tmp_path, nranks)
