@@ -77,3 +77,16 @@ def test_up_ring_full(bins, tmp_path, nranks, mpiexec):
     calls answer through the same ring: a full ring makes the poster wait,
     it never overwrites an entry (which lost a call's answer: a hang)."""
     same_as_native(bins["ring_flood"], tmp_path, nranks)
+
+
+@pytest.mark.pshare
+@pytest.mark.parametrize("nranks", RANKS, ids=[f"mpiexec{n}" for n in RANKS])
+def test_region_table_past_old_limit(bins, tmp_path, nranks, mpiexec):
+    """34000 private mappings (alternate protections; the region table held
+    32768 and silently dropped the rest: a forked child then shared those
+    pages with its parent), single pages unmapped among them: contents kept,
+    the child's writes stay its own."""
+    stats = tmp_path / "stats.json"
+    same_as_native(bins["many_regions"], tmp_path, nranks, extra_opts=("--stats-json", str(stats)))
+    peak = json.loads(stats.read_text())["ranks"][0]["regions_peak"]
+    assert peak > 32768, f"regions peak {peak}: the old limit was not passed"
