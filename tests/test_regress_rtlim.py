@@ -90,3 +90,13 @@ def test_region_table_past_old_limit(bins, tmp_path, nranks, mpiexec):
     same_as_native(bins["many_regions"], tmp_path, nranks, extra_opts=("--stats-json", str(stats)))
     peak = json.loads(stats.read_text())["ranks"][0]["regions_peak"]
     assert peak > 32768, f"regions peak {peak}: the old limit was not passed"
+
+
+@pytest.mark.pshare
+@pytest.mark.parametrize("nranks", RANKS, ids=[f"mpiexec{n}" for n in RANKS])
+def test_fpu_state_travels(bins, tmp_path, nranks, mpiexec):
+    """Threads started on any rank get their creator's FPU/SSE state (here
+    MXCSR's rounding mode); a state too large for a slot fails the clone with
+    ENOMEM rather than start the thread without it (not reachable on today's
+    CPUs: the slot holds 16 KiB, an AMX xsave area 11 KiB)."""
+    same_as_native(bins["fpu_inherit"], tmp_path, nranks)

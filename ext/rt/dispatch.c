@@ -106,6 +106,8 @@ static long spread_clone(struct kucontext *uc, unsigned long flags, uintptr_t ne
     if (newsp)
         frame.uc_mcontext.rsp = newsp;
     box->len = thread_frame_pack(&frame, box->data, FWD_CAP);
+    if (!box->len)
+        return -E_NOMEM;                /* the FPU state does not fit: never dropped */
     box->a[0] = flags;
     box->a[1] = tls;
     box->a[2] = (long)ctid;
