@@ -351,15 +351,22 @@ class Node:
         self.finish(STATUS_PSHARE_FAILED)
 
     def executor_for(self, rank, slot):
+        """The executor of a remote thread; a negative errno when home has no
+        slot left for one (the call fails with it, the job goes on)."""
         ex = self.executors.get((rank, slot))
         if ex is None:
             (tid, ex, *_), _ = self.command(CMD_EXECUTOR, ())
+            if tid < 0:
+                return tid
             self.executors[(rank, slot)] = ex
             self.exec_info[ex] = (rank, slot, tid)
         return ex
 
     def m_sys(self, src, rank, slot, a, data):
         ex = self.executor_for(rank, slot)
+        if ex < 0:
+            self.send(rank, ("answer", slot, (ex, 0), None))
+            return
         self.inflight[ex] = (rank, slot)
         self.chan.post(ex, CMD_SYSCALL, a, data)
 
@@ -392,6 +399,9 @@ class Node:
             # a process started by a thread elsewhere: home's executor of
             # that thread starts it, in home's process (the job's fds)
             ex = self.executor_for(rank, slot)
+            if ex < 0:
+                self.send(rank, ("answer", slot, (ex, 0), None))
+                return
             self.inflight[ex] = (rank, slot)
             self.chan.post(ex, CMD_SPAWN, (0, flags, tls, ctid, 0), frame)
             return
@@ -405,6 +415,11 @@ class Node:
             return
         # a remote thread: its executor first, whose tid is the thread's cluster-wide id
         (cluster, ex, *_), _ = self.command(CMD_EXECUTOR, ())
+        if cluster < 0:
+            # home has no slot left for the executor: the app gets the
+            # kernel's answer for too many threads (EAGAIN), nothing starts
+            self.send(rank, ("answer", slot, (cluster, 0), None))
+            return
         args = (0, flags, tls, ctid, cluster)
         if target == self.rank:
             raise AssertionError("home placement handled above")

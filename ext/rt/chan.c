@@ -9,14 +9,33 @@
  */
 #include "rt.h"
 
+static void ring_doorbell(struct pshare_chan *c)
+{
+    __atomic_fetch_add(&c->doorbell, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&c->agent_waiting, __ATOMIC_SEQ_CST))
+        sys3(PSHARE_NR_futex, &c->doorbell, K_FUTEX_WAKE, 1);
+}
+
+/* An entry goes into the slot its claimed position maps to once that slot
+ * is empty (the agent zeroes what it takes): when the ring is full - the
+ * entry a lap earlier not taken yet - the producer waits for the agent
+ * rather than overwrite it.  The agent never waits for a producer (the
+ * control thread, which the agent does wait for, posts nothing), so the
+ * wait ends.  Entries may be taken out of claim order, none is lost. */
 void chan_post(uint64_t entry)
 {
     struct pshare_chan *c = rt.chan;
     uint64_t pos = __atomic_fetch_add(&c->tail, 1, __ATOMIC_ACQ_REL);
-    __atomic_store_n(&c->ring[pos % PSHARE_RING], entry, __ATOMIC_RELEASE);
-    __atomic_fetch_add(&c->doorbell, 1, __ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&c->agent_waiting, __ATOMIC_SEQ_CST))
-        sys3(PSHARE_NR_futex, &c->doorbell, K_FUTEX_WAKE, 1);
+    uint64_t *slot = &c->ring[pos % PSHARE_RING];
+    for (;;) {
+        uint64_t empty = 0;
+        if (__atomic_compare_exchange_n(slot, &empty, entry, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+            break;
+        ring_doorbell(c);
+        struct { long s, ns; } pause = { 0, 50000 };
+        sys2(PSHARE_NR_nanosleep, &pause, 0);
+    }
+    ring_doorbell(c);
 }
 
 struct pshare_mbox *chan_box(int slot)

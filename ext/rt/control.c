@@ -108,6 +108,106 @@ long run_forwarded(long nr, const long *a, struct kucontext *uc)
     return r;
 }
 
+/* ---- big reads and writes: every byte, a mailbox-full at a time ---- */
+
+struct kiov { uintptr_t base; size_t len; };
+
+/* Room for one piece: the forwarded data area, or what is left of the
+ * bounce-buffer stack here. */
+static size_t io_room(void)
+{
+    size_t used = rt.is_home ? *thread_bounce() : 0;
+    size_t left = FWD_CAP > used + 64 ? FWD_CAP - used - 64 : 0;
+    return left & ~(size_t)(PAGE_SIZE - 1);
+}
+
+static long io_piece(long nr, long fd, uintptr_t buf, size_t len, long off, struct kucontext *uc)
+{
+    long a[6] = { fd, (long)buf, (long)len, off, 0, 0 };
+    return rt.is_home ? run_here(nr, a) : run_forwarded(nr, a, uc);
+}
+
+/* A regular file or block device: a full piece does not mean more would block. */
+static int io_seekable(long fd, struct kucontext *uc)
+{
+    uint8_t st[144];
+    long a[6] = { fd, (long)st };
+    long r = rt.is_home ? run_here(PSHARE_NR_fstat, a) : run_forwarded(PSHARE_NR_fstat, a, uc);
+    if (IS_ERR(r))
+        return 0;
+    uint32_t mode;
+    memcpy(&mode, st + 24, 4);                   /* st_mode */
+    mode &= 0170000;
+    return mode == 0100000 || mode == 0060000;
+}
+
+/* read, write, pread64, pwrite64 and the vector forms, whatever their size:
+ * up to a mailbox-full as one call, as it is; beyond that as consecutive
+ * calls of one piece each, until all is moved or a piece comes back short
+ * (end of file, a full pipe, an error after some bytes: what the one call
+ * would have returned).  A read that is not from a file stops after a full
+ * piece rather than wait for more, as the kernel's read may. */
+long run_io(long nr, const long *a, struct kucontext *uc)
+{
+    struct kiov one, *iov = &one;
+    long cnt = 1, off = -1, base_nr;
+    int vec = 0, is_read;
+    switch (nr) {
+    case PSHARE_NR_read: case PSHARE_NR_write:
+        one.base = a[1];
+        one.len = a[2];
+        base_nr = nr;
+        break;
+    case PSHARE_NR_pread64: case PSHARE_NR_pwrite64:
+        one.base = a[1];
+        one.len = a[2];
+        off = a[3];
+        base_nr = nr;
+        break;
+    default:                                    /* readv, writev, preadv(2), pwritev(2) */
+        vec = 1;
+        iov = (struct kiov *)a[1];
+        cnt = a[2];
+        if (nr != PSHARE_NR_readv && nr != PSHARE_NR_writev)
+            off = a[3];
+        is_read = nr == PSHARE_NR_readv || nr == PSHARE_NR_preadv || nr == PSHARE_NR_preadv2;
+        base_nr = off == -1 ? (is_read ? PSHARE_NR_read : PSHARE_NR_write)
+                            : (is_read ? PSHARE_NR_pread64 : PSHARE_NR_pwrite64);
+        break;
+    }
+    is_read = base_nr == PSHARE_NR_read || base_nr == PSHARE_NR_pread64;
+    size_t room = io_room(), total = 0;
+    if (cnt < 0 || cnt > 1024 || (cnt && !iov))
+        return rt.is_home ? run_here(nr, a) : run_forwarded(nr, a, uc);   /* the kernel's answer */
+    for (long i = 0; i < cnt; i++)
+        total += iov[i].len;
+    if (total <= room || !room || (vec && nr == PSHARE_NR_preadv2 && a[5]) ||
+        (vec && nr == PSHARE_NR_pwritev2 && a[5]))
+        return rt.is_home ? run_here(nr, a) : run_forwarded(nr, a, uc);
+    if ((long)total < 0)
+        return -E_INVAL;
+    long done = 0;
+    int checked = 0;
+    for (long i = 0; i < cnt; i++) {
+        for (size_t at = 0; at < iov[i].len;) {
+            size_t n = iov[i].len - at < room ? iov[i].len - at : room;
+            long r = io_piece(base_nr, a[0], iov[i].base + at, n, off == -1 ? 0 : off + done, uc);
+            if (IS_ERR(r))
+                return done ? done : r;
+            done += r;
+            at += r;
+            if ((size_t)r < n)
+                return done;
+            if (is_read && !checked && done < (long)total) {
+                if (!io_seekable(a[0], uc))
+                    return done;
+                checked = 1;
+            }
+        }
+    }
+    return done;
+}
+
 /* ---- GLOBAL: one order for the whole job ---- */
 
 long run_global(long nr, const long *a)
@@ -253,12 +353,14 @@ static void executor_loop(void *arg)
         for (int i = 0; i < 6; i++)
             a[i] = (box->a[7] & (1 << i)) ? (long)(box->data + box->a[1 + i]) : box->a[1 + i];
         long nr = box->a[0], r;
-        if (nr == PSHARE_NR_futex)
+        if (fd_guard(nr, a, &r))
+            ;                                /* the same rule as on the caller's side */
+        else if (nr == PSHARE_NR_futex)
             r = futex_here(a);
         else if ((nr == PSHARE_NR_tgkill || nr == PSHARE_NR_tkill))
             r = signal_thread(nr == PSHARE_NR_tgkill ? a[1] : a[0], nr == PSHARE_NR_tgkill ? a[2] : a[1]);
         else
-            r = sys6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+            r = fd_exec(nr, a);
         box->a[0] = r;
         __atomic_store_n(&box->state, MB_REPLY, __ATOMIC_RELEASE);
         chan_post((uint64_t)UP_EXEC_DONE << 56 | (uint64_t)slot << 40);

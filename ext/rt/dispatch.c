@@ -83,17 +83,8 @@ static long run_home_class(unsigned long nr, const long *a, struct kucontext *uc
         return thread_clone(uc, 17 /* SIGCHLD */, 0, 0, 0, 0);
     case PSHARE_NR_vfork:
         return thread_clone(uc, K_CLONE_VM | K_CLONE_VFORK | 17, 0, 0, 0, 0);
-    case PSHARE_NR_close:
-        if (a[0] == rt.store_fd)
-            return -E_BADF;            /* the page store is invisible to the app */
-        break;
-    case PSHARE_NR_dup2:
-    case PSHARE_NR_dup3:
-        if (a[1] == rt.store_fd)
-            return -E_BADF;
-        break;
     }
-    return sys6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+    return fd_exec(nr, a);
 }
 
 /* ---- more than one rank ---- */
@@ -115,6 +106,8 @@ static long spread_clone(struct kucontext *uc, unsigned long flags, uintptr_t ne
     if (newsp)
         frame.uc_mcontext.rsp = newsp;
     box->len = thread_frame_pack(&frame, box->data, FWD_CAP);
+    if (!box->len)
+        return -E_NOMEM;                /* the FPU state does not fit: never dropped */
     box->a[0] = flags;
     box->a[1] = tls;
     box->a[2] = (long)ctid;
@@ -229,14 +222,14 @@ static long spread_call(unsigned long nr, const long *a, struct kucontext *uc)
             return spread_clone(uc, 17, 0, 0, 0, 0);
         case PSHARE_NR_vfork:
             return spread_clone(uc, K_CLONE_VM | K_CLONE_VFORK | 17, 0, 0, 0, 0);
-        case PSHARE_NR_close:
-            if (a[0] == rt.store_fd)
-                return -E_BADF;
-            break;
         case PSHARE_NR_getrusage:
             if (a[0] == K_RUSAGE_THREAD)
                 return run_here(nr, a);      /* the calling thread's own: where it runs */
             break;
+        case PSHARE_NR_read: case PSHARE_NR_write: case PSHARE_NR_pread64: case PSHARE_NR_pwrite64:
+        case PSHARE_NR_readv: case PSHARE_NR_writev: case PSHARE_NR_preadv: case PSHARE_NR_pwritev:
+        case PSHARE_NR_preadv2: case PSHARE_NR_pwritev2:
+            return run_io(nr, a, uc);          /* any size: carried a mailbox-full at a time */
         }
         return rt.is_home ? run_here(nr, a) : run_forwarded(nr, a, uc);
     }
@@ -262,6 +255,10 @@ void on_sigsys(int sig, struct ksiginfo *si, void *ctx)
     STAT_ADD(syscalls_local, 1);
 
     long r;
+    if (fd_guard(nr, a, &r)) {               /* the runtime's descriptors (fds.c) */
+        m->rax = r;
+        return;
+    }
     if (rt.dsm) {
         m->rax = spread_call(nr, a, uc);
         atomic_add(&rt.ctl->sys[nr].cycles, rdtsc() - t0);

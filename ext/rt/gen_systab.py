@@ -16,6 +16,8 @@ the end of the line; blank lines are ignored.
   class  LOCAL, HOME, GLOBAL or THREAD (see syscalls.tbl for what each means).
   args   one token per argument the call takes (at most 6), in order:
            -                      scalar, or a pointer not to be touched
+           fd                     a file descriptor (scalar): the runtime's own
+                                  descriptors are refused (EBADF)
            str                    input NUL-terminated string
            in:aN out:aN inout:aN  buffer, byte length in argument N
            in:S  out:S  inout:S   fixed-size object of S bytes
@@ -63,7 +65,7 @@ MAX_SIZE = 0xFFFF      # sizes must fit bits 16-31 of a descriptor
 CLASSES = ("LOCAL", "HOME", "GLOBAL", "THREAD")
 
 # Argument kinds, in C enum order (ARG_NONE = 0).
-KINDS = ("NONE", "STR", "BUF_ARG", "BUF_FIXED", "BUF_RV", "IOV", "ARR", "PTR")
+KINDS = ("NONE", "STR", "BUF_ARG", "BUF_FIXED", "BUF_RV", "IOV", "ARR", "PTR", "FD")
 KIND = {name: value for value, name in enumerate(KINDS)}
 
 DIR_NONE, DIR_IN, DIR_OUT, DIR_INOUT = 0, 1, 2, 3
@@ -146,6 +148,8 @@ def parse_arg(token: str, line: int) -> Arg:
         return Arg(token, KIND["STR"], DIR_IN)
     if token == "ptr":
         return Arg(token, KIND["PTR"])
+    if token == "fd":
+        return Arg(token, KIND["FD"])
 
     m = BUF_RE.match(token)
     if m:
@@ -261,7 +265,7 @@ def render_c(entries: list[Entry], source: str) -> str:
         "/* argument descriptor: kind in bits 0-3, direction in bits 4-5 (1 in, 2 out,",
         "   3 inout), size source: bits 8-15 = arg index for length or element count,",
         "   bits 16-31 = fixed size or element size */",
-        "enum { ARG_NONE = 0, ARG_STR, ARG_BUF_ARG, ARG_BUF_FIXED, ARG_BUF_RV, ARG_IOV, ARG_ARR, ARG_PTR };",
+        "enum { ARG_NONE = 0, ARG_STR, ARG_BUF_ARG, ARG_BUF_FIXED, ARG_BUF_RV, ARG_IOV, ARG_ARR, ARG_PTR, ARG_FD };",
         "#define ARG_IN    0x10u",
         "#define ARG_OUT   0x20u",
         "#define ARG_INOUT 0x30u",

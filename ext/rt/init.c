@@ -85,7 +85,7 @@ __attribute__((constructor)) static void pshare_init(int argc, char **argv, char
         return;
     }
     rt.ctl = ctl;
-    rt.store_fd = PSHARE_STORE_FD;
+    rt.store_fd = -1;
     rt.is_home = ctl->rank == 0;
     rt.dsm = ctl->nranks > 1;
     ctl->app_pid = sys0(PSHARE_NR_getpid);
@@ -98,7 +98,9 @@ __attribute__((constructor)) static void pshare_init(int argc, char **argv, char
     env_unprefix(envp, "GLIBC_TUNABLES", ctl->flags & PSHARE_ENV_HAD_TUNABLES);
     sys1(PSHARE_NR_close, PSHARE_CTL_FD);
     sys1(PSHARE_NR_close, PSHARE_CHAN_FD);
-    sys3(PSHARE_NR_fcntl, rt.store_fd, K_F_SETFD, K_FD_CLOEXEC);
+    long f = fds_init();
+    if (IS_ERR(f))
+        fail_errno("cannot move the page store above the program's descriptors", f);
     sys2(PSHARE_NR_prctl, 1 /* PR_SET_PDEATHSIG */, K_SIGKILL);   /* no orphans if the agent dies */
 
     long r = threads_init();
@@ -130,6 +132,7 @@ void rt_detach(void)
         sys2(PSHARE_NR_munmap, rt.ctl, len);
         rt.ctl = (struct pshare_ctl *)p;
     }
+    fds_child(1);
     sys1(PSHARE_NR_close, rt.store_fd);
     rt.store_fd = -1;
     rt.dsm = 0;

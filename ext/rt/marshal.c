@@ -179,7 +179,7 @@ int marshal_in(long nr, const long *args, struct mspec *m, uint8_t *base, size_t
         uint32_t d = e->arg[i];
         const void *p = (const void *)args[i];
         int kind = pshare_arg_kind(d), dir = pshare_arg_dir(d);
-        if (!p || kind == ARG_NONE)
+        if (!p || kind == ARG_NONE || kind == ARG_FD)
             continue;
         switch (kind) {
         case ARG_STR:
@@ -222,7 +222,7 @@ long marshal_exec(const struct mspec *m, uint8_t *base)
     long a[6];
     for (int i = 0; i < 6; i++)
         a[i] = (m->rel & (1u << i)) ? (long)(base + m->a[i]) : m->a[i];
-    return sys6(m->nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+    return fd_exec(m->nr, a);
 }
 
 /* Copy the call's output back into app memory. */

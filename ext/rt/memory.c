@@ -21,7 +21,12 @@
  */
 #include "rt.h"
 
-#define MAX_REGIONS 32768
+/* Room for more regions than the kernel allows mappings (vm.max_map_count,
+ * 65530 by default; each region is at least one): reserved, not committed.
+ * An operation that could not record its regions fails first with ENOMEM,
+ * the kernel's answer for too many mappings, before it changes anything. */
+#define MAX_REGIONS (1UL << 21)
+#define REGION_OP_MAX 4           /* regions one operation may add: two splits, an insert, one spare */
 #define STACK_RESERVE_MAX (64UL << 20)
 
 struct region {
@@ -32,6 +37,7 @@ struct region {
 
 static struct region *regions;    /* in private memory, MAX_REGIONS entries */
 static size_t nregions;
+static uint64_t npages;           /* pages in the table, kept as it changes */
 static uintptr_t brk_start, brk_cur;
 static int mem_lock;
 
@@ -71,11 +77,15 @@ static long map_store(uintptr_t addr, size_t len, int prot, int extra)
 
 /* ---- the table ---- */
 
+/* Under the lock, before an operation changes anything. */
+static int table_room(void)
+{
+    return nregions + REGION_OP_MAX <= MAX_REGIONS;
+}
+
 static void account(void)
 {
-    uint64_t pages = 0;
-    for (size_t i = 0; i < nregions; i++)
-        pages += (regions[i].end - regions[i].start) / PAGE_SIZE;
+    uint64_t pages = npages;
     atomic_store(&rt.ctl->regions, nregions);
     atomic_store(&rt.ctl->pages_managed, pages);
     if (nregions > rt.ctl->regions_peak)
@@ -111,13 +121,8 @@ static int insert_at(size_t i, struct region r)
     memmove(&regions[i + 1], &regions[i], (nregions - i) * sizeof r);
     regions[i] = r;
     nregions++;
+    npages += (r.end - r.start) / PAGE_SIZE;
     return 0;
-}
-
-static void erase_at(size_t i)
-{
-    memmove(&regions[i], &regions[i + 1], (nregions - i - 1) * sizeof regions[0]);
-    nregions--;
 }
 
 /* Split the region containing addr so that a region boundary falls on addr. */
@@ -126,8 +131,11 @@ static int split_at(uintptr_t addr)
     size_t i = first_above(addr);
     if (i == nregions || regions[i].start >= addr)
         return 0;
+    if (nregions == MAX_REGIONS)
+        return -E_NOMEM;             /* never: every operation checks its room first */
     struct region hi = regions[i];
     hi.start = addr;
+    npages -= (hi.end - addr) / PAGE_SIZE;
     regions[i].end = addr;
     return insert_at(i + 1, hi);
 }
@@ -137,13 +145,16 @@ static void table_remove(uintptr_t lo, uintptr_t hi, int punch)
 {
     split_at(lo);
     split_at(hi);
-    size_t i = first_above(lo);
-    while (i < nregions && regions[i].start < hi) {
+    size_t i = first_above(lo), j = i;
+    for (; j < nregions && regions[j].start < hi; j++) {
         if (punch)
-            store_punch(regions[i].start, regions[i].end - regions[i].start);
-        dsm_unmanage(regions[i].start, regions[i].end);
-        erase_at(i);
+            store_punch(regions[j].start, regions[j].end - regions[j].start);
+        dsm_unmanage(regions[j].start, regions[j].end);
+        npages -= (regions[j].end - regions[j].start) / PAGE_SIZE;
     }
+    /* one move for the whole range: erasing one by one is quadratic */
+    memmove(&regions[i], &regions[j], (nregions - j) * sizeof regions[0]);
+    nregions -= j - i;
 }
 
 static int table_insert(uintptr_t start, uintptr_t end, int prot)
@@ -152,6 +163,7 @@ static int table_insert(uintptr_t start, uintptr_t end, int prot)
     if (i > 0) {       /* extend the neighbour below */
         struct region *p = &regions[i - 1];
         if (p->end == start && p->prot == prot) {
+            npages += (end - start) / PAGE_SIZE;
             p->end = end;
             return 0;
         }
@@ -440,6 +452,10 @@ long mem_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, long off)
     int anon = flags & K_MAP_ANONYMOUS;
     if ((flags & K_MAP_TYPE) != K_MAP_PRIVATE || (!anon && !(prot & K_PROT_WRITE)) || len == 0) {
         uint64_t old = lock_table();
+        if (!table_room()) {
+            unlock_table(old);
+            return -E_NOMEM;
+        }
         long r = sys6(PSHARE_NR_mmap, addr, len, prot, flags, fd, off);
         if (!IS_ERR(r) && (flags & K_MAP_FIXED)) {
             table_remove(r, r + PAGE_UP(len), 1);
@@ -452,8 +468,10 @@ long mem_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, long off)
     if ((flags & K_MAP_FIXED) && (addr & (PAGE_SIZE - 1)))
         return -E_INVAL;
     uint64_t old = lock_table();
-    long r;
+    long r = -E_NOMEM;
     uintptr_t a = addr;
+    if (!table_room())
+        goto out;
     if (!(flags & K_MAP_FIXED)) {
         /* Let the kernel choose the address, as natively. */
         r = sys6(PSHARE_NR_mmap, addr, len, 0,
@@ -501,6 +519,10 @@ out:
 long mem_munmap(uintptr_t addr, size_t len)
 {
     uint64_t old = lock_table();
+    if (!table_room()) {
+        unlock_table(old);
+        return -E_NOMEM;
+    }
     long r = sys2(PSHARE_NR_munmap, addr, len);
     if (!IS_ERR(r)) {
         table_remove(addr, addr + PAGE_UP(len), 1);
@@ -515,6 +537,10 @@ long mem_mprotect(uintptr_t addr, size_t len, int prot)
     uint64_t old = lock_table();
     long r;
     uintptr_t lo = addr, hi = addr + PAGE_UP(len);
+    if (!table_room()) {
+        unlock_table(old);
+        return -E_NOMEM;
+    }
     if (!rt.dsm) {
         r = sys3(PSHARE_NR_mprotect, addr, len, prot);
     } else {
@@ -579,6 +605,10 @@ long mem_mremap(uintptr_t old_addr, size_t oldlen, size_t newlen, int flags, uin
     oldlen = PAGE_UP(oldlen);
     newlen = PAGE_UP(newlen);
     long r;
+    if (!table_room()) {
+        r = -E_NOMEM;
+        goto out;
+    }
     if (!g) {
         r = sys5(PSHARE_NR_mremap, old_addr, oldlen, newlen, flags, newaddr);
         if (!IS_ERR(r) && (flags & K_MREMAP_FIXED))
@@ -644,7 +674,7 @@ out:
 long mem_brk(uintptr_t newbrk)
 {
     uint64_t mask = lock_table();
-    if (newbrk < brk_start) {
+    if (newbrk < brk_start || !table_room()) {
         unlock_table(mask);
         return brk_cur;
     }
@@ -692,4 +722,5 @@ void mem_privatize(void)
         sys3(PSHARE_NR_mprotect, g->start, len, g->prot);
     }
     nregions = 0;
+    npages = 0;
 }

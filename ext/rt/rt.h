@@ -218,7 +218,7 @@ struct rt_state {
     struct pshare_ctl *ctl;          /* shared with the agent */
     struct pshare_chan *chan;        /* requests to the agent */
     int dsm;                         /* more than one rank: the DSM and forwarding are on */
-    int store_fd;                    /* the page store memfd */
+    int store_fd;                    /* the page store memfd, above the app's fds (fds.c) */
     int is_home;                     /* rank 0: main() runs here, HOME calls execute here */
     uint8_t sud_selector;            /* always BLOCK: only the trampoline is let through */
 };
@@ -227,6 +227,12 @@ extern struct rt_state rt HIDDEN;
 #define STAT_ADD(field, v) atomic_add(&rt.ctl->field, (uint64_t)(v))
 
 HIDDEN void rt_detach(void);
+
+/* ---- fds.c: the runtime's descriptors out of the app's reach ---- */
+HIDDEN long fds_init(void);
+HIDDEN void fds_child(int own_memory);
+HIDDEN int fd_guard(long nr, long *a, long *ret);
+HIDDEN long fd_exec(long nr, const long *a);
 
 /* ---- sud.c ---- */
 HIDDEN long sud_arm(void);
@@ -323,6 +329,7 @@ HIDDEN long control_start(void);
 HIDDEN void control_run(void) __attribute__((noreturn));
 HIDDEN long signal_thread(long tid, long sig);
 HIDDEN long run_forwarded(long nr, const long *a, struct kucontext *uc);
+HIDDEN long run_io(long nr, const long *a, struct kucontext *uc);
 HIDDEN long run_global(long nr, const long *a);
 HIDDEN long run_here(long nr, const long *a);
 

@@ -15,7 +15,7 @@
 #define PSHARE_MAGIC     0x31657261687370ULL      /* "pshare1" */
 #define PSHARE_VERSION   1
 #define PSHARE_CTL_FD    1021                     /* control block (this struct) */
-#define PSHARE_STORE_FD  1022                     /* page store: the app's shared memory */
+#define PSHARE_STORE_FD  1022                     /* page store, handed over here; the runtime moves it (fds.c) */
 #define PSHARE_CHAN_FD   1020                     /* channel: rings and mailboxes */
 #define PSHARE_STORE_SIZE (1ULL << 47)            /* sparse; store offset = virtual address */
 #define PSHARE_NSYS      512                      /* per-number counters */

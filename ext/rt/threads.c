@@ -143,6 +143,8 @@ static void thread_start(void *arg)
         uint64_t live = atomic_add(&live_threads, 1) + 1;
         if (live > atomic_load(&rt.ctl->threads_peak))
             atomic_store(&rt.ctl->threads_peak, live);
+    } else {
+        fds_child(0);            /* a process (posix_spawn): the app's own fd limit */
     }
     pshare_sigreturn_to(&s->frame);
 }
@@ -326,13 +328,16 @@ int thread_slot_of_tid(long tid)
     return -1;
 }
 
-/* A thread's start frame for the wire: the ucontext, then the FPU state. */
+/* A thread's start frame for the wire: the ucontext, then the FPU state;
+ * 0 when the FPU state does not fit a slot (the clone fails with ENOMEM,
+ * the kernel's answer when it cannot allocate a task's FPU state: a thread
+ * never starts with its state dropped). */
 size_t thread_frame_pack(const struct kucontext *uc, uint8_t *out, size_t cap)
 {
     const void *fp = uc->uc_mcontext.fpstate;
     uint32_t fpsize = fp ? fpstate_size(fp) : 0;
     if (sizeof *uc + 4 + fpsize > cap || fpsize > SLOT_FP)
-        fpsize = 0;
+        return 0;
     memcpy(out, uc, sizeof *uc);
     memcpy(out + sizeof *uc, &fpsize, 4);
     if (fpsize)
@@ -345,6 +350,8 @@ size_t thread_frame_pack(const struct kucontext *uc, uint8_t *out, size_t cap)
 long thread_spawn_local(const struct kucontext *uc, const void *fp, size_t fpsize,
                         unsigned long flags, int *ptid, int *ctid, unsigned long tls, long cluster)
 {
+    if (fp && fpsize > SLOT_FP)
+        return -E_NOMEM;                       /* see thread_frame_pack */
     struct slot *s = slot_alloc();
     if (!s)
         return -E_AGAIN;
@@ -367,11 +374,11 @@ long thread_spawn_local(const struct kucontext *uc, const void *fp, size_t fpsiz
     s->frame.uc_stack.ss_sp = slot_alt(s);      /* a child process faults in pages too */
     s->frame.uc_stack.ss_size = SLOT_ALTSTACK;
     s->frame.uc_stack.ss_flags = 0;
-    if (fp && fpsize && fpsize <= SLOT_FP) {
+    if (fp && fpsize) {
         memcpy(slot_fp(s), fp, fpsize);
         s->frame.uc_mcontext.fpstate = slot_fp(s);
     } else {
-        s->frame.uc_mcontext.fpstate = 0;      /* the child starts with a clean FPU */
+        s->frame.uc_mcontext.fpstate = 0;      /* the parent had no FPU state */
     }
 
     unsigned long kflags = (flags & ~(unsigned long)(K_CLONE_CHILD_SETTID | K_CLONE_CHILD_CLEARTID))
@@ -386,7 +393,7 @@ long thread_clone(struct kucontext *uc, unsigned long flags, uintptr_t newsp,
                   int *ptid, int *ctid, unsigned long tls)
 {
     if (!(flags & K_CLONE_VM))
-        return clone_process(uc, flags, newsp, ptid, ctid, tls, 0, 0);
+        return clone_process(uc, flags, newsp, ptid, ctid, tls, 0, 0);   /* keeps its own FPU */
     struct kucontext frame = *uc;
     if (newsp)
         frame.uc_mcontext.rsp = newsp;
@@ -401,6 +408,8 @@ long thread_start_process(const struct kucontext *uc, const void *fp, size_t fps
 {
     if (flags & K_CLONE_VM)
         return thread_spawn_local(uc, fp, fpsize, flags, 0, ctid, tls, 0);
+    if (fp && fpsize > SLOT_FP)
+        return -E_NOMEM;
     struct kucontext frame = *uc;
     return clone_process(&frame, flags, 0, 0, ctid, tls, fp ? fp : (const void *)1, fp ? fpsize : 0);
 }

@@ -1,0 +1,161 @@
+/*
+ * fds.c - the runtime's own file descriptors, out of the app's reach.
+ *
+ * The page store is the one descriptor the runtime keeps open (the control
+ * block and the channel are closed once mapped).  The agent hands it over at
+ * PSHARE_STORE_FD; fds_init moves it to the highest number the hard
+ * RLIMIT_NOFILE allows (hard - 1, at most FD_TOP - 1) and keeps the real soft
+ * limit at or below that number.  So:
+ *   - the kernel never hands it out and refuses it as a dup2/dup3/F_DUPFD
+ *     target (EBADF/EINVAL, as for any descriptor at or above the limit);
+ *     every number below the app's limit is the app's, 1022 and 1023 too;
+ *   - every call that takes a descriptor (the `fd` arguments of syscalls.tbl)
+ *     gets EBADF for ours, as if it were closed, and close_range stops below
+ *     it (fd_guard, before a call runs here or is forwarded, and again in
+ *     home's executors);
+ *   - RLIMIT_NOFILE is virtual above the cap: an app that raises its soft
+ *     limit past our descriptor sees the value it set, while the kernel
+ *     keeps the cap (fd_exec).  Processes the app starts get the app's
+ *     value back before they run anything.
+ */
+#include "rt.h"
+
+#define FD_TOP (1UL << 20)            /* our descriptor stays below this (table size) */
+#define K_RLIMIT_NOFILE 7
+#define K_O_CLOEXEC_DUP3 K_O_CLOEXEC
+
+struct krlimit {
+    uint64_t cur, max;
+};
+
+static long app_cur = -1;             /* the app's soft limit when above the cap, else -1 */
+
+static long nofile_get(struct krlimit *r)
+{
+    return sys4(PSHARE_NR_prlimit64, 0, K_RLIMIT_NOFILE, 0, r);
+}
+
+static long nofile_set_real(uint64_t cur, uint64_t max)
+{
+    struct krlimit r = { cur, max };
+    return sys4(PSHARE_NR_prlimit64, 0, K_RLIMIT_NOFILE, &r, 0);
+}
+
+long fds_init(void)
+{
+    struct krlimit lim;
+    long r = nofile_get(&lim);
+    if (IS_ERR(r))
+        return r;
+    uint64_t top = lim.max < FD_TOP ? lim.max : FD_TOP;
+    long target = (long)top - 1;
+    if (target > PSHARE_STORE_FD) {
+        r = nofile_set_real(target + 1, lim.max);
+        if (!IS_ERR(r))
+            r = sys3(PSHARE_NR_dup3, PSHARE_STORE_FD, target, K_O_CLOEXEC_DUP3);
+        if (IS_ERR(r)) {
+            nofile_set_real(lim.cur, lim.max);
+            return r;
+        }
+        sys1(PSHARE_NR_close, PSHARE_STORE_FD);
+    } else {
+        target = PSHARE_STORE_FD;     /* already above anything the hard limit allows */
+        sys3(PSHARE_NR_fcntl, target, K_F_SETFD, K_FD_CLOEXEC);
+    }
+    rt.store_fd = (int)target;
+    if (lim.cur > (uint64_t)target) {
+        app_cur = lim.cur;
+        nofile_set_real(target, lim.max);
+    }
+    return 0;
+}
+
+/* A process of the app's (fork, posix_spawn child): its limit is the app's.
+ * A CLONE_VM child shares our memory: it must leave app_cur alone. */
+void fds_child(int own_memory)
+{
+    if (app_cur < 0)
+        return;
+    struct krlimit lim;
+    if (!IS_ERR(nofile_get(&lim)))
+        nofile_set_real(app_cur, lim.max);
+    if (own_memory)
+        app_cur = -1;
+}
+
+static int is_ours(long fd)
+{
+    return rt.store_fd >= 0 && (int)fd == rt.store_fd;
+}
+
+/* Before a call runs (here, forwarded, or in an executor): 1 and *ret when
+ * it is answered without the kernel; may narrow close_range. */
+int fd_guard(long nr, long *a, long *ret)
+{
+    if (rt.store_fd < 0 || nr < 0 || nr >= PSHARE_NR_MAX)
+        return 0;
+    const struct pshare_sysent *e = &pshare_systab[nr];
+    for (int i = 0; i < e->nargs; i++) {
+        if (pshare_arg_kind(e->arg[i]) == ARG_FD && is_ours(a[i])) {
+            *ret = -E_BADF;
+            return 1;
+        }
+    }
+    if (nr == PSHARE_NR_close_range) {
+        unsigned first = a[0], last = a[1], ours = rt.store_fd;
+        if (first <= ours && ours <= last) {
+            if (first == ours) {         /* nothing of the app's at or above ours */
+                *ret = 0;
+                return 1;
+            }
+            a[1] = ours - 1;
+        }
+    }
+    return 0;
+}
+
+/* RLIMIT_NOFILE as the app set it; every other call as it is.  Buffers are
+ * where the call runs (bounce buffers or the app's). */
+static long nofile_call(struct krlimit *newl, struct krlimit *oldl)
+{
+    struct krlimit now;
+    long r = nofile_get(&now);
+    if (IS_ERR(r))
+        return r;
+    if (app_cur >= 0)
+        now.cur = app_cur;
+    if (newl) {
+        struct krlimit want = *newl;
+        if (want.cur > want.max)
+            return -E_INVAL;
+        uint64_t cap = rt.store_fd;
+        r = nofile_set_real(want.cur > cap ? cap : want.cur, want.max);
+        if (IS_ERR(r))
+            return r;
+        app_cur = want.cur > cap ? (long)want.cur : -1;
+    }
+    if (oldl)
+        *oldl = now;
+    return 0;
+}
+
+long fd_exec(long nr, const long *a)
+{
+    if (rt.store_fd >= 0) {
+        switch (nr) {
+        case PSHARE_NR_getrlimit:
+            if (a[0] == K_RLIMIT_NOFILE)
+                return a[1] ? nofile_call(0, (struct krlimit *)a[1]) : -E_FAULT;
+            break;
+        case PSHARE_NR_setrlimit:
+            if (a[0] == K_RLIMIT_NOFILE)
+                return a[1] ? nofile_call((struct krlimit *)a[1], 0) : -E_FAULT;
+            break;
+        case PSHARE_NR_prlimit64:
+            if (a[1] == K_RLIMIT_NOFILE && (a[0] == 0 || a[0] == sys0(PSHARE_NR_getpid)))
+                return nofile_call((struct krlimit *)a[2], (struct krlimit *)a[3]);
+            break;
+        }
+    }
+    return sys6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
