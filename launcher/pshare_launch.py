@@ -5,12 +5,15 @@ MPI ranks of this job.
     mpiexec -n 4 pshare-launch [options] PROGRAM [ARGS...]
     srun pshare-launch [options] PROGRAM [ARGS...]
 
-Everything that can be checked without MPI is checked first, so bad input
-costs no MPI start-up and every rank fails the same way with one line.
+Everything that can be checked before the app starts is checked first: in a
+singleton before MPI starts; under mpiexec or srun on every rank, which then
+agree, so the whole job stops with one line even when one node alone is at
+fault.
 """
 import argparse
 import os
 import sys
+
 
 class Parser(argparse.ArgumentParser):
     """Usage errors once per job, not once per rank (all ranks find them)."""
@@ -57,9 +60,12 @@ def check_placement(value, nranks):
 def check_stats_json(path):
     """Found before the run, not after it (the run's work would be lost)."""
     target = os.path.abspath(path)
-    where = target if os.path.exists(target) else os.path.dirname(target)
-    if os.path.isdir(target) or not os.path.isdir(where if where != target else os.path.dirname(target)) \
-            or not os.access(where, os.W_OK):
+    parent = os.path.dirname(target)
+    if os.path.exists(target):
+        ok = not os.path.isdir(target) and os.access(target, os.W_OK)
+    else:
+        ok = os.path.isdir(parent) and os.access(parent, os.W_OK | os.X_OK)
+    if not ok:
         raise ValueError(f"--stats-json: cannot write {path}")
 
 

@@ -199,31 +199,24 @@ def test_failure_on_a_rank(jobs_bin, how, thread, tmp_path):
     assert_nothing_left(binary)
 
 
-def test_app_killed_on_rank_1(jobs_bin, tmp_path):
-    """SIGKILL of the app on rank 1 ends the job: 137, one line naming rank
-    1 and the signal (it used to end with no message at all)."""
+@pytest.mark.parametrize("victim", ["app", "agent"])
+def test_sigkill_on_rank_1(jobs_bin, victim, tmp_path):
+    """SIGKILL of the app on rank 1 ends the job: 137, one line naming rank 1
+    and the signal (it used to end with no message at all).  SIGKILL of an
+    agent: MPICH's mpiexec ends every rank (a documented limit: its own
+    banner and status).  Either way nothing is left running."""
     binary = jobs_bin["fail_on"]
     job = Job(mpiexec_cmd(4, binary, ["wait", "9"]), tmp_path)
     job.wait_for(b"ready\n")
-    _, app = pids_of_rank(binary, 1)
-    os.kill(app, signal.SIGKILL)
-    status, out, err = job.finish()
-    assert status == 128 + signal.SIGKILL
-    lines = pshare_lines(err)
-    assert len(lines) == 1 and "rank 1:" in lines[0] and "SIGKILL" in lines[0], lines
-    assert_nothing_left(binary)
-
-
-def test_agent_killed_on_rank_1(jobs_bin, tmp_path):
-    """SIGKILL of an agent: MPICH's mpiexec ends every rank (a documented
-    limit: its own banner and status); nothing is left running."""
-    binary = jobs_bin["fail_on"]
-    job = Job(mpiexec_cmd(4, binary, ["wait", "9"]), tmp_path)
-    job.wait_for(b"ready\n")
-    agent, _ = pids_of_rank(binary, 1)
-    os.kill(agent, signal.SIGKILL)
-    status, _, _ = job.finish()
-    assert status != 0
+    agent, app = pids_of_rank(binary, 1)
+    os.kill(app if victim == "app" else agent, signal.SIGKILL)
+    status, _, err = job.finish()
+    if victim == "app":
+        assert status == 128 + signal.SIGKILL
+        lines = pshare_lines(err)
+        assert len(lines) == 1 and "rank 1:" in lines[0] and "SIGKILL" in lines[0], lines
+    else:
+        assert status != 0
     assert_nothing_left(binary)
 
 
