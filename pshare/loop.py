@@ -19,6 +19,7 @@ import time
 
 from mpi4py import MPI  # loaded after MPI_Init: agent.run imports us then
 
+from ._rtctl import PROTOCOL
 from ._systab import NAMES, NUMBERS
 from .manager import HOME, INVALID, Manager
 
@@ -26,9 +27,13 @@ MSG, REPLY = 1, 2
 PAGE = 4096
 
 # up-ring entries and mailbox kinds (ext/rt/shm.h)
-UP_MBOX, UP_APPLIED, UP_EXEC_DONE, UP_SIGNAL = 1, 2, 3, 4
-RQ_FAULT, RQ_SYSCALL, RQ_SPAWN, RQ_GLOBAL, RQ_THREAD_EXIT = 1, 2, 3, 4, 5
-CMD_PROTECT, CMD_SPAWN, CMD_EXECUTOR, CMD_GLOBAL, CMD_SIGNAL, CMD_SYSCALL, CMD_EXECUTOR_END = range(16, 23)
+# up-ring entries, mailbox requests and commands: ext/rt/shm.h, through _rtctl
+UP_APPLIED, UP_EXEC_DONE, UP_SIGNAL = (PROTOCOL[k] for k in ("UP_APPLIED", "UP_EXEC_DONE", "UP_SIGNAL"))
+RQ_FAULT, RQ_SYSCALL, RQ_SPAWN, RQ_GLOBAL, RQ_THREAD_EXIT = (
+    PROTOCOL[k] for k in ("RQ_FAULT", "RQ_SYSCALL", "RQ_SPAWN", "RQ_GLOBAL", "RQ_THREAD_EXIT"))
+CMD_PROTECT, CMD_SPAWN, CMD_EXECUTOR, CMD_GLOBAL, CMD_SIGNAL, CMD_SYSCALL, CMD_EXECUTOR_END = (
+    PROTOCOL[k] for k in ("CMD_PROTECT", "CMD_SPAWN", "CMD_EXECUTOR", "CMD_GLOBAL", "CMD_SIGNAL",
+                          "CMD_SYSCALL", "CMD_EXECUTOR_END"))
 CLONE_THREAD = 0x10000
 #: exit status of a job pshare cannot go on with (as the runtime's rt_fail)
 STATUS_PSHARE_FAILED = 126

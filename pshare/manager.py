@@ -10,7 +10,9 @@ every page at start, and fresh pages start there too.
 """
 from dataclasses import dataclass, field
 
-INVALID, READ, WRITE = 1, 2, 3
+from ._rtctl import PROTOCOL
+
+INVALID, READ, WRITE = PROTOCOL["INVALID"], PROTOCOL["READ"], PROTOCOL["WRITE"]   # shm.h
 HOME = 0
 
 

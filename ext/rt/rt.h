@@ -293,7 +293,6 @@ HIDDEN long chan_call(int slot, uint32_t kind);
 HIDDEN void hist_add(uint64_t *hist, uint64_t cycles);
 
 /* ---- dsm.c ---- */
-enum { DSM_INVALID = 1, DSM_READ = 2, DSM_WRITE = 3 };
 HIDDEN long dsm_init(void);
 HIDDEN int dsm_initial_prot(int prot);
 HIDDEN void dsm_manage(uintptr_t lo, uintptr_t hi, int prot);

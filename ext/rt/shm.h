@@ -109,6 +109,9 @@ struct pshare_ctl {
 
 enum pshare_mbox_state { MB_IDLE = 0, MB_REQUEST = 1, MB_REPLY = 2 };
 
+/* A rank's DSM state of a page (the paper's three): grants and CMD_PROTECT carry it. */
+enum pshare_dsm_state { DSM_INVALID = 1, DSM_READ = 2, DSM_WRITE = 3 };
+
 /* up-ring entry kinds: entry = kind << 56 | slot << 40 | page */
 enum pshare_up_kind {
     UP_MBOX = 1,          /* the slot's mailbox holds a request */
