@@ -6,11 +6,12 @@ agent is also the page manager, the placement policy, the keeper of the
 thread table (which executor serves which remote thread) and the one place
 where address-space operations get their global order.
 
-Two MPI tags: MSG for messages handled by the loop whenever they come, REPLY
-for the answers home waits for inside one operation (a page fetched, an
-invalidation done, a replay applied, a thread started).  Only home ever waits
-for another agent, and the others answer without waiting for anyone, so no
-cycle of waits can form.
+Home never waits inside an operation: what it asks of another agent (a page
+fetched, an invalidation done, a replay applied, a thread started) carries a
+key that comes back with the answer ("reply"), and the operation goes on from
+there (Node.expect), so any number of pages and operations are in flight and
+none waits behind another.  The other agents answer at once, in the order
+they were asked.
 """
 import errno
 import os
@@ -23,7 +24,7 @@ from ._rtctl import PROTOCOL
 from ._systab import NAMES, NUMBERS
 from .manager import HOME, INVALID, Manager
 
-MSG, REPLY = 1, 2
+MSG = 1
 PAGE = 4096
 
 # up-ring entries and mailbox kinds (ext/rt/shm.h)
@@ -58,10 +59,6 @@ def replay_problem(nr, home_ret, ret, data):
     return None
 
 
-class JobEnded(Exception):
-    """Raised out of a wait when the job ended under it."""
-
-
 class Node:
     def __init__(self, comm, chan, ctl, store_fd, placement, app_exited):
         self.comm = comm
@@ -74,7 +71,8 @@ class Node:
         self.control = ctl.control_slot
         self.counts = {"pages_in": 0, "pages_out": 0, "invalidations": 0}
         self.pending = []                     # isends not yet complete
-        self.deferred = []                    # messages that came while home waited
+        self.expected = {}                    # (rank, key) -> what to do with its reply
+        self.next_key = 0
         self.dones = []                       # grants applied here, not yet told home
         self.result = None                    # the job's exit status, once known
         self.failure = None                   # (status, message) from a crashed rank
@@ -96,61 +94,50 @@ class Node:
 
     # ---- sending ----
 
-    def send(self, rank, msg, tag=MSG):
+    def send(self, rank, msg):
         """Never blocks: a large message waits for its receiver, and two
         agents each blocked sending to the other would wait forever."""
-        if rank == self.rank and tag == MSG:
+        if rank == self.rank:
             self.handle(msg, rank)
             return
-        self.pending.append(self.comm.isend(msg, dest=rank, tag=tag))
+        self.pending.append(self.comm.isend(msg, dest=rank, tag=MSG))
         if len(self.pending) > 64:
             self.pending = [r for r in self.pending if not r.Test()]
 
-    def wait_reply(self, rank):
-        """Home: the answer of one agent, without spinning the core away.
-        Its other messages meanwhile wait their turn - except news that its
-        app died, which ends the job (no answer will come)."""
-        spins = 0
-        while True:
-            if self.comm.Iprobe(source=rank, tag=REPLY):
-                return self.comm.recv(source=rank, tag=REPLY)
-            if self.comm.Iprobe(source=rank, tag=MSG):
-                msg = self.comm.recv(source=rank, tag=MSG)
-                if msg[0] == "failed":
-                    self.handle(msg, rank)
-                    raise JobEnded()
-                self.deferred.append((msg, rank))
-                continue
-            spins += 1
-            if spins > 200:
-                time.sleep(2e-5 if spins < 2000 else 5e-4)
-            if spins % 500 == 0 and self.app_exited() is not None:
-                self.on_app_exit(self.app_exited())
-                raise JobEnded()
+    def ask(self, rank, msg, then):
+        """Home: send `msg` (its second field becomes a fresh key) to another
+        agent and go on; `then(*answer)` runs when its reply comes."""
+        self.next_key += 1
+        self.expected[(rank, self.next_key)] = then
+        self.send(rank, (msg[0], self.next_key) + tuple(msg[1:]))
 
-    def reply_home(self, msg):
-        self.send(HOME, msg, tag=REPLY)
+    def reply(self, key, *answer):
+        self.send(HOME, ("reply", key) + answer)
+
+    def m_reply(self, src, key, *answer):
+        then = self.expected.pop((src, key), None)
+        if then is not None and self.result is None:
+            then(*answer)
 
     # ---- what the manager asks for ----
 
-    def fetch(self, owner, page, new_state):
+    def fetch(self, owner, page, new_state, then):
+        """then(bytes of the page) once `owner` dropped to `new_state`."""
         if owner == self.rank:
             if new_state is not None:
                 self.command(CMD_PROTECT, (page, new_state))
             self.counts["pages_out"] += 1
-            data = os.pread(self.store, PAGE, page)
+            then(os.pread(self.store, PAGE, page))
         else:
-            self.send(owner, ("fetch", page, new_state))
-            data = self.wait_reply(owner)
-        return data
+            self.ask(owner, ("fetch", page, new_state), then)
 
-    def invalidate(self, rank, page):
+    def invalidate(self, rank, page, then):
         if rank == self.rank:
             self.command(CMD_PROTECT, (page, INVALID))
             self.counts["invalidations"] += 1
+            then()
         else:
-            self.send(rank, ("inv", page))
-            self.wait_reply(rank)
+            self.ask(rank, ("inv", page), then)
 
     def grant(self, rank, slot, page, state, data):
         self.send(rank, ("grant", slot, page, state, data))
@@ -167,8 +154,6 @@ class Node:
                 self.step(status)
             except ProcessLookupError:
                 self.on_app_exit(self.app_exited())
-            except JobEnded:
-                pass
         self.wind_down()
         return self.result
 
@@ -183,8 +168,7 @@ class Node:
         peers = range(1, self.size) if self.rank == HOME else (HOME,)
         for r in peers:
             self.send(r, ("bye",))
-        waiting = set(peers) - self.byes - {src for msg, src in self.deferred if msg[0] == "bye"}
-        self.deferred = []
+        waiting = set(peers) - self.byes
         status = MPI.Status()
         deadline = time.monotonic() + timeout
         while (waiting or self.pending) and time.monotonic() < deadline:
@@ -204,16 +188,13 @@ class Node:
         when there was nothing, a check on the app and a sleep that gets
         longer the longer nothing happens (spin a little first)."""
         busy = False
-        while self.deferred and self.result is None:
-            msg, src = self.deferred.pop(0)
-            self.handle(msg, src)
-            busy = True
         for entry in self.chan.drain(0):
             self.on_entry(entry)
             busy = True
         if self.dones:
             self.send(HOME, ("done", self.take_dones()))
-        while self.comm.Iprobe(source=MPI.ANY_SOURCE, tag=MSG, status=status):
+        while self.result is None and self.comm.Iprobe(source=MPI.ANY_SOURCE, tag=MSG,
+                                                       status=status):
             src = status.Get_source()
             self.handle(self.comm.recv(source=src, tag=MSG), src)
             busy = True
@@ -299,24 +280,24 @@ class Node:
             self.counts["pages_in"] += 1
         self.chan.reply(slot, (state,))
 
-    def m_fetch(self, src, page, new_state):
+    def m_fetch(self, src, key, page, new_state):
         if new_state is not None:
             self.command(CMD_PROTECT, (page, new_state))
         self.counts["pages_out"] += 1
-        self.reply_home(os.pread(self.store, PAGE, page))
+        self.reply(key, os.pread(self.store, PAGE, page))
 
-    def m_inv(self, src, page):
+    def m_inv(self, src, key, page):
         self.command(CMD_PROTECT, (page, INVALID))
         self.counts["invalidations"] += 1
-        self.reply_home(True)
+        self.reply(key)
 
-    def m_replay(self, src, a, data):
+    def m_replay(self, src, key, a, data):
         (r, *_), _ = self.command(CMD_GLOBAL, a, data)
-        self.reply_home(r)
+        self.reply(key, r)
 
-    def m_start(self, src, a, frame):
+    def m_start(self, src, key, a, frame):
         (tid, rslot, *_), _ = self.command(CMD_SPAWN, a, frame)
-        self.reply_home((tid, rslot))
+        self.reply(key, tid, rslot)
 
     def m_signal(self, src, cluster, sig):
         self.command(CMD_SIGNAL, (0, cluster, sig))
@@ -425,36 +406,42 @@ class Node:
             # kernel's answer for too many threads (EAGAIN), nothing starts
             self.send(rank, ("answer", slot, (cluster, 0), None))
             return
-        args = (0, flags, tls, ctid, cluster)
-        if target == self.rank:
-            raise AssertionError("home placement handled above")
-        self.send(target, ("start", args, frame))
-        tid, rslot = self.wait_reply(target)
-        if tid < 0:
-            self.chan.post(ex, CMD_EXECUTOR_END, ())
-            self.send(rank, ("answer", slot, (tid, 0), None))
-            return
-        self.executors[(target, rslot)] = ex
-        self.exec_info[ex] = (target, rslot, cluster)
-        self.send(rank, ("answer", slot, (cluster, 0), None))
+        def started(tid, rslot):
+            if tid < 0:
+                self.chan.post(ex, CMD_EXECUTOR_END, ())
+                self.send(rank, ("answer", slot, (tid, 0), None))
+                return
+            self.executors[(target, rslot)] = ex
+            self.exec_info[ex] = (target, rslot, cluster)
+            self.send(rank, ("answer", slot, (cluster, 0), None))
+
+        self.ask(target, ("start", (0, flags, tls, ctid, cluster), frame), started)
 
     def m_global(self, src, rank, slot, a, data):
         """Decide on home, replay everywhere else, then let the caller go on."""
         decide = tuple(a[:7]) + (1,)
         result, out = self.command(CMD_GLOBAL, decide, data)
         ret, lo, hi = result[0], result[8], result[9]
-        if not is_err(ret):
-            replay = (a[0],) + tuple(result[1:7]) + (0,)
-            for r in range(1, self.size):
-                self.send(r, ("replay", replay, out))
-            replies = [(r, self.wait_reply(r)) for r in range(1, self.size)]
-            for r, got in replies:
-                problem = replay_problem(a[0], ret, got, out)
-                if problem:
-                    # never go on with address spaces that differ: a thread
-                    # there would fault on memory that is not mapped
-                    self.replay_failed(r, problem)
-                    return
+        if is_err(ret) or self.size == 1:
+            self.send(rank, ("answer", slot, (ret,), out))
+            return
+        replay = (a[0],) + tuple(result[1:7]) + (0,)
+        waiting = set(range(1, self.size))
+
+        def replayed(r, got):
+            problem = replay_problem(a[0], ret, got, out)
+            if problem:
+                # never go on with address spaces that differ: a thread
+                # there would fault on memory that is not mapped
+                self.replay_failed(r, problem)
+                return
+            waiting.discard(r)
+            if waiting:
+                return
             if hi > lo:
                 self.manager.forget(lo, hi)
-        self.send(rank, ("answer", slot, (ret,), out))
+            self.send(rank, ("answer", slot, (ret,), out))
+
+        # every rank applies the replays in the order home sends them
+        for r in range(1, self.size):
+            self.ask(r, ("replay", replay, out), lambda got, r=r: replayed(r, got))

@@ -26,9 +26,15 @@ class Page:
 
 
 class Manager:
-    """Serves fault requests.  `net` does the moving (pshare.loop.Node):
-    fetch(rank, page, new_state) -> bytes, invalidate(rank, page),
-    grant(rank, slot, page, state, data_or_None)."""
+    """Serves fault requests.  `net` does the moving (pshare.loop.Node), and
+    answers later: fetch(rank, page, new_state, then(data)),
+    invalidate(rank, page, then()), grant(rank, slot, page, state, data_or_None).
+
+    A transaction never waits: it asks, returns, and finishes in the last
+    answer's callback, so other pages' transactions go on meanwhile.  A write
+    asks every holder at once (the copies are invalidated and the owner's
+    bytes fetched in parallel); the grant goes out when all have answered.
+    """
 
     def __init__(self, net):
         self.net = net
@@ -59,29 +65,43 @@ class Manager:
         if not write:
             if rank == p.owner:
                 net.grant(rank, slot, page, WRITE if p.writer else READ, None)
-                return
-            if rank in p.copyset:
+            elif rank in p.copyset:
                 net.grant(rank, slot, page, READ, None)
-                return
-            data = net.fetch(p.owner, page, READ if p.writer else None)
-            p.writer = False
-            p.copyset.add(rank)
-            net.grant(rank, slot, page, READ, data)
+            else:
+                def fetched(data):
+                    p.writer = False
+                    p.copyset.add(rank)
+                    net.grant(rank, slot, page, READ, data)
+                net.fetch(p.owner, page, READ if p.writer else None, fetched)
             return
         if rank == p.owner and p.writer:
             net.grant(rank, slot, page, WRITE, None)
             return
-        has_copy = rank in p.copyset
-        data = None
-        for other in sorted(p.copyset - {rank, p.owner}):
-            net.invalidate(other, page)
-        if p.owner != rank:
-            if has_copy:
-                net.invalidate(p.owner, page)
-            else:
-                data = net.fetch(p.owner, page, INVALID)
-        p.owner, p.copyset, p.writer = rank, {rank}, True
-        net.grant(rank, slot, page, WRITE, data)
+        holders = sorted(p.copyset - {rank, p.owner})
+        fetch = p.owner != rank and rank not in p.copyset     # it has no copy yet
+        if p.owner != rank and not fetch:
+            holders.append(p.owner)                            # its copy is as good
+
+        def granted(data=None):
+            p.owner, p.copyset, p.writer = rank, {rank}, True
+            net.grant(rank, slot, page, WRITE, data)
+
+        if not holders and not fetch:
+            granted()                    # the only copy is the requester's: it upgrades
+            return
+        left, got = [len(holders) + fetch], [None]
+
+        def answered(data=None):
+            if data is not None:
+                got[0] = data
+            left[0] -= 1
+            if left[0] == 0:
+                granted(got[0])
+
+        for other in holders:
+            net.invalidate(other, page, answered)
+        if fetch:
+            net.fetch(p.owner, page, INVALID, answered)
 
     def forget(self, lo, hi):
         """[lo, hi) was unmapped or zeroed: its pages start over at home.
