@@ -11,6 +11,7 @@ Marker:
                          else next to sys.executable, else on PATH.
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -20,6 +21,10 @@ import pytest
 _TESTS_DIR = str(Path(__file__).resolve().parent)
 if _TESTS_DIR not in sys.path:
     sys.path.insert(0, _TESTS_DIR)
+# `import pshare` is the installed package (its compiled parts exist only
+# there), not the source tree that `python -m pytest` puts on the path
+_ROOT = str(Path(__file__).resolve().parent.parent)
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _ROOT]
 
 import helpers  # noqa: E402
 

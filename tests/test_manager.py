@@ -1,0 +1,193 @@
+"""The page manager and the placement policy, driven without an app.
+
+The manager talks to the rest of the agent through a small interface (fetch,
+invalidate, grant); here a recording network plays the other agents and
+answers when the test says, in any order, so the protocol's states can be
+walked through one by one: Ivy's single writer / many readers, one transaction
+per page, and many pages in flight at once (home never waits inside one).
+"""
+import pytest
+
+from pshare.manager import HOME, INVALID, READ, WRITE, Manager
+from pshare.placement import Placement
+
+PAGE = 4096
+
+
+class RecordingNet:
+    """The agents as the manager sees them: asks are kept until answered."""
+
+    def __init__(self):
+        self.asks = []          # (kind, rank, page, new_state, then)
+        self.grants = []        # (rank, slot, page, state, data)
+        self.memory = {}        # (rank, page) -> bytes, as each rank's store holds them
+
+    def fetch(self, rank, page, new_state, then):
+        self.asks.append(("fetch", rank, page, new_state, then))
+
+    def invalidate(self, rank, page, then):
+        self.asks.append(("inv", rank, page, INVALID, then))
+
+    def grant(self, rank, slot, page, state, data):
+        if data is not None:
+            self.memory[(rank, page)] = data
+        self.grants.append((rank, slot, page, state, data))
+
+    def answer(self, kind=None, rank=None, page=None):
+        """Answer the first outstanding ask (of that kind, rank and page)."""
+        for i, (k, r, pg, _, then) in enumerate(self.asks):
+            if kind in (None, k) and rank in (None, r) and page in (None, pg):
+                del self.asks[i]
+                if k == "fetch":
+                    then(self.memory.get((r, pg), b"%d" % r))
+                else:
+                    then()
+                return
+        raise AssertionError(f"no outstanding {kind} to rank {rank}: {self.asks}")
+
+
+@pytest.fixture
+def net():
+    return RecordingNet()
+
+
+def test_home_owns_fresh_pages(net):
+    m = Manager(net)
+    m.request(0, write=True, rank=HOME, slot=0)
+    assert net.grants == [(HOME, 0, 0, WRITE, None)]
+    assert net.asks == []
+
+
+def test_read_fault_fetches_from_the_owner_and_both_keep_copies(net):
+    m = Manager(net)
+    m.request(PAGE, write=False, rank=1, slot=5)
+    assert [(k, r, s) for k, r, _, s, _ in net.asks] == [("fetch", HOME, READ)]
+    assert net.grants == []                                   # not before the bytes came
+    net.answer("fetch", HOME)
+    assert net.grants == [(1, 5, PAGE, READ, b"0")]
+    p = m.pages[PAGE]
+    assert (p.owner, p.copyset, p.writer) == (HOME, {HOME, 1}, False)
+
+
+def test_write_fault_invalidates_every_copy_in_parallel(net):
+    m = Manager(net)
+    for rank in (1, 2):
+        m.request(PAGE, write=False, rank=rank, slot=rank)
+        net.answer()
+        m.done(PAGE)
+    net.grants.clear()
+    m.request(PAGE, write=True, rank=3, slot=7)
+    asked = sorted((k, r) for k, r, *_ in net.asks)
+    # the copies at 1 and 2 are invalidated while the owner's bytes are fetched
+    assert asked == [("fetch", HOME), ("inv", 1), ("inv", 2)]
+    net.answer("inv", 2)
+    net.answer("fetch", HOME)
+    assert net.grants == []                                   # rank 1 has not answered
+    net.answer("inv", 1)
+    assert net.grants == [(3, 7, PAGE, WRITE, b"0")]
+    p = m.pages[PAGE]
+    assert (p.owner, p.copyset, p.writer) == (3, {3}, True)
+
+
+def test_upgrade_of_a_copy_moves_no_bytes(net):
+    m = Manager(net)
+    m.request(PAGE, write=False, rank=1, slot=1)
+    net.answer()
+    m.done(PAGE)
+    m.request(PAGE, write=True, rank=1, slot=1)
+    assert [(k, r) for k, r, *_ in net.asks] == [("inv", HOME)]    # home's copy goes
+    net.answer()
+    assert net.grants[-1] == (1, 1, PAGE, WRITE, None)
+
+
+def test_one_transaction_per_page_the_rest_wait_in_order(net):
+    m = Manager(net)
+    m.request(PAGE, write=True, rank=1, slot=1)
+    m.request(PAGE, write=True, rank=2, slot=2)
+    m.request(PAGE, write=False, rank=3, slot=3)
+    assert len(net.asks) == 1                                 # only the first one runs
+    net.answer()
+    assert net.grants == [(1, 1, PAGE, WRITE, b"0")]
+    m.done(PAGE)                                              # rank 1 applied it
+    assert [(k, r) for k, r, *_ in net.asks] == [("fetch", 1)]
+    net.answer()
+    m.done(PAGE)
+    assert [(k, r) for k, r, *_ in net.asks] == [("fetch", 2)]
+    net.answer()
+    assert [g[0] for g in net.grants] == [1, 2, 3]
+    assert net.grants[-1][3] == READ
+
+
+def test_pages_in_flight_at_once(net):
+    """A transaction waiting for an answer holds up no other page."""
+    m = Manager(net)
+    m.request(PAGE, write=False, rank=1, slot=1)
+    m.request(2 * PAGE, write=False, rank=2, slot=2)
+    m.request(3 * PAGE, write=True, rank=HOME, slot=0)        # home's own page: at once
+    assert len(net.asks) == 2
+    assert net.grants == [(HOME, 0, 3 * PAGE, WRITE, None)]
+    net.answer(rank=HOME)                                     # answers in any order
+    net.answer(rank=HOME)
+    assert sorted(g[2] for g in net.grants) == [PAGE, 2 * PAGE, 3 * PAGE]
+
+
+def test_single_writer_or_readers_whatever_the_order(net):
+    """A random walk of faults, answered in random order.  Each rank's access
+    to each page is tracked from what the manager makes it do (grants,
+    invalidations, owners dropping to READ): at every moment a page has one
+    writer and no other valid copy, or readers only, and a read sees the
+    last write."""
+    import random
+    rng = random.Random(7)
+    m = Manager(net)
+    pages = [PAGE * i for i in range(1, 4)]
+    nranks = 4
+    access = {(r, p): WRITE if r == HOME else INVALID for r in range(nranks) for p in pages}
+    value = {p: b"0" for p in pages}
+    net.memory.update({(HOME, p): value[p] for p in pages})
+
+    def check(page):
+        valid = [r for r in range(nranks) if access[(r, page)] != INVALID]
+        writers = [r for r in valid if access[(r, page)] == WRITE]
+        assert len(writers) <= 1 and (not writers or valid == writers), (page, access)
+
+    for step in range(2000):
+        if net.asks and rng.random() < 0.6:
+            kind, rank, page, new_state, _ = rng.choice(net.asks)
+            net.answer(kind, rank, page)
+            if new_state is not None:
+                access[(rank, page)] = new_state          # it dropped before answering
+            check(page)
+        else:
+            page, rank = rng.choice(pages), rng.randrange(nranks)
+            m.request(page, rng.random() < 0.4, rank, slot=step)
+        while net.grants:
+            rank, _, page, state, data = net.grants.pop(0)
+            access[(rank, page)] = state
+            check(page)
+            if state == WRITE:
+                value[page] = net.memory[(rank, page)] = b"%d:%d" % (rank, step)
+            else:
+                assert net.memory[(rank, page)] == value[page]    # reads see the last write
+            m.done(page)
+
+
+@pytest.mark.parametrize("policy,nranks,expected", [
+    ("roundrobin", 3, [1, 2, 0, 1, 2, 0]),
+    ("home", 3, [0, 0, 0]),
+    ("block", 3, [1, 1, 2, 2, 0, 0]),          # 2 cores a rank
+    ("2,1", 3, [2, 1, 2, 1]),
+])
+def test_placement_orders(policy, nranks, expected):
+    p = Placement(policy, nranks, 2)
+    assert [p.next() for _ in expected] == expected
+
+
+@pytest.mark.parametrize("policy,message", [
+    ("sideways", "is not one of roundrobin, home, block"),
+    ("1,x", "is not one of"),
+    ("3", "rank 3 does not exist (this job has 3 ranks)"),
+])
+def test_placement_refused(policy, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        Placement(policy, 3, 2)
