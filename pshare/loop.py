@@ -14,6 +14,7 @@ cycle of waits can form.
 """
 import errno
 import os
+import pickle
 import sys
 import time
 
@@ -23,6 +24,10 @@ from ._systab import NAMES, NUMBERS
 from .manager import HOME, INVALID, Manager
 
 MSG, REPLY = 1, 2
+#: every message travels as pickle.dumps(msg, PICKLE_PROTOCOL) bytes, so its size is known
+PICKLE_PROTOCOL = 5
+#: a REPLY message is counted as its request's kind + this ("fetch_reply")
+REPLY_SUFFIX = "_reply"
 PAGE = 4096
 
 # up-ring entries and mailbox kinds (ext/rt/shm.h)
@@ -74,6 +79,9 @@ class Node:
         self.result = None                    # the job's exit status, once known
         self.failure = None                   # (status, message) from a crashed rank
         self.byes = set()                     # peers that have sent their last message
+        # agent <-> agent traffic: pickled bytes and messages by kind, each way
+        self.traffic = {"bytes_sent": 0, "bytes_received": 0,
+                        "messages_sent": {}, "messages_received": {}}
         if self.rank == HOME:
             self.manager = Manager(self)
             self.placement = placement
@@ -91,26 +99,50 @@ class Node:
 
     # ---- sending ----
 
-    def send(self, rank, msg, tag=MSG):
+    def send(self, rank, msg, tag=MSG, kind=None):
         """Never blocks: a large message waits for its receiver, and two
-        agents each blocked sending to the other would wait forever."""
+        agents each blocked sending to the other would wait forever.
+        Pickled here (as mpi4py's isend would) so its size is counted; the
+        buffer lives until the send completes."""
         if rank == self.rank and tag == MSG:
             self.handle(msg, rank)
             return
-        self.pending.append(self.comm.isend(msg, dest=rank, tag=tag))
+        buf = pickle.dumps(msg, PICKLE_PROTOCOL)
+        t = self.traffic
+        t["bytes_sent"] += len(buf)
+        kind = kind or msg[0]
+        t["messages_sent"][kind] = t["messages_sent"].get(kind, 0) + 1
+        self.pending.append((self.comm.Isend([buf, MPI.BYTE], dest=rank, tag=tag), buf))
         if len(self.pending) > 64:
-            self.pending = [r for r in self.pending if not r.Test()]
+            self.reap()
 
-    def wait_reply(self, rank):
-        """Home: the answer of one agent, without spinning the core away.
-        Its other messages meanwhile wait their turn - except news that its
-        app died, which ends the job (no answer will come)."""
+    def reap(self):
+        """Forget the sends that are complete (and their buffers)."""
+        self.pending = [p for p in self.pending if not p[0].Test()]
+
+    def recv(self, status, kind=None):
+        """The message `status` was probed for: its bytes, counted, unpickled."""
+        src, tag = status.Get_source(), status.Get_tag()
+        buf = bytearray(status.Get_count(MPI.BYTE))
+        self.comm.Recv([buf, MPI.BYTE], source=src, tag=tag)
+        msg = pickle.loads(buf)
+        t = self.traffic
+        t["bytes_received"] += len(buf)
+        kind = kind or msg[0]
+        t["messages_received"][kind] = t["messages_received"].get(kind, 0) + 1
+        return msg
+
+    def wait_reply(self, rank, kind):
+        """Home: the answer of one agent to a `kind` request, without spinning
+        the core away.  Its other messages meanwhile wait their turn - except
+        news that its app died, which ends the job (no answer will come)."""
         spins = 0
+        status = MPI.Status()
         while True:
-            if self.comm.Iprobe(source=rank, tag=REPLY):
-                return self.comm.recv(source=rank, tag=REPLY)
-            if self.comm.Iprobe(source=rank, tag=MSG):
-                msg = self.comm.recv(source=rank, tag=MSG)
+            if self.comm.Iprobe(source=rank, tag=REPLY, status=status):
+                return self.recv(status, kind + REPLY_SUFFIX)
+            if self.comm.Iprobe(source=rank, tag=MSG, status=status):
+                msg = self.recv(status)
                 if msg[0] == "failed":
                     self.handle(msg, rank)
                     raise JobEnded()
@@ -123,8 +155,8 @@ class Node:
                 self.on_app_exit(self.app_exited())
                 raise JobEnded()
 
-    def reply_home(self, msg):
-        self.send(HOME, msg, tag=REPLY)
+    def reply_home(self, kind, msg):
+        self.send(HOME, msg, tag=REPLY, kind=kind + REPLY_SUFFIX)
 
     # ---- what the manager asks for ----
 
@@ -136,7 +168,7 @@ class Node:
             data = os.pread(self.store, PAGE, page)
         else:
             self.send(owner, ("fetch", page, new_state))
-            data = self.wait_reply(owner)
+            data = self.wait_reply(owner, "fetch")
         return data
 
     def invalidate(self, rank, page):
@@ -145,7 +177,7 @@ class Node:
             self.counts["invalidations"] += 1
         else:
             self.send(rank, ("inv", page))
-            self.wait_reply(rank)
+            self.wait_reply(rank, "inv")
 
     def grant(self, rank, slot, page, state, data):
         self.send(rank, ("grant", slot, page, state, data))
@@ -183,12 +215,12 @@ class Node:
         status = MPI.Status()
         deadline = time.monotonic() + timeout
         while (waiting or self.pending) and time.monotonic() < deadline:
-            self.pending = [r for r in self.pending if not r.Test()]
+            self.reap()
             got = False
             while self.comm.Iprobe(source=MPI.ANY_SOURCE, tag=MPI.ANY_TAG, status=status):
-                src = status.Get_source()
-                msg = self.comm.recv(source=src, tag=status.Get_tag())
-                if msg[0] == "bye":
+                src, tag = status.Get_source(), status.Get_tag()
+                msg = self.recv(status, None if tag == MSG else "late" + REPLY_SUFFIX)
+                if tag == MSG and msg[0] == "bye":
                     waiting.discard(src)
                 got = True
             if not got:
@@ -210,7 +242,7 @@ class Node:
             self.send(HOME, ("done", self.take_dones()))
         while self.comm.Iprobe(source=MPI.ANY_SOURCE, tag=MSG, status=status):
             src = status.Get_source()
-            self.handle(self.comm.recv(source=src, tag=MSG), src)
+            self.handle(self.recv(status), src)
             busy = True
         now = time.monotonic()
         if busy:
@@ -273,7 +305,8 @@ class Node:
         if kind == RQ_FAULT:
             self.send(HOME, ("fault", a[0], a[1], me, slot, self.take_dones()))
         elif kind == RQ_SYSCALL:
-            self.send(HOME, ("sys", me, slot, a[:8], data))
+            # a[8], a[9]: the segment table in data (only input bytes travel)
+            self.send(HOME, ("sys", me, slot, a, data))
         elif kind == RQ_SPAWN:
             self.send(HOME, ("spawn", me, slot, a[:5], data))
         elif kind == RQ_GLOBAL:
@@ -298,20 +331,20 @@ class Node:
         if new_state is not None:
             self.command(CMD_PROTECT, (page, new_state))
         self.counts["pages_out"] += 1
-        self.reply_home(os.pread(self.store, PAGE, page))
+        self.reply_home("fetch", os.pread(self.store, PAGE, page))
 
     def m_inv(self, src, page):
         self.command(CMD_PROTECT, (page, INVALID))
         self.counts["invalidations"] += 1
-        self.reply_home(True)
+        self.reply_home("inv", True)
 
     def m_replay(self, src, a, data):
         (r, *_), _ = self.command(CMD_GLOBAL, a, data)
-        self.reply_home(r)
+        self.reply_home("replay", r)
 
     def m_start(self, src, a, frame):
         (tid, rslot, *_), _ = self.command(CMD_SPAWN, a, frame)
-        self.reply_home((tid, rslot))
+        self.reply_home("start", (tid, rslot))
 
     def m_signal(self, src, cluster, sig):
         self.command(CMD_SIGNAL, (0, cluster, sig))
@@ -424,7 +457,7 @@ class Node:
         if target == self.rank:
             raise AssertionError("home placement handled above")
         self.send(target, ("start", args, frame))
-        tid, rslot = self.wait_reply(target)
+        tid, rslot = self.wait_reply(target, "start")
         if tid < 0:
             self.chan.post(ex, CMD_EXECUTOR_END, ())
             self.send(rank, ("answer", slot, (tid, 0), None))
@@ -442,7 +475,7 @@ class Node:
             replay = (a[0],) + tuple(result[1:7]) + (0,)
             for r in range(1, self.size):
                 self.send(r, ("replay", replay, out))
-            replies = [(r, self.wait_reply(r)) for r in range(1, self.size)]
+            replies = [(r, self.wait_reply(r, "replay")) for r in range(1, self.size)]
             for r, got in replies:
                 problem = replay_problem(a[0], ret, got, out)
                 if problem:
