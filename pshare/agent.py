@@ -270,7 +270,8 @@ class Agent:
     def rank_stats(self):
         node = getattr(self, "node", None)
         return stats.rank_record(self.rank, socket.gethostname(), self.proc.pid, self.ctl,
-                                 tsc_hz(), node.counts if node else {})
+                                 tsc_hz(), node.counts if node else {},
+                                 node.traffic if node else None)
 
 
 def stdin_pipe():

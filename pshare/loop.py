@@ -15,6 +15,7 @@ they were asked.
 """
 import errno
 import os
+import pickle
 import sys
 import time
 
@@ -25,6 +26,10 @@ from ._systab import NAMES, NUMBERS
 from .manager import HOME, INVALID, Manager
 
 MSG = 1
+#: every message travels as pickle.dumps(msg, PICKLE_PROTOCOL) bytes, so its size is known
+PICKLE_PROTOCOL = 5
+#: the answer to an ask is its kind + this ("fetch_reply"), counted under that name
+REPLY_SUFFIX = "_reply"
 PAGE = 4096
 
 # up-ring entries and mailbox kinds (ext/rt/shm.h)
@@ -77,6 +82,9 @@ class Node:
         self.result = None                    # the job's exit status, once known
         self.failure = None                   # (status, message) from a crashed rank
         self.byes = set()                     # peers that have sent their last message
+        # agent <-> agent traffic: pickled bytes and messages by kind, each way
+        self.traffic = {"bytes_sent": 0, "bytes_received": 0,
+                        "messages_sent": {}, "messages_received": {}}
         if self.rank == HOME:
             self.manager = Manager(self)
             self.placement = placement
@@ -96,13 +104,34 @@ class Node:
 
     def send(self, rank, msg):
         """Never blocks: a large message waits for its receiver, and two
-        agents each blocked sending to the other would wait forever."""
+        agents each blocked sending to the other would wait forever.
+        Pickled here (as mpi4py's isend would) so its size is counted; the
+        buffer lives until the send completes."""
         if rank == self.rank:
             self.handle(msg, rank)
             return
-        self.pending.append(self.comm.isend(msg, dest=rank, tag=MSG))
+        buf = pickle.dumps(msg, PICKLE_PROTOCOL)
+        t = self.traffic
+        t["bytes_sent"] += len(buf)
+        t["messages_sent"][msg[0]] = t["messages_sent"].get(msg[0], 0) + 1
+        self.pending.append((self.comm.Isend([buf, MPI.BYTE], dest=rank, tag=MSG), buf))
         if len(self.pending) > 64:
-            self.pending = [r for r in self.pending if not r.Test()]
+            self.reap()
+
+    def reap(self):
+        """Forget the sends that are complete (and their buffers)."""
+        self.pending = [p for p in self.pending if not p[0].Test()]
+
+    def recv(self, status):
+        """The message `status` was probed for: its bytes, counted, unpickled."""
+        src, tag = status.Get_source(), status.Get_tag()
+        buf = bytearray(status.Get_count(MPI.BYTE))
+        self.comm.Recv([buf, MPI.BYTE], source=src, tag=tag)
+        msg = pickle.loads(buf)
+        t = self.traffic
+        t["bytes_received"] += len(buf)
+        t["messages_received"][msg[0]] = t["messages_received"].get(msg[0], 0) + 1
+        return msg
 
     def ask(self, rank, msg, then):
         """Home: send `msg` (its second field becomes a fresh key) to another
@@ -111,8 +140,9 @@ class Node:
         self.expected[(rank, self.next_key)] = then
         self.send(rank, (msg[0], self.next_key) + tuple(msg[1:]))
 
-    def reply(self, key, *answer):
-        self.send(HOME, ("reply", key) + answer)
+    def reply(self, kind, key, *answer):
+        """The answer to home's `kind` ask with this key."""
+        self.send(HOME, (kind + REPLY_SUFFIX, key) + answer)
 
     def m_reply(self, src, key, *answer):
         then = self.expected.pop((src, key), None)
@@ -172,12 +202,11 @@ class Node:
         status = MPI.Status()
         deadline = time.monotonic() + timeout
         while (waiting or self.pending) and time.monotonic() < deadline:
-            self.pending = [r for r in self.pending if not r.Test()]
+            self.reap()
             got = False
-            while self.comm.Iprobe(source=MPI.ANY_SOURCE, tag=MPI.ANY_TAG, status=status):
+            while self.comm.Iprobe(source=MPI.ANY_SOURCE, tag=MSG, status=status):
                 src = status.Get_source()
-                msg = self.comm.recv(source=src, tag=status.Get_tag())
-                if msg[0] == "bye":
+                if self.recv(status)[0] == "bye":
                     waiting.discard(src)
                 got = True
             if not got:
@@ -196,7 +225,7 @@ class Node:
         while self.result is None and self.comm.Iprobe(source=MPI.ANY_SOURCE, tag=MSG,
                                                        status=status):
             src = status.Get_source()
-            self.handle(self.comm.recv(source=src, tag=MSG), src)
+            self.handle(self.recv(status), src)
             busy = True
         now = time.monotonic()
         if busy:
@@ -259,7 +288,8 @@ class Node:
         if kind == RQ_FAULT:
             self.send(HOME, ("fault", a[0], a[1], me, slot, self.take_dones()))
         elif kind == RQ_SYSCALL:
-            self.send(HOME, ("sys", me, slot, a[:8], data))
+            # a[8], a[9]: the segment table in data (only input bytes travel)
+            self.send(HOME, ("sys", me, slot, a, data))
         elif kind == RQ_SPAWN:
             self.send(HOME, ("spawn", me, slot, a[:5], data))
         elif kind == RQ_GLOBAL:
@@ -271,7 +301,11 @@ class Node:
     # ---- messages ----
 
     def handle(self, msg, src):
-        getattr(self, "m_" + msg[0])(src, *msg[1:])
+        kind = msg[0]
+        if kind.endswith(REPLY_SUFFIX):
+            self.m_reply(src, *msg[1:])
+        else:
+            getattr(self, "m_" + kind)(src, *msg[1:])
 
     # every rank
     def m_grant(self, src, slot, page, state, data):
@@ -284,20 +318,20 @@ class Node:
         if new_state is not None:
             self.command(CMD_PROTECT, (page, new_state))
         self.counts["pages_out"] += 1
-        self.reply(key, os.pread(self.store, PAGE, page))
+        self.reply("fetch", key, os.pread(self.store, PAGE, page))
 
     def m_inv(self, src, key, page):
         self.command(CMD_PROTECT, (page, INVALID))
         self.counts["invalidations"] += 1
-        self.reply(key)
+        self.reply("inv", key)
 
     def m_replay(self, src, key, a, data):
         (r, *_), _ = self.command(CMD_GLOBAL, a, data)
-        self.reply(key, r)
+        self.reply("replay", key, r)
 
     def m_start(self, src, key, a, frame):
         (tid, rslot, *_), _ = self.command(CMD_SPAWN, a, frame)
-        self.reply(key, tid, rslot)
+        self.reply("start", key, tid, rslot)
 
     def m_signal(self, src, cluster, sig):
         self.command(CMD_SIGNAL, (0, cluster, sig))

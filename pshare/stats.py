@@ -10,8 +10,13 @@ JSON schema (``version`` 1)::
                 "threads_peak": int,       # most alive at once
                 "syscalls": {name: count}, # every intercepted call, by name
                 "syscall_mean_us": {name: float},
-                "syscalls_local": int, "syscalls_forwarded": int,
+                "syscall_forwarded": {name: count},  # of those, sent to home
+                "syscalls_local": int,     # trapped calls run on this rank
+                "syscalls_forwarded": int, # trapped calls sent to home (local +
+                                           # forwarded = every valid trapped call)
                 "syscalls_invalid": int,
+                "bytes_sent": int, "bytes_received": int,   # agent <-> agent
+                "messages_sent": {kind: count}, "messages_received": {kind: count},
                 "faults_read": int, "faults_write": int, "faults_upgrade": int,
                 "pages_in": int, "pages_out": int, "invalidations": int,
                 "regions": int, "regions_peak": int,
@@ -44,7 +49,11 @@ def percentiles(hist, hz):
             "p99_us": round(pct(0.99), 2)}
 
 
-def rank_record(rank, host, pid, ctl, hz, agent_counts):
+def rank_record(rank, host, pid, ctl, hz, agent_counts, traffic=None):
+    """One rank's record; `traffic` is the event loop's message counts
+    (bytes_sent, bytes_received, messages_sent, messages_received), None
+    with one rank (no messages)."""
+    traffic = traffic or {}
     c = dict(ctl.counters())
     for k, v in agent_counts.items():       # pages moved and invalidations: the agent's
         c[k] = c.get(k, 0) + v
@@ -56,13 +65,19 @@ def rank_record(rank, host, pid, ctl, hz, agent_counts):
         "app_pid": pid,
         "threads": c["threads_started"],
         "threads_peak": c["threads_peak"],
-        "syscalls": {NAMES.get(nr, str(nr)): n for nr, (n, _) in sorted(calls.items())},
+        "syscalls": {NAMES.get(nr, str(nr)): n for nr, (n, _, _) in sorted(calls.items())},
         "syscall_mean_us": {NAMES.get(nr, str(nr)): (cyc / n / hz * 1e6 if hz else 0.0)
-                            for nr, (n, cyc) in sorted(calls.items())},
+                            for nr, (n, cyc, _) in sorted(calls.items())},
+        "syscall_forwarded": {NAMES.get(nr, str(nr)): fwd
+                              for nr, (_, _, fwd) in sorted(calls.items())},
         **{k: c[k] for k in ("syscalls_local", "syscalls_forwarded", "syscalls_invalid",
                              "faults_read", "faults_write", "faults_upgrade", "pages_in",
                              "pages_out", "invalidations", "regions", "regions_peak",
                              "pages_managed", "pages_managed_peak")},
+        "bytes_sent": traffic.get("bytes_sent", 0),
+        "bytes_received": traffic.get("bytes_received", 0),
+        "messages_sent": dict(sorted(traffic.get("messages_sent", {}).items())),
+        "messages_received": dict(sorted(traffic.get("messages_received", {}).items())),
         "fault_latency": percentiles(hist["fault"], hz),
         "forward_latency": percentiles(hist["forward"], hz),
     }
@@ -75,6 +90,14 @@ def job_report(opts, nranks, code, elapsed, records):
 
 def _lat(d):
     return "-" if not d["count"] else f"{d['mean_us']:.0f}/{d['p50_us']:.0f}/{d['p99_us']:.0f}"
+
+
+def _size(n):
+    """Bytes in a short human form (1 decimal, binary units)."""
+    for unit in ("B", "KiB", "MiB"):
+        if n < 1024 or unit == "MiB":
+            return f"{n}{unit}" if unit == "B" else f"{n:.1f}{unit}"
+        n /= 1024
 
 
 def write_json(report, path):
@@ -108,6 +131,8 @@ def render(report, file=None):
         ("invalidations", lambda r: r["invalidations"]),
         ("regions (peak)", lambda r: f"{r['regions']} ({r['regions_peak']})"),
         ("pages managed (peak)", lambda r: f"{r['pages_managed']} ({r['pages_managed_peak']})"),
+        ("agent bytes sent/received",
+         lambda r: f"{_size(r.get('bytes_sent', 0))}/{_size(r.get('bytes_received', 0))}"),
         ("fault µs mean/p50/p99", lambda r: _lat(r["fault_latency"])),
         ("forwarded µs mean/p50/p99", lambda r: _lat(r["forward_latency"])),
     ]
@@ -115,17 +140,33 @@ def render(report, file=None):
         summary.add_row(label, *(str(cell(r)) for r in ranks))
     console.print(summary)
 
+    kinds = sorted({k for r in ranks for k in r.get("messages_sent", {})} |
+                   {k for r in ranks for k in r.get("messages_received", {})})
+    if kinds:
+        # one row per kind, sent/received per rank
+        msgs = Table(title="agent messages, sent/received")
+        msgs.add_column("kind")
+        for r in ranks:
+            msgs.add_column(f"rank {r['rank']}", justify="right")
+        for k in kinds:
+            msgs.add_row(k, *(f"{r['messages_sent'].get(k, 0)}/{r['messages_received'].get(k, 0)}"
+                              for r in ranks))
+        console.print(msgs)
+
     by_name = {}
     for r in ranks:
         for name, n in r["syscalls"].items():
-            total, weighted = by_name.get(name, (0, 0.0))
-            by_name[name] = (total + n, weighted + n * r["syscall_mean_us"].get(name, 0.0))
+            total, weighted, fwd = by_name.get(name, (0, 0.0, 0))
+            by_name[name] = (total + n, weighted + n * r["syscall_mean_us"].get(name, 0.0),
+                             fwd + r.get("syscall_forwarded", {}).get(name, 0))
     number = {v: k for k, v in NAMES.items()}
     calls = Table(title="system calls")
     calls.add_column("call")
     calls.add_column("class")
     calls.add_column("count", justify="right")
+    calls.add_column("forwarded", justify="right")
     calls.add_column("mean µs in pshare", justify="right")
-    for name, (n, weighted) in sorted(by_name.items(), key=lambda kv: -kv[1][0]):
-        calls.add_row(name, CLASSES.get(number.get(name), "?"), str(n), f"{weighted / n:.2f}")
+    for name, (n, weighted, fwd) in sorted(by_name.items(), key=lambda kv: -kv[1][0]):
+        calls.add_row(name, CLASSES.get(number.get(name), "?"), str(n), str(fwd),
+                      f"{weighted / n:.2f}")
     console.print(calls)

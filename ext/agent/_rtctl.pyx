@@ -28,6 +28,7 @@ cdef extern from "shm.h" nogil:
     struct pshare_syscount:
         uint64_t count
         uint64_t cycles
+        uint64_t forwarded
 
     struct pshare_crash:
         int32_t state, signo, code, tid, thread
@@ -209,12 +210,13 @@ cdef class ControlBlock:
         return dict(zip(_COUNTERS, values))
 
     def syscalls(self):
-        """{number: (count, cycles)} for every number called at least once."""
+        """{number: (count, cycles, forwarded)} for every number called at least once."""
         out = {}
         cdef int nr
         for nr in range(PSHARE_NSYS):
             if self.ctl.sys[nr].count:
-                out[nr] = (self.ctl.sys[nr].count, self.ctl.sys[nr].cycles)
+                out[nr] = (self.ctl.sys[nr].count, self.ctl.sys[nr].cycles,
+                           self.ctl.sys[nr].forwarded)
         return out
 
 

@@ -69,6 +69,19 @@ long run_here(long nr, const long *a)
 
 /* ---- HOME elsewhere: forwarded to the executor ---- */
 
+/* The trapped call now running goes to home: counted forwarded (and no
+ * longer local) once, however many pieces it takes. */
+static void count_forwarded(void)
+{
+    struct trap *t = thread_trap();
+    if (!t || !t->active || t->forwarded)
+        return;
+    t->forwarded = 1;
+    STAT_ADD(syscalls_local, -1);
+    STAT_ADD(syscalls_forwarded, 1);
+    atomic_add(&rt.ctl->sys[t->nr].forwarded, 1);
+}
+
 long run_forwarded(long nr, const long *a, struct kucontext *uc)
 {
     (void)uc;
@@ -87,24 +100,33 @@ long run_forwarded(long nr, const long *a, struct kucontext *uc)
             m.a[3] = 0;
             m.rel = 1u << 3;
             m.used = 16;
+            m.p[0] = (struct mpart){ .app = a[3], .off = 0, .len = 16, .arg = 3,
+                                     .dir = ARG_IN, .kind = ARG_BUF_FIXED };
+            m.np = 1;
         }
     } else {
-        err = marshal_in(nr, a, &m, box->data, FWD_CAP);
+        err = marshal_in(nr, a, &m, box->data, FWD_CAP - MSEG_ROOM);
     }
     if (err)
         return err;
+    long tab, nseg;
+    long len = marshal_pack_in(&m, box->data, FWD_CAP, &tab, &nseg);
+    if (IS_ERR(len))
+        return len;
     box->a[0] = m.nr;
     for (int i = 0; i < 6; i++)
         box->a[1 + i] = m.a[i];
     box->a[7] = m.rel;
-    box->len = m.used;
-    STAT_ADD(syscalls_forwarded, 1);          /* now: exit_group never comes back */
+    box->a[8] = tab;
+    box->a[9] = nseg;
+    box->len = len;                           /* the input bytes and the table only */
+    count_forwarded();                        /* now: exit_group never comes back */
     uint64_t t0 = rdtsc();
     thread_busy(1);
     long r = chan_call(slot, RQ_SYSCALL);
     thread_busy(0);
     hist_add(rt.ctl->hist_forward, rdtsc() - t0);
-    marshal_out(&m, box->data, r);
+    marshal_out_packed(&m, box->data, box->len, r);   /* the bytes the call wrote */
     return r;
 }
 
@@ -345,15 +367,22 @@ static void executor_loop(void *arg)
             memcpy(&fpsize, box->data + sizeof *uc, 4);
             box->a[0] = thread_start_process(uc, box->data + sizeof *uc + 4, fpsize, box->a[1],
                                              (int *)box->a[3], box->a[2]);
+            box->len = 0;                    /* nothing goes back but the result */
             __atomic_store_n(&box->state, MB_REPLY, __ATOMIC_RELEASE);
             chan_post((uint64_t)UP_EXEC_DONE << 56 | (uint64_t)slot << 40);
             continue;
         }
+        /* CMD_SYSCALL: the input bytes back at their offsets, the output
+         * buffers as they are; the answer is what the call wrote */
+        struct mseg seg[MSEG_MAX];
+        int nseg = marshal_unpack_in(box->data, box->len, FWD_CAP, box->a[8], box->a[9], seg);
         long a[6];
         for (int i = 0; i < 6; i++)
             a[i] = (box->a[7] & (1 << i)) ? (long)(box->data + box->a[1 + i]) : box->a[1 + i];
         long nr = box->a[0], r;
-        if (fd_guard(nr, a, &r))
+        if (nseg < 0)
+            r = nseg;
+        else if (fd_guard(nr, a, &r))
             ;                                /* the same rule as on the caller's side */
         else if (nr == PSHARE_NR_futex)
             r = futex_here(a);
@@ -362,6 +391,7 @@ static void executor_loop(void *arg)
         else
             r = fd_exec(nr, a);
         box->a[0] = r;
+        box->len = nseg < 0 ? 0 : marshal_pack_out(seg, nseg, box->data, r);
         __atomic_store_n(&box->state, MB_REPLY, __ATOMIC_RELEASE);
         chan_post((uint64_t)UP_EXEC_DONE << 56 | (uint64_t)slot << 40);
     }

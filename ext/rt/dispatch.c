@@ -251,7 +251,9 @@ void on_sigsys(int sig, struct ksiginfo *si, void *ctx)
         m->rax = -E_NOSYS;
         return;
     }
-    atomic_add(&rt.ctl->sys[nr].count, 1);   /* before: exit and exit_group do not come back */
+    /* counted before: exit and exit_group do not come back.  Local until
+     * its first piece goes to home (run_forwarded moves it over). */
+    atomic_add(&rt.ctl->sys[nr].count, 1);
     STAT_ADD(syscalls_local, 1);
 
     long r;
@@ -260,7 +262,14 @@ void on_sigsys(int sig, struct ksiginfo *si, void *ctx)
         return;
     }
     if (rt.dsm) {
+        struct trap *t = thread_trap(), saved;
+        if (t) {
+            saved = *t;
+            *t = (struct trap){ .nr = nr, .active = 1 };
+        }
         m->rax = spread_call(nr, a, uc);
+        if (t)
+            *t = saved;
         atomic_add(&rt.ctl->sys[nr].cycles, rdtsc() - t0);
         return;
     }

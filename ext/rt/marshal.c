@@ -12,6 +12,12 @@
  *
  * Arguments that point into the buffer travel as offsets (bit i of `rel` set
  * for argument i): the buffer is at another address on the executing side.
+ *
+ * Forwarded, only moving bytes travel (marshal_pack_in and friends): the
+ * request carries the input bytes and a table of the buffer's segments, the
+ * executor gets every segment at its offset (output-only ones as they are:
+ * uninitialised), and the answer carries only the bytes the call reports it
+ * wrote, by the same rule (out_len) on both sides.
  */
 #include "rt.h"
 
@@ -225,6 +231,26 @@ long marshal_exec(const struct mspec *m, uint8_t *base)
     return fd_exec(m->nr, a);
 }
 
+/* The bytes of an output part the call wrote, from its result (not an
+ * error): buffers whose count is the result, arrays of returned elements,
+ * the iovecs filled in order (`flat`: what is left of the result to spread),
+ * whole fixed-size and in/out objects. */
+static size_t out_len(unsigned dir, unsigned kind, size_t len, size_t elem, long ret, size_t *flat)
+{
+    size_t n = len;
+    if (!(dir & ARG_OUT))
+        return 0;
+    if (kind == ARG_BUF_ARG || kind == ARG_BUF_RV)
+        n = (size_t)ret < n ? (size_t)ret : n;
+    else if (kind == ARG_ARR && dir == ARG_OUT)
+        n = elem && (size_t)ret < n / elem ? (size_t)ret * elem : n;
+    else if (kind == ARG_IOV) {
+        n = *flat < n ? *flat : n;
+        *flat -= n;
+    }
+    return n;
+}
+
 /* Copy the call's output back into app memory. */
 void marshal_out(const struct mspec *m, const uint8_t *base, long ret)
 {
@@ -233,18 +259,115 @@ void marshal_out(const struct mspec *m, const uint8_t *base, long ret)
     size_t flat = ret;                       /* bytes left to scatter for readv */
     for (int i = 0; i < m->np; i++) {
         const struct mpart *p = &m->p[i];
-        if (!(p->dir & ARG_OUT))
-            continue;
-        size_t n = p->len;
-        if (p->kind == ARG_BUF_ARG || p->kind == ARG_BUF_RV)
-            n = (size_t)ret < n ? (size_t)ret : n;
-        else if (p->kind == ARG_ARR && p->dir == ARG_OUT)
-            n = (size_t)ret * p->elem < n ? (size_t)ret * p->elem : n;
-        else if (p->kind == ARG_IOV) {
-            n = flat < n ? flat : n;
-            flat -= n;
-        }
+        size_t n = out_len(p->dir, p->kind, p->len, p->elem, ret, &flat);
         if (n)
             memcpy((void *)p->app, base + p->off, n);
+    }
+}
+
+/* ---- forwarded: only moving bytes travel ---- */
+
+/* The request: the input bytes, in segment order, packed at the data's
+ * start; then (8-aligned) the segment table.  m's parts become segments
+ * (an iovec's pieces, contiguous, one).  Returns the bytes to send or
+ * -errno; *tab = the table's offset, *nseg = its entries. */
+long marshal_pack_in(const struct mspec *m, uint8_t *base, size_t cap, long *tab, long *nseg)
+{
+    struct mseg seg[MSEG_MAX];
+    int ns = 0;
+    size_t end = 0;
+    for (int i = 0; i < m->np; i++) {
+        const struct mpart *p = &m->p[i];
+        if (!p->len || !p->dir)
+            continue;
+        if (p->off < end)
+            return -E_INVAL;                 /* parts are laid out in order */
+        struct mseg *last = ns ? &seg[ns - 1] : 0;
+        if (last && p->kind == ARG_IOV && last->kind == ARG_IOV && last->dir == p->dir &&
+            last->off + last->len == p->off) {
+            last->len += p->len;             /* one flat buffer: the same rule */
+        } else {
+            if (ns == MSEG_MAX)
+                return -E_INVAL;
+            seg[ns++] = (struct mseg){ .off = p->off, .len = p->len, .elem = p->elem,
+                                       .dir = p->dir, .kind = p->kind };
+        }
+        end = p->off + p->len;
+    }
+    size_t at = 0;
+    for (int i = 0; i < ns; i++) {
+        if (!(seg[i].dir & ARG_IN))
+            continue;
+        if (at != seg[i].off)
+            memmove(base + at, base + seg[i].off, seg[i].len);   /* leftwards, in order */
+        at += seg[i].len;
+    }
+    at = (at + 7) & ~(size_t)7;
+    if (at + ns * sizeof *seg > cap)
+        return -E_NOMEM;
+    memcpy(base + at, seg, ns * sizeof *seg);
+    *tab = at;
+    *nseg = ns;
+    return at + ns * sizeof *seg;
+}
+
+/* Executor: the request's input bytes back at their offsets (the segment
+ * table copied out to seg first).  Returns the number of segments or -errno
+ * (a request that does not describe itself). */
+int marshal_unpack_in(uint8_t *base, size_t len, size_t cap, long tab, long nseg, struct mseg *seg)
+{
+    if (nseg < 0 || nseg > MSEG_MAX || tab < 0 || (size_t)tab + nseg * sizeof *seg > len)
+        return -E_INVAL;
+    memcpy(seg, base + tab, nseg * sizeof *seg);
+    size_t from[MSEG_MAX], at = 0, end = 0;
+    for (int i = 0; i < nseg; i++) {
+        if (seg[i].off < end || (size_t)seg[i].off + seg[i].len > cap)
+            return -E_INVAL;
+        end = seg[i].off + seg[i].len;
+        from[i] = at;
+        if (seg[i].dir & ARG_IN)
+            at += seg[i].len;
+    }
+    if (at > (size_t)tab)
+        return -E_INVAL;
+    for (int i = nseg - 1; i >= 0; i--)          /* rightwards, last first */
+        if ((seg[i].dir & ARG_IN) && from[i] != seg[i].off)
+            memmove(base + seg[i].off, base + from[i], seg[i].len);
+    return nseg;
+}
+
+/* Executor: the answer: the bytes the call wrote into each output segment,
+ * packed in order at the data's start.  Returns their number. */
+size_t marshal_pack_out(const struct mseg *seg, int nseg, uint8_t *base, long ret)
+{
+    if (IS_ERR(ret))
+        return 0;
+    size_t flat = ret, at = 0;
+    for (int i = 0; i < nseg; i++) {
+        size_t n = out_len(seg[i].dir, seg[i].kind, seg[i].len, seg[i].elem, ret, &flat);
+        if (n && at != seg[i].off)
+            memmove(base + at, base + seg[i].off, n);                /* leftwards, in order */
+        at += n;
+    }
+    return at;
+}
+
+/* Caller: the answer's packed output bytes (len of them) into app memory,
+ * part by part, by the rule the executor packed them with. */
+void marshal_out_packed(const struct mspec *m, const uint8_t *data, size_t len, long ret)
+{
+    if (IS_ERR(ret))
+        return;
+    size_t flat = ret, at = 0;
+    for (int i = 0; i < m->np; i++) {
+        const struct mpart *p = &m->p[i];
+        if (!p->len || !p->dir)
+            continue;
+        size_t n = out_len(p->dir, p->kind, p->len, p->elem, ret, &flat);
+        if (n > len - at)
+            n = len - at;                    /* never past what came */
+        if (n)
+            memcpy((void *)p->app, data + at, n);
+        at += n;
     }
 }

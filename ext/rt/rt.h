@@ -238,6 +238,13 @@ HIDDEN long fd_exec(long nr, const long *a);
 HIDDEN long sud_arm(void);
 
 /* ---- threads.c: slots, clone/exit emulation ---- */
+/* The call a thread's SIGSYS handler is running (a nested handler saves and
+ * restores it): whether it went to home is counted once, at its first piece. */
+struct trap {
+    long nr;
+    int active;
+    int forwarded;
+};
 HIDDEN long threads_init(void);
 HIDDEN void *slot_altstack_top_main(void);
 HIDDEN long thread_clone(struct kucontext *uc, unsigned long flags, uintptr_t newsp,
@@ -258,6 +265,7 @@ HIDDEN long runtime_thread(void (*fn)(void *), void *arg, int *slot_out);
 HIDDEN size_t thread_frame_pack(const struct kucontext *uc, uint8_t *out, size_t cap);
 HIDDEN int thread_slot_of_tid(long tid);
 HIDDEN size_t *thread_bounce(void);
+HIDDEN struct trap *thread_trap(void);
 HIDDEN void thread_park(const struct ksiginfo *si);
 HIDDEN void thread_busy(int on);
 HIDDEN int *thread_app_ctid(void);
@@ -322,6 +330,18 @@ struct mspec {
 HIDDEN int marshal_in(long nr, const long *args, struct mspec *m, uint8_t *base, size_t cap);
 HIDDEN long marshal_exec(const struct mspec *m, uint8_t *base);
 HIDDEN void marshal_out(const struct mspec *m, const uint8_t *base, long ret);
+/* A forwarded call's data as it travels: one entry per buffer, in offset order. */
+struct mseg {
+    uint32_t off, len, elem;
+    uint8_t dir, kind;
+    uint16_t pad;
+};
+#define MSEG_MAX 16
+#define MSEG_ROOM (MSEG_MAX * sizeof(struct mseg) + 8)   /* the table's room in the data */
+HIDDEN long marshal_pack_in(const struct mspec *m, uint8_t *base, size_t cap, long *tab, long *nseg);
+HIDDEN int marshal_unpack_in(uint8_t *base, size_t len, size_t cap, long tab, long nseg, struct mseg *seg);
+HIDDEN size_t marshal_pack_out(const struct mseg *seg, int nseg, uint8_t *base, long ret);
+HIDDEN void marshal_out_packed(const struct mspec *m, const uint8_t *data, size_t len, long ret);
 
 /* ---- control.c: the control thread, executors, and what they run ---- */
 HIDDEN long control_start(void);

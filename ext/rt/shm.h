@@ -33,8 +33,9 @@
 #define PSHARE_HIST 48
 
 struct pshare_syscount {
-    uint64_t count;
+    uint64_t count;                    /* trapped */
     uint64_t cycles;                   /* TSC cycles spent in the runtime for it */
+    uint64_t forwarded;                /* of count: sent to home (run by its executor) */
 };
 
 /* The first fatal signal of the app, as the runtime saw it (state != 0). */
@@ -79,8 +80,9 @@ struct pshare_ctl {
     uint64_t pages_out;
     uint64_t invalidations;
 
-    uint64_t syscalls_local;           /* executed on this rank */
-    uint64_t syscalls_forwarded;       /* sent to home */
+    uint64_t syscalls_local;           /* trapped calls executed on this rank */
+    uint64_t syscalls_forwarded;       /* trapped calls sent to home (once each, however
+                                          many pieces); local + forwarded = trapped */
     uint64_t syscalls_invalid;         /* unknown numbers, answered ENOSYS */
 
     uint32_t fork_gate;                /* a forked child has its own memory (threads.c) */

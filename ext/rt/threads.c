@@ -39,6 +39,7 @@ struct slot {
     int is_executor;             /* home: runs the forwarded calls of a thread elsewhere */
     int pad;
     size_t bounce;               /* run_here's stack of bounce buffers in the mailbox */
+    struct trap trap;            /* the trapped call now in the handler (stats) */
     int busy;                    /* inside a request to the agent: park only after it */
     int park_pending;
     int *app_ctid;               /* emulated CLONE_CHILD_CLEARTID */
@@ -302,6 +303,12 @@ size_t *thread_bounce(void)
     return &slot_self()->bounce;
 }
 
+struct trap *thread_trap(void)
+{
+    struct slot *s = slot_self();
+    return s ? &s->trap : 0;
+}
+
 void thread_mark_executor(int slot, long tid)
 {
     slot_at(slot)->is_executor = 1;
@@ -359,6 +366,7 @@ long thread_spawn_local(const struct kucontext *uc, const void *fp, size_t fpsiz
     s->is_executor = 0;
     s->cluster = cluster;
     s->bounce = 0;
+    s->trap = (struct trap){ 0 };
     s->app_ctid = (flags & K_CLONE_CHILD_CLEARTID) ? ctid : 0;
     s->app_settid = (flags & K_CLONE_CHILD_SETTID) ? ctid : 0;
     s->app_ss.ss_sp = 0;
@@ -446,6 +454,7 @@ long runtime_thread(void (*fn)(void *), void *arg, int *slot_out)
     s->is_executor = 0;
     s->cluster = 0;
     s->bounce = 0;
+    s->trap = (struct trap){ 0 };
     s->number = -1;
     /* the start record sits in the slot: the parent may return at once */
     struct rt_thread_start *st = (struct rt_thread_start *)slot_fp(s);
