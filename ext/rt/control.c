@@ -76,6 +76,7 @@ long run_forwarded(long nr, const long *a, struct kucontext *uc)
     struct pshare_mbox *box = chan_box(slot);
     struct mspec m;
     int err;
+    uint64_t mask = chan_enter();             /* the mailbox is ours until marshal_out: chan.c */
     if (nr == PSHARE_NR_futex) {
         memset(&m, 0, sizeof m);
         m.nr = nr;
@@ -91,8 +92,10 @@ long run_forwarded(long nr, const long *a, struct kucontext *uc)
     } else {
         err = marshal_in(nr, a, &m, box->data, FWD_CAP);
     }
-    if (err)
+    if (err) {
+        chan_leave(mask);
         return err;
+    }
     box->a[0] = m.nr;
     for (int i = 0; i < 6; i++)
         box->a[1 + i] = m.a[i];
@@ -105,6 +108,7 @@ long run_forwarded(long nr, const long *a, struct kucontext *uc)
     thread_busy(0);
     hist_add(rt.ctl->hist_forward, rdtsc() - t0);
     marshal_out(&m, box->data, r);
+    chan_leave(mask);
     return r;
 }
 
@@ -214,20 +218,24 @@ long run_global(long nr, const long *a)
 {
     int slot = thread_slot_index();
     struct pshare_mbox *box = chan_box(slot);
+    uint64_t mask = chan_enter();
+    /* the app's sigaction first: a fault reading it uses a[] and len */
+    size_t len = 0;
+    if (nr == PSHARE_NR_rt_sigaction && a[1]) {
+        memcpy(box->data, (void *)a[1], sizeof(struct ksigaction));
+        len = sizeof(struct ksigaction);
+    }
     box->a[0] = nr;
     for (int i = 0; i < 6; i++)
         box->a[1 + i] = a[i];
     box->a[7] = 0;
-    box->len = 0;
-    if (nr == PSHARE_NR_rt_sigaction && a[1]) {
-        memcpy(box->data, (void *)a[1], sizeof(struct ksigaction));
-        box->len = sizeof(struct ksigaction);
-    }
+    box->len = len;
     thread_busy(1);
     long r = chan_call(slot, RQ_GLOBAL);
     thread_busy(0);
     if (nr == PSHARE_NR_rt_sigaction && a[2] && !IS_ERR(r))
         memcpy((void *)a[2], box->data + sizeof(struct ksigaction), sizeof(struct ksigaction));
+    chan_leave(mask);
     return r;
 }
 
