@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -70,6 +71,8 @@ static void *worker(void *arg)
     (void)arg;
     __atomic_store_n(&started, 1, __ATOMIC_RELEASE);
     long s = first_calls();
+    while (!seen)                    /* the handler has run here at least once */
+        ;
     __atomic_store_n(&done, 1, __ATOMIC_RELEASE);
     return (void *)s;
 }
@@ -86,8 +89,13 @@ int main(void)
     pthread_create(&t, NULL, worker, NULL);
     while (!__atomic_load_n(&started, __ATOMIC_ACQUIRE))
         ;
-    while (!__atomic_load_n(&done, __ATOMIC_ACQUIRE) || !seen)
+    /* a pause between signals: a storm of them left the worker no time to
+     * run, natively too, on a loaded machine */
+    struct timespec pause = { 0, 50000 };
+    while (!__atomic_load_n(&done, __ATOMIC_ACQUIRE)) {
         pthread_kill(t, SIGUSR1);
+        nanosleep(&pause, NULL);
+    }
     void *r;
     pthread_join(t, &r);
     printf("handler ran: %s, first calls gave %ld\n", seen ? "yes" : "no", (long)r);
