@@ -75,3 +75,12 @@ def test_signal_during_home_fault(bins, tmp_path, nranks, mpiexec):
     page another rank writes; the handler reads that page.  It hung the
     same way, without any forwarded call."""
     same_as_native(bins["sig_home_fault"], tmp_path, nranks)
+
+
+@pytest.mark.pshare
+@pytest.mark.parametrize("nranks", RANKS, ids=[f"mpiexec{n}" for n in RANKS])
+def test_sigaction_reports_app_flags(bins, tmp_path, nranks, mpiexec):
+    """pshare adds SA_ONSTACK to every handler the app installs (so the kernel
+    never writes a signal frame into the page store): sigaction still reports
+    the app's own flags, with and without SA_ONSTACK."""
+    same_as_native(bins["sig_flags"], tmp_path, nranks)
