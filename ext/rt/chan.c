@@ -3,9 +3,15 @@
  *
  * A thread asks the agent for something (a page, a forwarded call, a new
  * thread) by filling its slot's mailbox and posting the slot on the up ring;
- * it then sleeps on the mailbox until the agent replies.  While it waits, the
- * app's signals are blocked: a handler running in between would reuse the
- * mailbox of the request still in flight.
+ * it then sleeps on the mailbox until the agent replies.  The app's signals
+ * are blocked from before the mailbox is filled until its answer has been
+ * used (chan_enter .. chan_leave, around every chan_call): an app handler
+ * running in between would reuse the one mailbox of the slot (its forwarded
+ * call overwrote the outer call's arguments, answer or data), or fault on
+ * the page whose transaction the outer fault has not closed yet (UP_APPLIED),
+ * which the manager queues behind it: a deadlock.  Faults may nest inside a
+ * forwarded call: they use only a[0..1], len and the state, and the
+ * forwarded call fills a[] after marshalling and reads only data after.
  */
 #include "rt.h"
 
@@ -60,20 +66,31 @@ void chan_reply(struct pshare_mbox *b)
     sys3(PSHARE_NR_futex, &b->state, K_FUTEX_WAKE, 1);
 }
 
+/* Blocks the app's signals; returns the mask to give back to chan_leave. */
+uint64_t chan_enter(void)
+{
+    uint64_t block = ~RT_RESERVED_SIGS, old;
+    sys4(PSHARE_NR_rt_sigprocmask, K_SIG_BLOCK, &block, &old, 8);
+    return old;
+}
+
+void chan_leave(uint64_t old)
+{
+    sys4(PSHARE_NR_rt_sigprocmask, K_SIG_SETMASK, &old, 0, 8);
+}
+
 /* The request already in the slot's mailbox (a[], data, len) goes to the
- * agent; returns once the reply is there (a[0] is the result). */
+ * agent; returns once the reply is there (a[0] is the result).  Only
+ * between chan_enter and chan_leave. */
 long chan_call(int slot, uint32_t kind)
 {
     struct pshare_mbox *b = chan_box(slot);
-    uint64_t block = ~RT_RESERVED_SIGS, old;
-    sys4(PSHARE_NR_rt_sigprocmask, K_SIG_BLOCK, &block, &old, 8);
     b->kind = kind;
     b->t0 = rdtsc();
     __atomic_store_n(&b->state, MB_REQUEST, __ATOMIC_RELEASE);
     chan_post((uint64_t)UP_MBOX << 56 | (uint64_t)slot << 40);
     chan_wait(b, MB_REPLY);
     __atomic_store_n(&b->state, MB_IDLE, __ATOMIC_RELEASE);
-    sys4(PSHARE_NR_rt_sigprocmask, K_SIG_SETMASK, &old, 0, 8);
     return b->a[0];
 }
 

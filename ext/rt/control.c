@@ -89,6 +89,7 @@ long run_forwarded(long nr, const long *a, struct kucontext *uc)
     struct pshare_mbox *box = chan_box(slot);
     struct mspec m;
     int err;
+    uint64_t mask = chan_enter();             /* the mailbox is ours until marshal_out: chan.c */
     if (nr == PSHARE_NR_futex) {
         memset(&m, 0, sizeof m);
         m.nr = nr;
@@ -107,12 +108,16 @@ long run_forwarded(long nr, const long *a, struct kucontext *uc)
     } else {
         err = marshal_in(nr, a, &m, box->data, FWD_CAP - MSEG_ROOM);
     }
-    if (err)
+    if (err) {
+        chan_leave(mask);
         return err;
+    }
     long tab, nseg;
     long len = marshal_pack_in(&m, box->data, FWD_CAP, &tab, &nseg);
-    if (IS_ERR(len))
+    if (IS_ERR(len)) {
+        chan_leave(mask);
         return len;
+    }
     box->a[0] = m.nr;
     for (int i = 0; i < 6; i++)
         box->a[1 + i] = m.a[i];
@@ -127,6 +132,7 @@ long run_forwarded(long nr, const long *a, struct kucontext *uc)
     thread_busy(0);
     hist_add(rt.ctl->hist_forward, rdtsc() - t0);
     marshal_out_packed(&m, box->data, box->len, r);   /* the bytes the call wrote */
+    chan_leave(mask);
     return r;
 }
 
@@ -236,20 +242,24 @@ long run_global(long nr, const long *a)
 {
     int slot = thread_slot_index();
     struct pshare_mbox *box = chan_box(slot);
+    uint64_t mask = chan_enter();
+    /* the app's sigaction first: a fault reading it uses a[] and len */
+    size_t len = 0;
+    if (nr == PSHARE_NR_rt_sigaction && a[1]) {
+        memcpy(box->data, (void *)a[1], sizeof(struct ksigaction));
+        len = sizeof(struct ksigaction);
+    }
     box->a[0] = nr;
     for (int i = 0; i < 6; i++)
         box->a[1 + i] = a[i];
     box->a[7] = 0;
-    box->len = 0;
-    if (nr == PSHARE_NR_rt_sigaction && a[1]) {
-        memcpy(box->data, (void *)a[1], sizeof(struct ksigaction));
-        box->len = sizeof(struct ksigaction);
-    }
+    box->len = len;
     thread_busy(1);
     long r = chan_call(slot, RQ_GLOBAL);
     thread_busy(0);
     if (nr == PSHARE_NR_rt_sigaction && a[2] && !IS_ERR(r))
         memcpy((void *)a[2], box->data + sizeof(struct ksigaction), sizeof(struct ksigaction));
+    chan_leave(mask);
     return r;
 }
 

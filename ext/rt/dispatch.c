@@ -105,16 +105,21 @@ static long spread_clone(struct kucontext *uc, unsigned long flags, uintptr_t ne
     struct kucontext frame = *uc;
     if (newsp)
         frame.uc_mcontext.rsp = newsp;
+    uint64_t mask = chan_enter();
     box->len = thread_frame_pack(&frame, box->data, FWD_CAP);
-    if (!box->len)
+    if (!box->len) {
+        chan_leave(mask);
         return -E_NOMEM;                /* the FPU state does not fit: never dropped */
+    }
     box->a[0] = flags;
     box->a[1] = tls;
     box->a[2] = (long)ctid;
     box->a[3] = (long)ptid;
     box->a[4] = newsp;
     long r = chan_call(slot, RQ_SPAWN);
-    if (box->a[1] == 1)                /* placed here: start it ourselves */
+    int here = box->a[1] == 1;
+    chan_leave(mask);
+    if (here)                          /* placed here: start it ourselves */
         return thread_clone(uc, flags, newsp, ptid, ctid, tls);
     if (!IS_ERR(r) && (flags & K_CLONE_PARENT_SETTID) && ptid)
         *ptid = r;
@@ -136,6 +141,7 @@ __attribute__((noreturn)) static void spread_exit(long code)
     }
     if (!rt.is_home) {
         int slot = thread_slot_index();
+        chan_enter();                   /* for good: the thread ends */
         chan_box(slot)->a[0] = thread_cluster_tid();
         chan_call(slot, RQ_THREAD_EXIT);
     }

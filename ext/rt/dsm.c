@@ -135,6 +135,7 @@ int dsm_fault(uintptr_t addr, int write)
     }
     int slot = thread_slot_index();
     struct pshare_mbox *box = chan_box(slot);
+    uint64_t mask = chan_enter();              /* until the grant is applied: chan.c */
     thread_busy(1);
     box->a[0] = page;
     box->a[1] = write;
@@ -144,6 +145,7 @@ int dsm_fault(uintptr_t addr, int write)
     dsm_set(page, (int)granted);
     chan_post((uint64_t)UP_APPLIED << 56 | (uint64_t)slot << 40 | page / PAGE_SIZE);
     thread_busy(0);
+    chan_leave(mask);
     if (write && have == DSM_READ)
         STAT_ADD(faults_upgrade, 1);
     else if (write)

@@ -297,6 +297,8 @@ HIDDEN void chan_post(uint64_t entry);
 HIDDEN struct pshare_mbox *chan_box(int slot);
 HIDDEN void chan_wait(struct pshare_mbox *b, uint32_t state);
 HIDDEN void chan_reply(struct pshare_mbox *b);
+HIDDEN uint64_t chan_enter(void);
+HIDDEN void chan_leave(uint64_t old);
 HIDDEN long chan_call(int slot, uint32_t kind);
 HIDDEN void hist_add(uint64_t *hist, uint64_t cycles);
 

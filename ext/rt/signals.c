@@ -11,7 +11,13 @@
  *   - every handler the app installs gets our restorer, which sits in the
  *     trampoline so returning from a handler is not itself trapped;
  *   - sigaltstack is virtual: the real one is the slot's, which our handlers
- *     need because the app's stack is shared memory the DSM may take away.
+ *     need because the app's stack is shared memory the DSM may take away;
+ *   - the app's handlers run there too (SA_ONSTACK added, hidden from the
+ *     app): the kernel writes a signal frame without faulting pages in, so
+ *     a frame below the app's stack pointer on a page that is not on this
+ *     rank (a stack deeper than ever before, e.g. lazy binding's xsave
+ *     area) failed, and the kernel killed the thread (SIGSEGV, SI_KERNEL,
+ *     address 0).
  * Our handlers run with SA_NODEFER: a SIGSYS raised while SIGSYS is blocked
  * would kill the process, and an app handler may run (and make syscalls)
  * while the runtime waits inside a blocking call.
@@ -20,6 +26,7 @@
 
 static struct ksigaction virt[65];        /* the app's actions for SIGSYS and SIGSEGV */
 static void *app_restorer[65];            /* what the app asked for, reported back */
+static uint64_t app_onstack;              /* signals whose handler the app put on SA_ONSTACK */
 static int sig_lock;
 
 static long install(int sig, void (*handler)(int, struct ksiginfo *, void *))
@@ -114,15 +121,25 @@ long sig_action(int sig, const struct ksigaction *act, struct ksigaction *oact, 
         k.mask &= ~RT_RESERVED_SIGS;
         k.flags |= K_SA_RESTORER;           /* x86_64 requires one; ours is let through */
         k.restorer = (void *)pshare_restore_rt;
+        k.flags |= K_SA_ONSTACK;            /* the frame in private memory (see top) */
     }
     rt_lock(&sig_lock);
     void *old_restorer = app_restorer[sig];
+    int old_onstack = (app_onstack & SIGBIT(sig)) != 0;
     long r = sys4(PSHARE_NR_rt_sigaction, sig, act ? &k : 0, oact, 8);
-    if (!IS_ERR(r) && act)
+    if (!IS_ERR(r) && act) {
         app_restorer[sig] = (act->flags & K_SA_RESTORER) ? act->restorer : 0;
+        if (act->flags & K_SA_ONSTACK)
+            app_onstack |= SIGBIT(sig);
+        else
+            app_onstack &= ~SIGBIT(sig);
+    }
     rt_unlock(&sig_lock);
-    if (!IS_ERR(r) && oact && oact->restorer == (void *)pshare_restore_rt)
+    if (!IS_ERR(r) && oact && oact->restorer == (void *)pshare_restore_rt) {
         oact->restorer = old_restorer;
+        if (!old_onstack)
+            oact->flags &= ~K_SA_ONSTACK;
+    }
     return r;
 }
 

@@ -1,0 +1,86 @@
+"""Regression tests for signals sent to a thread on another rank (and to
+main on home while it takes DSM faults): the handler must run as natively,
+its async-signal-safe calls must work, and the calls and faults it
+interrupts must neither crash, hang nor come back wrong.  Each program in
+tests/regress_signals/ runs natively and under `mpiexec -n N pshare-launch`
+at 1, 2 and 4 ranks; stdout, stderr (minus 'pshare:' lines), files and exit
+status must be the native run's."""
+
+import pytest
+
+from helpers import (TESTS_DIR, compile_app, describe_files_diff, run_native, run_pshare,
+                     strip_pshare_lines)
+
+SRC = TESTS_DIR / "regress_signals"
+RANKS = (1, 2, 4)
+
+
+@pytest.fixture(scope="module")
+def bins(tmp_path_factory):
+    out = tmp_path_factory.mktemp("regress_signals")
+    return {p.stem: compile_app(p, out) for p in sorted(SRC.glob("*.c"))}
+
+
+def same_as_native(binary, tmp_path, nranks, args=()):
+    native = run_native(binary, args, tmp_path / "native")
+    assert native.returncode == 0, native.stdout.decode(errors="replace")
+    got = run_pshare(binary, args, tmp_path / f"pshare{nranks}", ("mpiexec", nranks),
+                     timeout=120)
+    err = got.stderr.decode(errors="replace")[-3000:]
+    assert got.returncode == native.returncode, f"exit {got.returncode}\n{err}"
+    assert got.stdout == native.stdout, (
+        f"stdout differs\nnative:\n{native.stdout.decode()[-3000:]}\n"
+        f"pshare:\n{got.stdout.decode(errors='replace')[-3000:]}\n{err}")
+    assert strip_pshare_lines(got.stderr) == strip_pshare_lines(native.stderr), err
+    assert got.files == native.files, describe_files_diff(native.files, got.files)
+    return got
+
+
+@pytest.mark.pshare
+@pytest.mark.parametrize("nranks", RANKS, ids=[f"mpiexec{n}" for n in RANKS])
+def test_signal_below_touched_stack(bins, tmp_path, nranks, mpiexec):
+    """Signals for a thread (rank 1) whose stack pointer is below every stack
+    page it touched (a 48 KiB local it never writes): the kernel's signal
+    frame went onto pages not on that rank, which the kernel cannot fault in
+    (SIGSEGV, SI_KERNEL, address 0).  Deterministic form of the crash in
+    lazy binding."""
+    same_as_native(bins["sig_deep_stack"], tmp_path, nranks)
+
+
+@pytest.mark.pshare
+@pytest.mark.parametrize("nranks", RANKS, ids=[f"mpiexec{n}" for n in RANKS])
+def test_signal_during_lazy_binding(bins, tmp_path, nranks, mpiexec):
+    """Signals for a thread (rank 1) while it calls some 60 libc functions
+    for the first time (lazy binding each); the handler writes to
+    /dev/null.  Crashed in the loader or hung (the handler faulted on the
+    thread's own TCB page while the fault for it was still open)."""
+    same_as_native(bins["sig_lazy_bind"], tmp_path, nranks)
+
+
+@pytest.mark.pshare
+@pytest.mark.parametrize("nranks", RANKS, ids=[f"mpiexec{n}" for n in RANKS])
+def test_signal_between_forwarded_calls(bins, tmp_path, nranks, mpiexec):
+    """A signal per round for a thread (rank 1) making forwarded calls
+    (getppid, write, close(dup(1)), pread checked byte by byte); the handler
+    makes forwarded calls too.  Every result must be right; it hung (the
+    handler ran after a fault's grant, before the page was applied, and
+    faulted on the same page) or could clobber the outer call's mailbox."""
+    same_as_native(bins["sig_forwarded_calls"], tmp_path, nranks)
+
+
+@pytest.mark.pshare
+@pytest.mark.parametrize("nranks", RANKS, ids=[f"mpiexec{n}" for n in RANKS])
+def test_signal_during_home_fault(bins, tmp_path, nranks, mpiexec):
+    """A signal per round for main on home while it keeps faulting back a
+    page another rank writes; the handler reads that page.  It hung the
+    same way, without any forwarded call."""
+    same_as_native(bins["sig_home_fault"], tmp_path, nranks)
+
+
+@pytest.mark.pshare
+@pytest.mark.parametrize("nranks", RANKS, ids=[f"mpiexec{n}" for n in RANKS])
+def test_sigaction_reports_app_flags(bins, tmp_path, nranks, mpiexec):
+    """pshare adds SA_ONSTACK to every handler the app installs (so the kernel
+    never writes a signal frame into the page store): sigaction still reports
+    the app's own flags, with and without SA_ONSTACK."""
+    same_as_native(bins["sig_flags"], tmp_path, nranks)
