@@ -460,18 +460,19 @@ class Node:
             self.send(rank, ("answer", slot, (ret,), out))
             return
         replay = (a[0],) + tuple(result[1:7]) + (0,)
-        waiting = set(range(1, self.size))
+        results = {}
 
         def replayed(r, got):
-            problem = replay_problem(a[0], ret, got, out)
-            if problem:
-                # never go on with address spaces that differ: a thread
-                # there would fault on memory that is not mapped
-                self.replay_failed(r, problem)
+            results[r] = got
+            if len(results) < self.size - 1:
                 return
-            waiting.discard(r)
-            if waiting:
-                return
+            for r2 in sorted(results):
+                problem = replay_problem(a[0], ret, results[r2], out)
+                if problem:
+                    # never go on with address spaces that differ: a thread
+                    # there would fault on memory that is not mapped
+                    self.replay_failed(r2, problem)
+                    return
             if hi > lo:
                 self.manager.forget(lo, hi)
             self.send(rank, ("answer", slot, (ret,), out))
