@@ -373,3 +373,31 @@ def describe_files_diff(a: FileSnapshot, b: FileSnapshot, a_name="native",
                 return v
             msgs.append(f"differs: {k}\n  {a_name}: {show(a[k])}\n  {b_name}: {show(b[k])}")
     return "\n".join(msgs)
+
+
+# --------------------------------------------------------------------------
+# Regression suites: a directory of programs, each compared with native
+# --------------------------------------------------------------------------
+
+def compile_dir(src_dir: Path, out_dir: Path) -> Dict[str, Path]:
+    """Every *.c in src_dir compiled into out_dir; stem -> binary."""
+    return {p.stem: compile_app(p, out_dir) for p in sorted(Path(src_dir).glob("*.c"))}
+
+
+def same_as_native(binary, tmp_path, nranks, args: Sequence[str] = (),
+                   extra_opts: Sequence[str] = (), timeout: float = 120) -> RunResult:
+    """BINARY ARGS natively (must exit 0) and under `mpiexec -n NRANKS
+    pshare-launch`: status, stdout, stderr without pshare's lines and files
+    must be the same.  Returns the pshare run."""
+    native = run_native(binary, args, Path(tmp_path) / "native")
+    assert native.returncode == 0, native.stdout.decode(errors="replace")
+    got = run_pshare(binary, args, Path(tmp_path) / f"pshare{nranks}", ("mpiexec", nranks),
+                     extra_opts=extra_opts, timeout=timeout)
+    err = got.stderr.decode(errors="replace")[-3000:]
+    assert got.returncode == native.returncode, f"exit {got.returncode}\n{err}"
+    assert got.stdout == native.stdout, (
+        f"stdout differs\nnative:\n{native.stdout.decode()[-3000:]}\n"
+        f"pshare:\n{got.stdout.decode(errors='replace')[-3000:]}\n{err}")
+    assert strip_pshare_lines(got.stderr) == strip_pshare_lines(native.stderr), err
+    assert got.files == native.files, describe_files_diff(native.files, got.files)
+    return got

@@ -14,8 +14,7 @@ import re
 
 import pytest
 
-from helpers import (TESTS_DIR, compile_app, describe_files_diff, run_native, run_pshare,
-                     strip_pshare_lines)
+from helpers import TESTS_DIR, compile_dir, run_native, run_pshare, same_as_native
 
 SRC = TESTS_DIR / "regress_bytes"
 MB = 1000 * 1000
@@ -26,23 +25,7 @@ WRITE_HOME_RECEIVED_MAX = 12 * MB
 
 @pytest.fixture(scope="module")
 def bins(tmp_path_factory):
-    out = tmp_path_factory.mktemp("regress_bytes")
-    return {p.stem: compile_app(p, out) for p in sorted(SRC.glob("*.c"))}
-
-
-def same_as_native(binary, tmp_path, nranks, extra_opts=()):
-    native = run_native(binary, (), tmp_path / "native")
-    assert native.returncode == 0, native.stdout.decode(errors="replace")
-    got = run_pshare(binary, (), tmp_path / f"pshare{nranks}", ("mpiexec", nranks),
-                     extra_opts=extra_opts, timeout=120)
-    err = got.stderr.decode(errors="replace")[-3000:]
-    assert got.returncode == native.returncode, f"exit {got.returncode}\n{err}"
-    assert got.stdout == native.stdout, (
-        f"stdout differs\nnative:\n{native.stdout.decode()[-3000:]}\n"
-        f"pshare:\n{got.stdout.decode(errors='replace')[-3000:]}\n{err}")
-    assert strip_pshare_lines(got.stderr) == strip_pshare_lines(native.stderr), err
-    assert got.files == native.files, describe_files_diff(native.files, got.files)
-    return got
+    return compile_dir(SRC, tmp_path_factory.mktemp("regress_bytes"))
 
 
 def run_with_stats(binary, tmp_path, nranks):

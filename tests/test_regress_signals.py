@@ -8,8 +8,7 @@ status must be the native run's."""
 
 import pytest
 
-from helpers import (TESTS_DIR, compile_app, describe_files_diff, run_native, run_pshare,
-                     strip_pshare_lines)
+from helpers import TESTS_DIR, compile_dir, same_as_native
 
 SRC = TESTS_DIR / "regress_signals"
 RANKS = (1, 2, 4)
@@ -17,23 +16,7 @@ RANKS = (1, 2, 4)
 
 @pytest.fixture(scope="module")
 def bins(tmp_path_factory):
-    out = tmp_path_factory.mktemp("regress_signals")
-    return {p.stem: compile_app(p, out) for p in sorted(SRC.glob("*.c"))}
-
-
-def same_as_native(binary, tmp_path, nranks, args=()):
-    native = run_native(binary, args, tmp_path / "native")
-    assert native.returncode == 0, native.stdout.decode(errors="replace")
-    got = run_pshare(binary, args, tmp_path / f"pshare{nranks}", ("mpiexec", nranks),
-                     timeout=120)
-    err = got.stderr.decode(errors="replace")[-3000:]
-    assert got.returncode == native.returncode, f"exit {got.returncode}\n{err}"
-    assert got.stdout == native.stdout, (
-        f"stdout differs\nnative:\n{native.stdout.decode()[-3000:]}\n"
-        f"pshare:\n{got.stdout.decode(errors='replace')[-3000:]}\n{err}")
-    assert strip_pshare_lines(got.stderr) == strip_pshare_lines(native.stderr), err
-    assert got.files == native.files, describe_files_diff(native.files, got.files)
-    return got
+    return compile_dir(SRC, tmp_path_factory.mktemp("regress_signals"))
 
 
 @pytest.mark.pshare
