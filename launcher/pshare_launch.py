@@ -14,6 +14,8 @@ import argparse
 import os
 import sys
 
+from pshare.config import rank_from_environment, started_by_process_manager
+
 
 class Parser(argparse.ArgumentParser):
     """Usage errors once per job, not once per rank (all ranks find them)."""
@@ -69,21 +71,6 @@ def check_stats_json(path):
         raise ValueError(f"--stats-json: cannot write {path}")
 
 
-def rank_from_environment():
-    """This process's rank before MPI is up (only to print an error once)."""
-    for var in ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "SLURM_PROCID"):
-        if os.environ.get(var, "").isdigit():
-            return int(os.environ[var])
-    return 0
-
-
-def in_mpi_job():
-    """Started by mpiexec or srun with a PMI: the ranks must agree before
-    anything starts (a rank that fails alone would leave the others waiting)."""
-    return any(v in os.environ for v in ("PMI_RANK", "PMI_SIZE", "PMIX_RANK",
-                                         "OMPI_COMM_WORLD_SIZE"))
-
-
 def preflight(opts, nranks):
     """Everything that can be checked before the app starts on this rank:
     None, or (message, exit status)."""
@@ -129,7 +116,9 @@ def main(argv=None):
 
     comm = None
     try:
-        if in_mpi_job():
+        # under mpiexec or srun the ranks must agree before anything starts: a
+        # rank that failed alone would leave the others waiting
+        if started_by_process_manager():
             from mpi4py import MPI
             comm = MPI.COMM_WORLD
             outcome = preflight(opts, comm.Get_size())

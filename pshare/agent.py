@@ -311,8 +311,7 @@ def check_slurm_step(mpi_size):
     Stop every task instead, with one line from task 0."""
     if mpi_size != 1 or "SLURM_STEP_ID" not in os.environ:
         return
-    if any(v in os.environ for v in ("PMI_RANK", "PMI_SIZE", "PMIX_RANK",
-                                     "OMPI_COMM_WORLD_SIZE")):
+    if config.started_by_process_manager():
         return          # a process manager (srun's plugin, mpiexec) gave MPI its size
     ntasks = os.environ.get("SLURM_STEP_NUM_TASKS") or os.environ.get("SLURM_NTASKS", "")
     if not ntasks.isdigit() or int(ntasks) <= 1:

@@ -7,6 +7,7 @@ two variables that bring in the runtime are hidden again by the runtime once
 it has loaded (ext/rt/init.c).
 """
 import dataclasses
+import os
 import resource
 from pathlib import Path
 
@@ -17,6 +18,12 @@ RANK_VARIABLE_PREFIXES = ("PMI_", "PMIX_", "MPIR_", "MPI_LOCALRANKID", "MPI_LOCA
 RANK_VARIABLES = {"SLURM_PROCID", "SLURM_LOCALID", "SLURM_NODEID", "SLURM_TASK_PID",
                   "SLURM_GTIDS", "SLURM_STEP_NODELIST", "SLURM_TOPOLOGY_ADDR",
                   "SLURMD_NODENAME"}
+# Set in every process that mpiexec, or srun with a PMI plugin, starts: the
+# ranks are an MPI job and must agree before anything starts.
+PROCESS_MANAGER_VARIABLES = ("PMI_RANK", "PMI_SIZE", "PMI_FD", "PMI_PORT", "PMIX_RANK",
+                             "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK")
+# Where this process's rank can be read before MPI is up.
+RANK_FROM = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "SLURM_PROCID")
 RSEQ_OFF = "glibc.pthread.rseq=0"
 # Shared with the runtime; the rlimits every rank applies to its app.
 RLIMITS = ("RLIMIT_STACK", "RLIMIT_NOFILE", "RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_CORE",
@@ -32,6 +39,19 @@ class Options:
     verbose: bool = False
     stdin: str = None           # home's app reads this file instead of our stdin
     placement: str = "roundrobin"
+
+
+def started_by_process_manager():
+    """The first variable saying a process manager started this process, or None."""
+    return next((v for v in PROCESS_MANAGER_VARIABLES if v in os.environ), None)
+
+
+def rank_from_environment():
+    """This process's rank before MPI is up (to print a line once, from rank 0)."""
+    for var in RANK_FROM:
+        if os.environ.get(var, "").isdigit():
+            return int(os.environ[var])
+    return 0
 
 
 def runtime_library():

@@ -8,8 +8,8 @@ where address-space operations get their global order.
 
 Home never waits inside an operation: what it asks of another agent (a page
 fetched, an invalidation done, a replay applied, a thread started) carries a
-key that comes back with the answer ("reply"), and the operation goes on from
-there (Node.expect), so any number of pages and operations are in flight and
+key that comes back with the answer ("<kind>_reply"), and the operation goes
+on from there (Node.ask), so any number of pages and operations are in flight and
 none waits behind another.  The other agents answer at once, in the order
 they were asked.
 """
@@ -21,7 +21,10 @@ import time
 
 from mpi4py import MPI  # loaded after MPI_Init: agent.run imports us then
 
-from ._rtctl import PROTOCOL
+# up-ring entries, mailbox requests and commands: defined once, in ext/rt/shm.h
+from ._rtctl import (CMD_EXECUTOR, CMD_EXECUTOR_END, CMD_GLOBAL, CMD_PROTECT, CMD_SIGNAL,
+                     CMD_SPAWN, CMD_SYSCALL, RQ_FAULT, RQ_GLOBAL, RQ_SPAWN, RQ_SYSCALL,
+                     RQ_THREAD_EXIT, UP_APPLIED, UP_EXEC_DONE, UP_SIGNAL)
 from ._systab import NAMES, NUMBERS
 from .manager import HOME, INVALID, Manager
 
@@ -32,14 +35,6 @@ PICKLE_PROTOCOL = 5
 REPLY_SUFFIX = "_reply"
 PAGE = 4096
 
-# up-ring entries and mailbox kinds (ext/rt/shm.h)
-# up-ring entries, mailbox requests and commands: ext/rt/shm.h, through _rtctl
-UP_APPLIED, UP_EXEC_DONE, UP_SIGNAL = (PROTOCOL[k] for k in ("UP_APPLIED", "UP_EXEC_DONE", "UP_SIGNAL"))
-RQ_FAULT, RQ_SYSCALL, RQ_SPAWN, RQ_GLOBAL, RQ_THREAD_EXIT = (
-    PROTOCOL[k] for k in ("RQ_FAULT", "RQ_SYSCALL", "RQ_SPAWN", "RQ_GLOBAL", "RQ_THREAD_EXIT"))
-CMD_PROTECT, CMD_SPAWN, CMD_EXECUTOR, CMD_GLOBAL, CMD_SIGNAL, CMD_SYSCALL, CMD_EXECUTOR_END = (
-    PROTOCOL[k] for k in ("CMD_PROTECT", "CMD_SPAWN", "CMD_EXECUTOR", "CMD_GLOBAL", "CMD_SIGNAL",
-                          "CMD_SYSCALL", "CMD_EXECUTOR_END"))
 CLONE_THREAD = 0x10000
 #: exit status of a job pshare cannot go on with (as the runtime's rt_fail)
 STATUS_PSHARE_FAILED = 126

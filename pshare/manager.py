@@ -10,10 +10,8 @@ every page at start, and fresh pages start there too.
 """
 from dataclasses import dataclass, field
 
-from ._rtctl import PROTOCOL
-
-INVALID, READ, WRITE = PROTOCOL["INVALID"], PROTOCOL["READ"], PROTOCOL["WRITE"]   # shm.h
-HOME = 0
+from ._rtctl import DSM_INVALID as INVALID, DSM_READ as READ, DSM_WRITE as WRITE  # shm.h
+from .placement import HOME
 
 
 @dataclass

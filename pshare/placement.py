@@ -1,6 +1,6 @@
 """Where each new thread goes: the placement policy (home's agent uses it)."""
 
-HOME = 0
+HOME = 0                     # rank 0: main() runs there, and every forwarded call
 POLICIES = ("roundrobin", "home", "block")
 
 

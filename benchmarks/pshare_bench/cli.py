@@ -30,15 +30,12 @@ def parse_args(argv):
     return p.parse_args(argv)
 
 
-#: Set in the processes that mpiexec or srun start (and not in a batch script).
-LAUNCHED_VARIABLES = ("PMI_RANK", "PMI_SIZE", "PMI_FD", "PMI_PORT", "PMIX_RANK",
-                      "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK", "SLURM_STEP_ID")
-RANK_VARIABLES = ("PMI_RANK", "PMIX_RANK", "OMPI_COMM_WORLD_RANK", "SLURM_PROCID")
-
-
 def launched_by():
-    """The first variable saying that mpiexec or srun started this process."""
-    return next((v for v in LAUNCHED_VARIABLES if v in os.environ), None)
+    """The first variable saying that mpiexec or srun started this process
+    (SLURM_STEP_ID: srun, even without a PMI plugin; not set in a batch script)."""
+    from pshare.config import started_by_process_manager
+    return started_by_process_manager() or ("SLURM_STEP_ID" if "SLURM_STEP_ID" in os.environ
+                                            else None)
 
 
 def main(argv=None):
@@ -46,8 +43,8 @@ def main(argv=None):
     found = launched_by()
     if found:
         # every task stops; one line (from task 0) says why
-        rank = next((os.environ[v] for v in RANK_VARIABLES if v in os.environ), "0")
-        if rank == "0":
+        from pshare.config import rank_from_environment
+        if rank_from_environment() == 0:
             print(f"pshare-bench: it starts its own mpiexec runs: run it directly, not under "
                   f"mpiexec or srun ({found} is set)", file=sys.stderr)
         return 2
