@@ -1,17 +1,18 @@
-"""The agent's event loop when the job has more than one rank.
+"""The agent's event loop when the job has more than one rank: the rare part.
 
-Every agent drains its app's up ring (requests of app threads, pages
-applied, executors done) and the MPI messages of the other agents.  Home's
-agent is also the page manager, the placement policy, the keeper of the
-thread table (which executor serves which remote thread) and the one place
-where address-space operations get their global order.
+Pages and forwarded system calls never come here: the engine
+(ext/agent/_engine.pyx, without the GIL) serves them, and on home it is also
+the page manager and the keeper of which executor serves which remote
+thread.  This Python side gets what the engine hands up (Engine.poll): a new
+thread, an address-space operation, a thread's end, and the pickled
+messages these make between agents (they travel in order with the engine's
+own, as W_PY); plus the app's exit and the job's end.
 
-Home never waits inside an operation: what it asks of another agent (a page
-fetched, an invalidation done, a replay applied, a thread started) carries a
-key that comes back with the answer ("<kind>_reply"), and the operation goes
-on from there (Node.ask), so any number of pages and operations are in flight and
-none waits behind another.  The other agents answer at once, in the order
-they were asked.
+Home never waits inside an operation: what it asks of another agent (a
+replay applied, a thread started) carries a key that comes back with the
+answer ("<kind>_reply"), and the operation goes on from there (Node.ask).
+Home is also the placement policy and the one place where address-space
+operations get their global order.
 """
 import errno
 import os
@@ -19,25 +20,24 @@ import pickle
 import sys
 import time
 
-from mpi4py import MPI  # loaded after MPI_Init: agent.run imports us then
+from mpi4py import MPI  # noqa: F401  loaded (MPI_Init) before the engine, which needs libmpi
 
-# up-ring entries, mailbox requests and commands: defined once, in ext/rt/shm.h
-from ._rtctl import (CMD_EXECUTOR, CMD_EXECUTOR_END, CMD_GLOBAL, CMD_PROTECT, CMD_SIGNAL,
-                     CMD_SPAWN, CMD_SYSCALL, RQ_FAULT, RQ_GLOBAL, RQ_SPAWN, RQ_SYSCALL,
-                     RQ_THREAD_EXIT, UP_APPLIED, UP_EXEC_DONE, UP_SIGNAL)
+from ._engine import EV_FAILED, EV_GONE, EV_PY, EV_REQUEST, Engine
+# mailbox requests and commands: defined once, in ext/rt/shm.h
+from ._rtctl import CMD_EXECUTOR, CMD_GLOBAL, CMD_SPAWN, RQ_GLOBAL, RQ_SPAWN, RQ_THREAD_EXIT
 from ._systab import NAMES, NUMBERS
-from .manager import HOME, INVALID, Manager
+from .placement import HOME
 
-MSG = 1
-#: every message travels as pickle.dumps(msg, PICKLE_PROTOCOL) bytes, so its size is known
+#: every Python message travels as pickle.dumps(msg, PICKLE_PROTOCOL) bytes
 PICKLE_PROTOCOL = 5
-#: the answer to an ask is its kind + this ("fetch_reply"), counted under that name
+#: the answer to an ask is its kind + this ("replay_reply"), counted under that name
 REPLY_SUFFIX = "_reply"
-PAGE = 4096
 
 CLONE_THREAD = 0x10000
 #: exit status of a job pshare cannot go on with (as the runtime's rt_fail)
 STATUS_PSHARE_FAILED = 126
+#: how long the engine serves before the app's exit is checked (when idle)
+POLL_S = 0.01
 
 
 def is_err(ret):
@@ -60,33 +60,25 @@ def replay_problem(nr, home_ret, ret, data):
 
 
 class Node:
-    def __init__(self, comm, chan, ctl, store_fd, placement, app_exited):
-        self.comm = comm
+    def __init__(self, comm, chan, ctl, store_fd, placement, app_exited, app_pid):
         self.rank = comm.Get_rank()
         self.size = comm.Get_size()
         self.chan = chan
         self.ctl = ctl
-        self.store = store_fd
         self.app_exited = app_exited          # () -> exit status or None
         self.control = ctl.control_slot
-        self.counts = {"pages_in": 0, "pages_out": 0, "invalidations": 0}
-        self.pending = []                     # isends not yet complete
+        # the engine's own communicator: its posted receives see nothing else
+        self.comm = comm.Dup()
+        self.engine = Engine(self.comm, chan.address, ctl.address, store_fd, app_pid)
         self.expected = {}                    # (rank, key) -> what to do with its reply
         self.next_key = 0
-        self.dones = []                       # grants applied here, not yet told home
         self.result = None                    # the job's exit status, once known
         self.failure = None                   # (status, message) from a crashed rank
         self.byes = set()                     # peers that have sent their last message
-        # agent <-> agent traffic: pickled bytes and messages by kind, each way
-        self.traffic = {"bytes_sent": 0, "bytes_received": 0,
-                        "messages_sent": {}, "messages_received": {}}
+        self.py_sent = {}                     # Python messages by kind, each way
+        self.py_received = {}
         if self.rank == HOME:
-            self.manager = Manager(self)
             self.placement = placement
-            self.executors = {}               # (rank, slot) -> executor slot
-            self.exec_info = {}               # executor slot -> (rank, slot, cluster tid)
-            self.inflight = {}                # executor slot -> (rank, slot) of its call now
-            self.ending = set()               # executors to end once their call is done
 
     def command(self, kind, args, data=None):
         """A command to this rank's control thread, waited for."""
@@ -95,38 +87,31 @@ class Node:
     def alive(self):
         return self.app_exited() is None
 
+    @property
+    def counts(self):
+        """Pages this agent moved in and out, and copies it dropped."""
+        return self.engine.counts()
+
+    @property
+    def traffic(self):
+        """Agent <-> agent: bytes each way, messages by kind sent and received."""
+        t = self.engine.traffic()
+        for mine, theirs in ((self.py_sent, t["messages_sent"]),
+                             (self.py_received, t["messages_received"])):
+            for k, v in mine.items():
+                theirs[k] = theirs.get(k, 0) + v
+        return t
+
     # ---- sending ----
 
     def send(self, rank, msg):
-        """Never blocks: a large message waits for its receiver, and two
-        agents each blocked sending to the other would wait forever.
-        Pickled here (as mpi4py's isend would) so its size is counted; the
-        buffer lives until the send completes."""
+        """A Python message: to this rank itself, handled at once; else
+        pickled and queued behind everything the engine sent before."""
         if rank == self.rank:
             self.handle(msg, rank)
             return
-        buf = pickle.dumps(msg, PICKLE_PROTOCOL)
-        t = self.traffic
-        t["bytes_sent"] += len(buf)
-        t["messages_sent"][msg[0]] = t["messages_sent"].get(msg[0], 0) + 1
-        self.pending.append((self.comm.Isend([buf, MPI.BYTE], dest=rank, tag=MSG), buf))
-        if len(self.pending) > 64:
-            self.reap()
-
-    def reap(self):
-        """Forget the sends that are complete (and their buffers)."""
-        self.pending = [p for p in self.pending if not p[0].Test()]
-
-    def recv(self, status):
-        """The message `status` was probed for: its bytes, counted, unpickled."""
-        src, tag = status.Get_source(), status.Get_tag()
-        buf = bytearray(status.Get_count(MPI.BYTE))
-        self.comm.Recv([buf, MPI.BYTE], source=src, tag=tag)
-        msg = pickle.loads(buf)
-        t = self.traffic
-        t["bytes_received"] += len(buf)
-        t["messages_received"][msg[0]] = t["messages_received"].get(msg[0], 0) + 1
-        return msg
+        self.py_sent[msg[0]] = self.py_sent.get(msg[0], 0) + 1
+        self.engine.send_py(rank, pickle.dumps(msg, PICKLE_PROTOCOL))
 
     def ask(self, rank, msg, then):
         """Home: send `msg` (its second field becomes a fresh key) to another
@@ -144,43 +129,46 @@ class Node:
         if then is not None and self.result is None:
             then(*answer)
 
-    # ---- what the manager asks for ----
-
-    def fetch(self, owner, page, new_state, then):
-        """then(bytes of the page) once `owner` dropped to `new_state`."""
-        if owner == self.rank:
-            if new_state is not None:
-                self.command(CMD_PROTECT, (page, new_state))
-            self.counts["pages_out"] += 1
-            then(os.pread(self.store, PAGE, page))
-        else:
-            self.ask(owner, ("fetch", page, new_state), then)
-
-    def invalidate(self, rank, page, then):
-        if rank == self.rank:
-            self.command(CMD_PROTECT, (page, INVALID))
-            self.counts["invalidations"] += 1
-            then()
-        else:
-            self.ask(rank, ("inv", page), then)
-
-    def grant(self, rank, slot, page, state, data):
-        self.send(rank, ("grant", slot, page, state, data))
+    def answer(self, rank, slot, ret, flag=0, data=None):
+        """The result of a request of `rank`'s thread in `slot`."""
+        self.engine.answer(rank, slot, ret, flag, data)
 
     # ---- the loop ----
 
     def run(self):
-        status = MPI.Status()
-        self.idle = 0
-        self.last_busy = time.monotonic()
-        self.next_check = 0.0
         while self.result is None:
             try:
-                self.step(status)
+                self.step()
             except ProcessLookupError:
                 self.on_app_exit(self.app_exited())
         self.wind_down()
         return self.result
+
+    def step(self):
+        ev = self.engine.poll(POLL_S)
+        if ev is None:
+            st = self.app_exited()
+            if st is not None:
+                self.on_app_exit(st)
+        elif ev[0] == EV_REQUEST:
+            self.on_request(ev[1])
+        elif ev[0] == EV_PY:
+            msg = pickle.loads(ev[2])
+            self.py_received[msg[0]] = self.py_received.get(msg[0], 0) + 1
+            self.handle(msg, ev[1])
+        elif ev[0] == EV_GONE:
+            st = self.app_exited()
+            if st is not None:
+                self.on_app_exit(st)
+        elif ev[0] == EV_FAILED:
+            sys.stderr.write(f"pshare: rank {self.rank}: {ev[1]}: the job ends\n")
+            sys.stderr.flush()
+            if self.rank == HOME:
+                self.failure = (HOME, STATUS_PSHARE_FAILED)
+                self.finish(STATUS_PSHARE_FAILED)
+            else:
+                self.send(HOME, ("failed", self.rank, STATUS_PSHARE_FAILED))
+                self.result = STATUS_PSHARE_FAILED
 
     def wind_down(self, timeout=10.0):
         """Receive every message sent to this rank before MPI ends: MPICH's
@@ -189,65 +177,25 @@ class Node:
         Each agent ends its traffic to a peer with 'bye' (home: after 'exit');
         messages between two ranks keep their order, so once a peer's 'bye'
         is in, nothing more comes from it.  Home talks to every worker,
-        workers only to home."""
+        workers only to home.  The engine serves what still comes (a fault
+        answered late is harmless: the app is gone or going)."""
         peers = range(1, self.size) if self.rank == HOME else (HOME,)
         for r in peers:
             self.send(r, ("bye",))
-        waiting = set(peers) - self.byes
-        status = MPI.Status()
         deadline = time.monotonic() + timeout
-        while (waiting or self.pending) and time.monotonic() < deadline:
-            self.reap()
-            got = False
-            while self.comm.Iprobe(source=MPI.ANY_SOURCE, tag=MSG, status=status):
-                src = status.Get_source()
-                if self.recv(status)[0] == "bye":
-                    waiting.discard(src)
-                got = True
-            if not got:
-                time.sleep(2e-4)
-
-    def step(self, status):
-        """One round: the app's requests, the other agents' messages, then,
-        when there was nothing, a check on the app and a sleep that gets
-        longer the longer nothing happens (spin a little first)."""
-        busy = False
-        for entry in self.chan.drain(0):
-            self.on_entry(entry)
-            busy = True
-        if self.dones:
-            self.send(HOME, ("done", self.take_dones()))
-        while self.result is None and self.comm.Iprobe(source=MPI.ANY_SOURCE, tag=MSG,
-                                                       status=status):
-            src = status.Get_source()
-            self.handle(self.recv(status), src)
-            busy = True
-        now = time.monotonic()
-        if busy:
-            self.idle = 0
-            self.last_busy = now
-            return
-        if now >= self.next_check:
-            self.next_check = now + 0.01
-            st = self.app_exited()
-            if st is not None:
-                self.on_app_exit(st)
-                return
-        # The app's requests wake us (the doorbell); other agents' messages
-        # cannot, so the sleep stays short while the job is active and grows
-        # only when it has been quiet for a while.
-        self.idle += 1
-        if self.idle < 200:
-            timeout = 0
-            os.sched_yield()           # the app's threads may need this core now
-        elif now - self.last_busy < 0.5:
-            timeout = 30_000
-        else:
-            timeout = min(30_000 * (self.idle - 199), 2_000_000)
-        for entry in self.chan.drain(timeout):
-            self.on_entry(entry)
+        while ((set(peers) - self.byes) or self.engine.pending()) and time.monotonic() < deadline:
+            ev = self.engine.poll(0.001)
+            if ev is not None and ev[0] == EV_PY:
+                msg = pickle.loads(ev[2])
+                self.py_received[msg[0]] = self.py_received.get(msg[0], 0) + 1
+                if msg[0] == "bye":
+                    self.byes.add(ev[1])
+        self.engine.cancel()
+        self.comm.Free()
 
     def on_app_exit(self, status):
+        if status is None:
+            return
         if self.rank == HOME:
             self.finish(status)
         else:
@@ -260,38 +208,20 @@ class Node:
             self.send(r, ("exit", status))
         self.result = status
 
-    # ---- the app's requests ----
-
-    def on_entry(self, entry):
-        kind, slot, low = entry >> 56, (entry >> 40) & 0xFFFF, entry & ((1 << 40) - 1)
-        if kind == UP_APPLIED:
-            if self.rank == HOME:
-                self.manager.done(low * PAGE)
-            else:
-                self.dones.append(low * PAGE)      # rides on the next message home
-        elif kind == UP_EXEC_DONE:
-            self.on_exec_done(slot)
-        elif kind == UP_SIGNAL:
-            rank, rslot, cluster = self.exec_info[slot]
-            self.send(rank, ("signal", cluster, low))
-        else:
-            self.on_request(slot)
+    # ---- the app's requests the engine hands up ----
 
     def on_request(self, slot):
         kind, a, data = self.chan.request(slot)
         me = self.rank
-        if kind == RQ_FAULT:
-            self.send(HOME, ("fault", a[0], a[1], me, slot, self.take_dones()))
-        elif kind == RQ_SYSCALL:
-            # a[8], a[9]: the segment table in data (only input bytes travel)
-            self.send(HOME, ("sys", me, slot, a, data))
-        elif kind == RQ_SPAWN:
+        if kind == RQ_SPAWN:
             self.send(HOME, ("spawn", me, slot, a[:5], data))
         elif kind == RQ_GLOBAL:
             self.send(HOME, ("global", me, slot, a[:8], data))
         elif kind == RQ_THREAD_EXIT:
             self.send(HOME, ("texit", me, slot, a[0]))
             self.chan.reply(slot, (0,))
+        else:
+            raise RuntimeError(f"pshare: request kind {kind} reached the Python side")
 
     # ---- messages ----
 
@@ -303,23 +233,6 @@ class Node:
             getattr(self, "m_" + kind)(src, *msg[1:])
 
     # every rank
-    def m_grant(self, src, slot, page, state, data):
-        if data is not None:
-            os.pwrite(self.store, data, page)     # filled completely before the app sees it
-            self.counts["pages_in"] += 1
-        self.chan.reply(slot, (state,))
-
-    def m_fetch(self, src, key, page, new_state):
-        if new_state is not None:
-            self.command(CMD_PROTECT, (page, new_state))
-        self.counts["pages_out"] += 1
-        self.reply("fetch", key, os.pread(self.store, PAGE, page))
-
-    def m_inv(self, src, key, page):
-        self.command(CMD_PROTECT, (page, INVALID))
-        self.counts["invalidations"] += 1
-        self.reply("inv", key)
-
     def m_replay(self, src, key, a, data):
         (r, *_), _ = self.command(CMD_GLOBAL, a, data)
         self.reply("replay", key, r)
@@ -328,12 +241,6 @@ class Node:
         (tid, rslot, *_), _ = self.command(CMD_SPAWN, a, frame)
         self.reply("start", key, tid, rslot)
 
-    def m_signal(self, src, cluster, sig):
-        self.command(CMD_SIGNAL, (0, cluster, sig))
-
-    def m_answer(self, src, slot, args, data):
-        self.chan.reply(slot, args, data)
-
     def m_exit(self, src, status):
         self.result = status
 
@@ -341,19 +248,6 @@ class Node:
         self.byes.add(src)
 
     # home only
-    def m_fault(self, src, page, write, rank, slot, dones=()):
-        for done in dones:
-            self.manager.done(done)
-        self.manager.request(page, write, rank, slot)
-
-    def m_done(self, src, pages):
-        for page in pages:
-            self.manager.done(page)
-
-    def take_dones(self):
-        dones, self.dones = self.dones, []
-        return dones
-
     def m_failed(self, src, rank, status):
         self.failure = (rank, status)
         self.finish(status)
@@ -365,84 +259,45 @@ class Node:
         self.failure = (rank, STATUS_PSHARE_FAILED)
         self.finish(STATUS_PSHARE_FAILED)
 
-    def executor_for(self, rank, slot):
-        """The executor of a remote thread; a negative errno when home has no
-        slot left for one (the call fails with it, the job goes on)."""
-        ex = self.executors.get((rank, slot))
-        if ex is None:
-            (tid, ex, *_), _ = self.command(CMD_EXECUTOR, ())
-            if tid < 0:
-                return tid
-            self.executors[(rank, slot)] = ex
-            self.exec_info[ex] = (rank, slot, tid)
-        return ex
-
-    def m_sys(self, src, rank, slot, a, data):
-        ex = self.executor_for(rank, slot)
-        if ex < 0:
-            self.send(rank, ("answer", slot, (ex, 0), None))
-            return
-        self.inflight[ex] = (rank, slot)
-        self.chan.post(ex, CMD_SYSCALL, a, data)
-
-    def on_exec_done(self, ex):
-        (ret, *_), data = self.chan.result(ex)
-        rank, slot = self.inflight.pop(ex)
-        self.send(rank, ("answer", slot, (ret, 0), data))
-        if ex in self.ending:
-            self.ending.discard(ex)
-            self.chan.post(ex, CMD_EXECUTOR_END, ())
-
     def m_texit(self, src, rank, slot, cluster):
-        """A remote thread ended: so does its executor.  Matched by cluster
-        tid: the slot may already serve a newer thread whose start overtook
-        this message."""
-        ex = next((e for e, info in self.exec_info.items() if info[2] == cluster), None)
-        if ex is None:
-            return
-        rank_, slot_, _ = self.exec_info.pop(ex)
-        if self.executors.get((rank_, slot_)) == ex:
-            del self.executors[(rank_, slot_)]
-        if ex in self.inflight:
-            self.ending.add(ex)            # never overwrite a call in progress
-        else:
-            self.chan.post(ex, CMD_EXECUTOR_END, ())
+        """A remote thread ended: so does its executor (the engine knows which)."""
+        self.engine.thread_ended(cluster)
 
     def m_spawn(self, src, rank, slot, a, frame):
         flags, tls, ctid, ptid, newsp = a
         if not flags & CLONE_THREAD:
             # a process started by a thread elsewhere: home's executor of
             # that thread starts it, in home's process (the job's fds)
-            ex = self.executor_for(rank, slot)
+            ex = self.engine.executor_for(rank, slot)
             if ex < 0:
-                self.send(rank, ("answer", slot, (ex, 0), None))
+                self.answer(rank, slot, ex)
                 return
-            self.inflight[ex] = (rank, slot)
+            self.engine.executor_busy(ex, rank, slot)
             self.chan.post(ex, CMD_SPAWN, (0, flags, tls, ctid, 0), frame)
             return
         target = self.placement.next()
         if target == HOME and rank == HOME:
-            self.send(rank, ("answer", slot, (0, 1), None))      # start it yourself
+            self.answer(rank, slot, 0, 1)                  # start it yourself
             return
         if target == HOME:
             (tid, *_), _ = self.command(CMD_SPAWN, (0, flags, tls, ctid, 0), frame)
-            self.send(rank, ("answer", slot, (tid, 0), None))
+            self.answer(rank, slot, tid)
             return
         # a remote thread: its executor first, whose tid is the thread's cluster-wide id
         (cluster, ex, *_), _ = self.command(CMD_EXECUTOR, ())
         if cluster < 0:
             # home has no slot left for the executor: the app gets the
             # kernel's answer for too many threads (EAGAIN), nothing starts
-            self.send(rank, ("answer", slot, (cluster, 0), None))
+            self.answer(rank, slot, cluster)
             return
+
         def started(tid, rslot):
             if tid < 0:
-                self.chan.post(ex, CMD_EXECUTOR_END, ())
-                self.send(rank, ("answer", slot, (tid, 0), None))
+                self.engine.end_executor(ex)
+                self.answer(rank, slot, tid)
                 return
-            self.executors[(target, rslot)] = ex
-            self.exec_info[ex] = (target, rslot, cluster)
-            self.send(rank, ("answer", slot, (cluster, 0), None))
+            self.engine.bind_executor(ex, target, rslot, cluster)
+            self.answer(rank, slot, cluster)
 
         self.ask(target, ("start", (0, flags, tls, ctid, cluster), frame), started)
 
@@ -452,7 +307,7 @@ class Node:
         result, out = self.command(CMD_GLOBAL, decide, data)
         ret, lo, hi = result[0], result[8], result[9]
         if is_err(ret) or self.size == 1:
-            self.send(rank, ("answer", slot, (ret,), out))
+            self.answer(rank, slot, ret, 0, out)
             return
         replay = (a[0],) + tuple(result[1:7]) + (0,)
         results = {}
@@ -469,8 +324,8 @@ class Node:
                     self.replay_failed(r2, problem)
                     return
             if hi > lo:
-                self.manager.forget(lo, hi)
-            self.send(rank, ("answer", slot, (ret,), out))
+                self.engine.forget(lo, hi)
+            self.answer(rank, slot, ret, 0, out)
 
         # every rank applies the replays in the order home sends them
         for r in range(1, self.size):

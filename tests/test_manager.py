@@ -1,47 +1,74 @@
-"""The page manager and the placement policy, driven without an app.
+"""The page manager (ext/agent/pages.c) and the placement policy, driven
+without an app.
 
-The manager talks to the rest of the agent through a small interface (fetch,
-invalidate, grant); here a recording network plays the other agents and
-answers when the test says, in any order, so the protocol's states can be
-walked through one by one: Ivy's single writer / many readers, one transaction
-per page, and many pages in flight at once (home never waits inside one).
+The manager emits actions (fetch, invalidate, grant) and is told the
+answers; here a recording network plays the other agents and answers when
+the test says, in any order, so the protocol's states can be walked through
+one by one: Ivy's single writer / many readers, one transaction per page,
+and many pages in flight at once (home never waits inside one).  A grant
+ends its transaction: the rank that gets it applies it before it serves any
+later FETCH or INV of the page (the engine holds those back), which the
+recording network models by applying every grant as it comes.
 """
+import mpi4py
 import pytest
 
-from pshare.manager import HOME, INVALID, READ, WRITE, Manager
-from pshare.placement import Placement
+mpi4py.rc.initialize = False                   # libmpi loaded (the engine links it), not started
+from mpi4py import MPI  # noqa: E402,F401
+
+from pshare._engine import PM, PageManager  # noqa: E402
+from pshare._rtctl import DSM_INVALID as INVALID, DSM_READ as READ, DSM_WRITE as WRITE  # noqa: E402
+from pshare.placement import HOME, Placement  # noqa: E402
 
 PAGE = 4096
 
 
+def page_bytes(tag):
+    return tag.ljust(PAGE, b"\0")
+
+
 class RecordingNet:
-    """The agents as the manager sees them: asks are kept until answered."""
+    """The manager and the agents as it sees them: asks are kept until answered."""
 
     def __init__(self):
-        self.asks = []          # (kind, rank, page, new_state, then)
+        self.m = PageManager()
+        self.asks = []          # (kind, rank, page, new_state)
         self.grants = []        # (rank, slot, page, state, data)
         self.memory = {}        # (rank, page) -> bytes, as each rank's store holds them
 
-    def fetch(self, rank, page, new_state, then):
-        self.asks.append(("fetch", rank, page, new_state, then))
+    def collect(self):
+        for kind, rank, slot, page, state, data in self.m.actions:
+            if kind == PM["GRANT"]:
+                if data is not None:
+                    self.memory[(rank, page)] = data
+                self.grants.append((rank, slot, page, state, data))
+            elif kind == PM["FETCH"]:
+                self.asks.append(("fetch", rank, page, state or None))
+            else:
+                self.asks.append(("inv", rank, page, INVALID))
+        self.m.actions.clear()
 
-    def invalidate(self, rank, page, then):
-        self.asks.append(("inv", rank, page, INVALID, then))
+    def request(self, page, write, rank, slot):
+        self.m.request(page, write, rank, slot)
+        self.collect()
 
-    def grant(self, rank, slot, page, state, data):
-        if data is not None:
-            self.memory[(rank, page)] = data
-        self.grants.append((rank, slot, page, state, data))
+    def forget(self, lo, hi):
+        self.m.forget(lo, hi)
+
+    def page(self, page):
+        """(owner, copyset, writer) of a page the manager knows."""
+        return self.m.page(page)[:3]
 
     def answer(self, kind=None, rank=None, page=None):
         """Answer the first outstanding ask (of that kind, rank and page)."""
-        for i, (k, r, pg, _, then) in enumerate(self.asks):
+        for i, (k, r, pg, _) in enumerate(self.asks):
             if kind in (None, k) and rank in (None, r) and page in (None, pg):
                 del self.asks[i]
                 if k == "fetch":
-                    then(self.memory.get((r, pg), b"%d" % r))
+                    self.m.answer(pg, self.memory.get((r, pg), page_bytes(b"%d" % r)))
                 else:
-                    then()
+                    self.m.answer(pg)
+                self.collect()
                 return
         raise AssertionError(f"no outstanding {kind} to rank {rank}: {self.asks}")
 
@@ -52,29 +79,27 @@ def net():
 
 
 def test_home_owns_fresh_pages(net):
-    m = Manager(net)
+    m = net
     m.request(0, write=True, rank=HOME, slot=0)
     assert net.grants == [(HOME, 0, 0, WRITE, None)]
     assert net.asks == []
 
 
 def test_read_fault_fetches_from_the_owner_and_both_keep_copies(net):
-    m = Manager(net)
+    m = net
     m.request(PAGE, write=False, rank=1, slot=5)
-    assert [(k, r, s) for k, r, _, s, _ in net.asks] == [("fetch", HOME, READ)]
+    assert [(k, r, s) for k, r, _, s in net.asks] == [("fetch", HOME, READ)]
     assert net.grants == []                                   # not before the bytes came
     net.answer("fetch", HOME)
-    assert net.grants == [(1, 5, PAGE, READ, b"0")]
-    p = m.pages[PAGE]
-    assert (p.owner, p.copyset, p.writer) == (HOME, {HOME, 1}, False)
+    assert net.grants == [(1, 5, PAGE, READ, page_bytes(b"0"))]
+    assert net.page(PAGE) == (HOME, {HOME, 1}, False)
 
 
 def test_write_fault_invalidates_every_copy_in_parallel(net):
-    m = Manager(net)
+    m = net
     for rank in (1, 2):
         m.request(PAGE, write=False, rank=rank, slot=rank)
         net.answer()
-        m.done(PAGE)
     net.grants.clear()
     m.request(PAGE, write=True, rank=3, slot=7)
     asked = sorted((k, r) for k, r, *_ in net.asks)
@@ -84,16 +109,14 @@ def test_write_fault_invalidates_every_copy_in_parallel(net):
     net.answer("fetch", HOME)
     assert net.grants == []                                   # rank 1 has not answered
     net.answer("inv", 1)
-    assert net.grants == [(3, 7, PAGE, WRITE, b"0")]
-    p = m.pages[PAGE]
-    assert (p.owner, p.copyset, p.writer) == (3, {3}, True)
+    assert net.grants == [(3, 7, PAGE, WRITE, page_bytes(b"0"))]
+    assert net.page(PAGE) == (3, {3}, True)
 
 
 def test_upgrade_of_a_copy_moves_no_bytes(net):
-    m = Manager(net)
+    m = net
     m.request(PAGE, write=False, rank=1, slot=1)
     net.answer()
-    m.done(PAGE)
     m.request(PAGE, write=True, rank=1, slot=1)
     assert [(k, r) for k, r, *_ in net.asks] == [("inv", HOME)]    # home's copy goes
     net.answer()
@@ -101,17 +124,16 @@ def test_upgrade_of_a_copy_moves_no_bytes(net):
 
 
 def test_one_transaction_per_page_the_rest_wait_in_order(net):
-    m = Manager(net)
+    m = net
     m.request(PAGE, write=True, rank=1, slot=1)
     m.request(PAGE, write=True, rank=2, slot=2)
     m.request(PAGE, write=False, rank=3, slot=3)
     assert len(net.asks) == 1                                 # only the first one runs
     net.answer()
-    assert net.grants == [(1, 1, PAGE, WRITE, b"0")]
-    m.done(PAGE)                                              # rank 1 applied it
+    assert net.grants == [(1, 1, PAGE, WRITE, page_bytes(b"0"))]
+    # the grant ended the transaction: the next one starts at once
     assert [(k, r) for k, r, *_ in net.asks] == [("fetch", 1)]
     net.answer()
-    m.done(PAGE)
     assert [(k, r) for k, r, *_ in net.asks] == [("fetch", 2)]
     net.answer()
     assert [g[0] for g in net.grants] == [1, 2, 3]
@@ -120,7 +142,7 @@ def test_one_transaction_per_page_the_rest_wait_in_order(net):
 
 def test_pages_in_flight_at_once(net):
     """A transaction waiting for an answer holds up no other page."""
-    m = Manager(net)
+    m = net
     m.request(PAGE, write=False, rank=1, slot=1)
     m.request(2 * PAGE, write=False, rank=2, slot=2)
     m.request(3 * PAGE, write=True, rank=HOME, slot=0)        # home's own page: at once
@@ -139,11 +161,11 @@ def test_single_writer_or_readers_whatever_the_order(net):
     last write."""
     import random
     rng = random.Random(7)
-    m = Manager(net)
+    m = net
     pages = [PAGE * i for i in range(1, 4)]
     nranks = 4
     access = {(r, p): WRITE if r == HOME else INVALID for r in range(nranks) for p in pages}
-    value = {p: b"0" for p in pages}
+    value = {p: page_bytes(b"0") for p in pages}
     net.memory.update({(HOME, p): value[p] for p in pages})
 
     def check(page):
@@ -153,7 +175,7 @@ def test_single_writer_or_readers_whatever_the_order(net):
 
     for step in range(2000):
         if net.asks and rng.random() < 0.6:
-            kind, rank, page, new_state, _ = rng.choice(net.asks)
+            kind, rank, page, new_state = rng.choice(net.asks)
             net.answer(kind, rank, page)
             if new_state is not None:
                 access[(rank, page)] = new_state          # it dropped before answering
@@ -166,10 +188,20 @@ def test_single_writer_or_readers_whatever_the_order(net):
             access[(rank, page)] = state
             check(page)
             if state == WRITE:
-                value[page] = net.memory[(rank, page)] = b"%d:%d" % (rank, step)
+                value[page] = net.memory[(rank, page)] = page_bytes(b"%d:%d" % (rank, step))
             else:
                 assert net.memory[(rank, page)] == value[page]    # reads see the last write
-            m.done(page)
+
+
+def test_forget_starts_pages_over_at_home_but_not_busy_ones(net):
+    net.request(PAGE, write=True, rank=1, slot=1)
+    net.answer()
+    net.request(2 * PAGE, write=True, rank=2, slot=2)           # in flight: kept
+    net.forget(PAGE, 3 * PAGE)
+    assert net.m.page(PAGE) is None                             # home's again
+    assert net.m.page(2 * PAGE)[3] is True                      # still busy
+    net.request(PAGE, write=False, rank=3, slot=3)
+    assert net.asks[-1][:2] == ("fetch", HOME)
 
 
 @pytest.mark.parametrize("policy,nranks,expected", [

@@ -1,0 +1,1011 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""The agent's fast path: every page and every forwarded call, without the GIL.
+
+One engine per agent.  Its loop (poll) drains the app's up ring and the
+other agents' MPI messages and serves, in C: page faults (the manager, the
+fetches, invalidations and grants, pages.c), forwarded system calls (home's
+executors) and signals for remote threads.  Messages are fixed binary
+headers (wire.h) in preallocated receive buffers, received by posted
+MPI_Irecv on the engine's own communicator: no pickle, no probe, no Python
+object per message.
+
+What is rare goes up to Python (pshare.loop): a request the engine does not
+serve (a new thread, an address-space operation, a thread's end) and a
+pickled message of the Python side (W_PY).  poll() returns at the first
+one, so the Python side sees them in the order they came, and nothing after
+one is served before Python has handled it.
+"""
+from libc.stdint cimport uint64_t, uint32_t, int32_t, int64_t, uint8_t, intptr_t
+from libc.stdlib cimport malloc, calloc, realloc, free
+from libc.string cimport memcpy, memset
+from posix.unistd cimport pread, pwrite
+from cpython.bytes cimport PyBytes_FromStringAndSize, PyBytes_AS_STRING, PyBytes_GET_SIZE
+
+from mpi4py.libmpi cimport (MPI_Comm, MPI_Request, MPI_Status, MPI_Isend, MPI_Irecv, MPI_Test,
+                            MPI_Cancel, MPI_Wait, MPI_Get_count, MPI_BYTE, MPI_ANY_SOURCE,
+                            MPI_REQUEST_NULL, MPI_STATUS_IGNORE, MPI_Comm_f2c)
+from pshare_shm cimport *
+
+
+cdef extern from "wire.h" nogil:
+    enum:
+        W_FAULT, W_GRANT, W_FETCH, W_PAGE, W_INV, W_INV_DONE, W_SYS, W_ANSWER, W_SIGNAL, W_PY
+        W_NKINDS
+    struct pshare_wire:
+        uint32_t kind
+        int32_t slot
+        uint64_t page
+        int64_t a[10]
+        uint64_t len
+    const char *pshare_wire_names[]
+    int PSHARE_WIRE_HDR, PSHARE_WIRE_MAX, PSHARE_WIRE_MAX_PAYLOAD
+
+cdef extern from "pages.h" nogil:
+    int PM_FETCH, PM_INV, PM_GRANT, PM_MAX_RANKS, PM_PAGE
+    struct pm_action:
+        int kind, rank, slot, state
+        uint64_t page
+        const uint8_t *data
+    ctypedef void (*pm_emit_fn)(void *ctx, const pm_action *a) noexcept nogil
+    struct pm:
+        pass
+    pm *pm_new(pm_emit_fn emit, void *ctx)
+    void pm_free(pm *m)
+    int pm_request(pm *m, uint64_t page, int write, int rank, int slot)
+    void pm_answer(pm *m, uint64_t page, const uint8_t *data)
+    void pm_forget(pm *m, uint64_t lo, uint64_t hi)
+    void pm_inspect(pm *m, uint64_t page, int *owner, uint64_t *copyset, int *writer,
+                    int *busy, int *queued)
+    uint64_t pm_count(pm *m)
+
+cdef extern from "sched.h" nogil:
+    int sched_yield()
+
+cdef extern from "sys/wait.h" nogil:
+    ctypedef struct siginfo_t:
+        int si_pid
+    int waitid(int idtype, int id, siginfo_t *infop, int options)
+    int P_PID, WEXITED, WNOHANG, WNOWAIT
+
+cdef extern from "time.h" nogil:
+    int clock_gettime(int clk, timespec *ts)
+    int CLOCK_MONOTONIC
+
+cdef enum:
+    HOME = 0
+    TAG = 7
+    NRECV = 4                       # receives kept posted (matched in the order posted)
+    RECV_SIZE = 104 + 260 * 1024    # PSHARE_WIRE_MAX (checked at import)
+
+# what poll() reports to Python
+cdef enum:
+    E_REQUEST = 1                   # (EV_REQUEST, slot): a request the engine does not serve
+    E_PY = 2                        # (EV_PY, src, bytes): a pickled message
+    E_GONE = 3                      # (EV_GONE,): the app is gone (a command could not finish)
+    E_FAILED = 4                    # (EV_FAILED, message): the engine cannot go on
+EV_REQUEST, EV_PY, EV_GONE, EV_FAILED = E_REQUEST, E_PY, E_GONE, E_FAILED
+cdef enum:
+    R_OK = 0
+    R_EVENT = 1                     # an event for Python is ready; stop serving
+
+
+cdef struct msg_t:                  # a message held back or sent to this rank itself
+    msg_t *next
+    int src
+    pshare_wire h                   # followed by h.len payload bytes
+
+
+cdef struct applying_t:             # a page granted here whose grant a thread has not applied
+    uint64_t page
+    int count                       # grants not applied yet
+    msg_t *head                     # messages for the page held back meanwhile, in order
+    msg_t *tail
+
+
+cdef struct engine_t:
+    MPI_Comm comm
+    int rank, size, store, control, app_pid
+    pshare_chan *chan
+    pshare_ctl *ctl
+    pm *m
+    # receives: NRECV buffers, served strictly in the order posted
+    uint8_t *rbuf[NRECV]
+    MPI_Request rreq[NRECV]
+    int rnext
+    # sends not yet complete, with their buffers
+    MPI_Request *sreq
+    void **sbuf
+    int nsend, capsend
+    # messages to this rank itself, in order
+    msg_t *lhead
+    msg_t *ltail
+    # grants not applied yet, and what waits for them
+    applying_t *ap
+    int nap, capap
+    # home: the executors of remote threads
+    int32_t *ex_of                  # [rank * MAX_THREADS + slot] -> executor slot or -1
+    int32_t *ex_rank
+    int32_t *ex_slot
+    int64_t *ex_cluster
+    int32_t *ex_busy_rank           # the call it runs now: for whom (-1: none)
+    int32_t *ex_busy_slot
+    uint8_t *ex_ending              # end it once its call is done
+    # the event for Python
+    int ev_kind, ev_src, ev_slot
+    uint8_t *ev_data
+    uint64_t ev_len
+    char *failure
+    int gone
+    # idle policy
+    int outstanding                 # this rank's requests and asks not answered yet
+    long idle
+    uint64_t last_busy_ns
+    # counters
+    uint64_t bytes_sent, bytes_received, pages_in, pages_out, invalidations
+    uint64_t sent[16]
+    uint64_t received[16]
+
+
+cdef inline uint64_t now_ns() noexcept nogil:
+    cdef timespec ts
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return <uint64_t>ts.tv_sec * 1000000000 + ts.tv_nsec
+
+
+cdef inline pshare_mbox *box(engine_t *e, int slot) noexcept nogil:
+    return &e.chan.box[slot]
+
+
+cdef void fail(engine_t *e, const char *what) noexcept nogil:
+    if e.failure == NULL:
+        e.failure = <char *>what
+        e.ev_kind = E_FAILED
+
+
+# ---- the app: mailboxes and commands ----
+
+cdef void mbox_reply(engine_t *e, int slot, int64_t a0, int64_t a1, const uint8_t *data,
+                     uint64_t n) noexcept nogil:
+    """Answer the app thread waiting on its mailbox."""
+    cdef pshare_mbox *b = box(e, slot)
+    b.a[0] = a0
+    b.a[1] = a1
+    if n:
+        memcpy(b.data, data, n)
+    b.len = n
+    pshare_store(&b.state, MB_REPLY)
+    futex_wake(&b.state)
+
+
+cdef int app_gone(engine_t *e) noexcept nogil:
+    """The app exited (not reaped: WNOWAIT leaves that to Python)."""
+    cdef siginfo_t info
+    info.si_pid = 0
+    if waitid(P_PID, e.app_pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0:
+        return 1
+    return info.si_pid != 0
+
+
+cdef int64_t command(engine_t *e, int slot, uint32_t kind, int64_t a0, int64_t a1,
+                     int64_t a2) noexcept nogil:
+    """A command to a runtime thread, waited for; its a[0].  If the app is
+    gone meanwhile, e.gone is set (and the result is meaningless)."""
+    cdef pshare_mbox *b = box(e, slot)
+    cdef int spins = 0
+    b.a[0] = a0
+    b.a[1] = a1
+    b.a[2] = a2
+    b.len = 0
+    b.kind = kind
+    pshare_store(&b.state, MB_REQUEST)
+    futex_wake(&b.state)
+    while pshare_load(&b.state) != MB_REPLY:
+        futex_wait(&b.state, MB_REQUEST, 1000000)
+        spins += 1
+        if spins % 20 == 0 and app_gone(e):
+            e.gone = 1
+            e.ev_kind = E_GONE
+            return -1
+    cdef int64_t r = b.a[0]
+    pshare_store(&b.state, MB_IDLE)
+    return r
+
+
+# ---- sending ----
+
+cdef void reap(engine_t *e) noexcept nogil:
+    """Forget the sends that are complete, and their buffers."""
+    cdef int i = 0, done
+    while i < e.nsend:
+        done = 0
+        MPI_Test(&e.sreq[i], &done, MPI_STATUS_IGNORE)
+        if done:
+            free(e.sbuf[i])
+            e.nsend -= 1
+            e.sreq[i] = e.sreq[e.nsend]
+            e.sbuf[i] = e.sbuf[e.nsend]
+        else:
+            i += 1
+
+
+cdef int send(engine_t *e, int dest, pshare_wire *h, const void *payload,
+              uint64_t n) noexcept nogil:
+    """Never blocks (two agents each blocked sending to the other would wait
+    forever); to this rank itself, the message joins the local queue."""
+    cdef msg_t *lm
+    cdef uint8_t *buf
+    h.len = n
+    if dest == e.rank:
+        lm = <msg_t *>malloc(sizeof(msg_t) + n)
+        if lm == NULL:
+            fail(e, "out of memory for a message")
+            return -1
+        lm.next = NULL
+        lm.src = e.rank
+        memcpy(&lm.h, h, sizeof(pshare_wire))
+        if n:
+            memcpy(<uint8_t *>lm + sizeof(msg_t), payload, n)
+        if e.ltail != NULL:
+            e.ltail.next = lm
+        else:
+            e.lhead = lm
+        e.ltail = lm
+        return 0
+    if e.nsend == e.capsend:
+        reap(e)
+        if e.nsend == e.capsend:
+            e.capsend = e.capsend * 2 if e.capsend else 64
+            e.sreq = <MPI_Request *>realloc(e.sreq, e.capsend * sizeof(MPI_Request))
+            e.sbuf = <void **>realloc(e.sbuf, e.capsend * sizeof(void *))
+            if e.sreq == NULL or e.sbuf == NULL:
+                fail(e, "out of memory for the send list")
+                return -1
+    buf = <uint8_t *>malloc(PSHARE_WIRE_HDR + n)
+    if buf == NULL:
+        fail(e, "out of memory for a message")
+        return -1
+    memcpy(buf, h, PSHARE_WIRE_HDR)
+    if n:
+        memcpy(buf + PSHARE_WIRE_HDR, payload, n)
+    MPI_Isend(buf, <int>(PSHARE_WIRE_HDR + n), MPI_BYTE, dest, TAG, e.comm, &e.sreq[e.nsend])
+    e.sbuf[e.nsend] = buf
+    e.nsend += 1
+    e.bytes_sent += PSHARE_WIRE_HDR + n
+    if h.kind != W_PY:
+        e.sent[h.kind] += 1
+    return 0
+
+
+cdef inline void hdr(pshare_wire *h, uint32_t kind, int slot, uint64_t page) noexcept nogil:
+    memset(h, 0, sizeof(pshare_wire))
+    h.kind = kind
+    h.slot = slot
+    h.page = page
+
+
+# ---- the manager's actions (home) ----
+
+cdef void emit(void *ctx, const pm_action *a) noexcept nogil:
+    cdef engine_t *e = <engine_t *>ctx
+    cdef pshare_wire h
+    if a.kind == PM_GRANT:
+        hdr(&h, W_GRANT, a.slot, a.page)
+        h.a[0] = a.state
+        send(e, a.rank, &h, a.data, PM_PAGE if a.data != NULL else 0)
+    elif a.kind == PM_FETCH:
+        hdr(&h, W_FETCH, -1, a.page)
+        h.a[0] = a.state
+        send(e, a.rank, &h, NULL, 0)
+        if a.rank != e.rank:
+            e.outstanding += 1
+    else:
+        hdr(&h, W_INV, -1, a.page)
+        send(e, a.rank, &h, NULL, 0)
+        if a.rank != e.rank:
+            e.outstanding += 1
+
+
+# ---- grants not applied yet: what must wait for them ----
+
+cdef applying_t *applying(engine_t *e, uint64_t page) noexcept nogil:
+    cdef int i
+    for i in range(e.nap):
+        if e.ap[i].page == page:
+            return &e.ap[i]
+    return NULL
+
+
+cdef applying_t *applying_add(engine_t *e, uint64_t page) noexcept nogil:
+    cdef applying_t *a = applying(e, page)
+    if a != NULL:
+        return a
+    if e.nap == e.capap:
+        e.capap = e.capap * 2 if e.capap else 64
+        e.ap = <applying_t *>realloc(e.ap, e.capap * sizeof(applying_t))
+        if e.ap == NULL:
+            fail(e, "out of memory for the grant list")
+            return NULL
+    a = &e.ap[e.nap]
+    e.nap += 1
+    a.page = page
+    a.count = 0
+    a.head = NULL
+    a.tail = NULL
+    return a
+
+
+cdef void applying_drop(engine_t *e, applying_t *a) noexcept nogil:
+    e.nap -= 1
+    a[0] = e.ap[e.nap]
+
+
+cdef int hold(engine_t *e, applying_t *a, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    """Keep a message for the page until the grants before it are applied."""
+    cdef msg_t *m = <msg_t *>malloc(sizeof(msg_t) + h.len)
+    if m == NULL:
+        fail(e, "out of memory for a held message")
+        return -1
+    m.next = NULL
+    m.src = src
+    memcpy(&m.h, h, sizeof(pshare_wire))
+    if h.len:
+        memcpy(<uint8_t *>m + sizeof(msg_t), payload, h.len)
+    if a.tail != NULL:
+        a.tail.next = m
+    else:
+        a.head = m
+    a.tail = m
+    return 0
+
+
+# ---- message handlers: one per kind (the dispatch table) ----
+
+ctypedef int (*handler_t)(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil
+cdef handler_t HANDLERS[16]
+
+
+cdef int page_msg(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    """GRANT, FETCH, INV: in order per page, and a FETCH or INV only once
+    every grant of the page before it has been applied here (else the
+    thread applying it would reopen a page this rank has given up)."""
+    cdef applying_t *a = applying(e, h.page)
+    if a != NULL and (a.head != NULL or (h.kind != W_GRANT and a.count > 0)):
+        return hold(e, a, src, h, payload)
+    return HANDLERS[h.kind](e, src, h, payload)
+
+
+cdef int on_fault(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    if pm_request(e.m, h.page, <int>h.a[0], src, h.slot) != 0:
+        fail(e, "out of memory in the page manager")
+    return R_OK
+
+
+cdef int on_grant(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    cdef applying_t *a
+    if h.len:
+        # filled completely before the thread can see it (the page is invalid here)
+        if pwrite(e.store, payload, PM_PAGE, h.page) != PM_PAGE:
+            fail(e, "cannot write a page into the store")
+            return R_OK
+        e.pages_in += 1
+    a = applying_add(e, h.page)
+    if a == NULL:
+        return R_OK
+    a.count += 1
+    if e.rank != HOME and e.outstanding > 0:
+        e.outstanding -= 1
+    mbox_reply(e, h.slot, h.a[0], 0, NULL, 0)
+    return R_OK
+
+
+cdef int on_fetch(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    cdef uint8_t page[4096]
+    cdef pshare_wire r
+    if h.a[0]:
+        command(e, e.control, C_CMD_PROTECT, <int64_t>h.page, h.a[0], 0)
+        if e.gone:
+            return R_EVENT
+    if pread(e.store, page, PM_PAGE, h.page) != PM_PAGE:
+        fail(e, "cannot read a page from the store")
+        return R_OK
+    e.pages_out += 1
+    hdr(&r, W_PAGE, -1, h.page)
+    send(e, HOME, &r, page, PM_PAGE)
+    return R_OK
+
+
+cdef int on_page(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    if src != e.rank:
+        e.outstanding -= 1
+    pm_answer(e.m, h.page, payload)
+    return R_OK
+
+
+cdef int on_inv(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    cdef pshare_wire r
+    command(e, e.control, C_CMD_PROTECT, <int64_t>h.page, C_DSM_INVALID, 0)
+    if e.gone:
+        return R_EVENT
+    e.invalidations += 1
+    hdr(&r, W_INV_DONE, -1, h.page)
+    send(e, HOME, &r, NULL, 0)
+    return R_OK
+
+
+cdef int on_inv_done(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    if src != e.rank:
+        e.outstanding -= 1
+    pm_answer(e.m, h.page, NULL)
+    return R_OK
+
+
+cdef int executor_for(engine_t *e, int rank, int slot) noexcept nogil:
+    """The executor of a remote thread; a negative errno when home has no
+    slot left for one (the call fails with it, the job goes on)."""
+    cdef int ex = e.ex_of[rank * PSHARE_MAX_THREADS + slot]
+    cdef int64_t tid
+    if ex >= 0:
+        return ex
+    tid = command(e, e.control, C_CMD_EXECUTOR, 0, 0, 0)
+    if e.gone:
+        return -1
+    if tid < 0:
+        return <int>tid
+    ex = <int>box(e, e.control).a[1]
+    e.ex_of[rank * PSHARE_MAX_THREADS + slot] = ex
+    e.ex_rank[ex] = rank
+    e.ex_slot[ex] = slot
+    e.ex_cluster[ex] = tid
+    return ex
+
+
+cdef void answer(engine_t *e, int rank, int slot, int64_t ret, int64_t flag,
+                 const uint8_t *data, uint64_t n) noexcept nogil:
+    cdef pshare_wire h
+    hdr(&h, W_ANSWER, slot, 0)
+    h.a[0] = ret
+    h.a[1] = flag
+    send(e, rank, &h, data, n)
+
+
+cdef int on_sys(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    cdef int ex = executor_for(e, src, h.slot), i
+    cdef pshare_mbox *b
+    if e.gone:
+        return R_EVENT
+    if ex < 0:
+        answer(e, src, h.slot, ex, 0, NULL, 0)
+        return R_OK
+    e.ex_busy_rank[ex] = src
+    e.ex_busy_slot[ex] = h.slot
+    b = box(e, ex)
+    for i in range(10):
+        b.a[i] = h.a[i]
+    memcpy(b.data, payload, h.len)
+    b.len = h.len
+    b.kind = C_CMD_SYSCALL
+    pshare_store(&b.state, MB_REQUEST)
+    futex_wake(&b.state)
+    return R_OK
+
+
+cdef int on_answer(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    if e.outstanding > 0:
+        e.outstanding -= 1
+    mbox_reply(e, h.slot, h.a[0], h.a[1], payload, h.len)
+    return R_OK
+
+
+cdef int on_signal(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    command(e, e.control, C_CMD_SIGNAL, 0, h.a[0], h.a[1])
+    return R_EVENT if e.gone else R_OK
+
+
+cdef int on_py(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    e.ev_data = <uint8_t *>malloc(h.len if h.len else 1)
+    if e.ev_data == NULL:
+        fail(e, "out of memory for a message")
+        return R_EVENT
+    memcpy(e.ev_data, payload, h.len)
+    e.ev_len = h.len
+    e.ev_src = src
+    e.ev_kind = E_PY
+    return R_EVENT
+
+
+HANDLERS[W_FAULT] = on_fault
+HANDLERS[W_GRANT] = on_grant
+HANDLERS[W_FETCH] = on_fetch
+HANDLERS[W_PAGE] = on_page
+HANDLERS[W_INV] = on_inv
+HANDLERS[W_INV_DONE] = on_inv_done
+HANDLERS[W_SYS] = on_sys
+HANDLERS[W_ANSWER] = on_answer
+HANDLERS[W_SIGNAL] = on_signal
+HANDLERS[W_PY] = on_py
+
+
+cdef int dispatch(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    if h.kind == 0 or h.kind >= W_NKINDS:
+        fail(e, "a message of unknown kind")
+        return R_EVENT
+    if src != e.rank:
+        e.received[h.kind] += 1
+    if h.kind == W_GRANT or h.kind == W_FETCH or h.kind == W_INV:
+        return page_msg(e, src, h, payload)
+    return HANDLERS[h.kind](e, src, h, payload)
+
+
+# ---- the app's up ring ----
+
+cdef int on_applied(engine_t *e, uint64_t page) noexcept nogil:
+    """A thread applied a grant: what waited for it goes on, in order."""
+    cdef applying_t *a = applying(e, page)
+    cdef msg_t *m
+    cdef int r
+    if a == NULL:
+        return R_OK
+    a.count -= 1
+    while a.head != NULL and (a.head.h.kind == W_GRANT or a.count == 0):
+        m = a.head
+        a.head = m.next
+        if a.head == NULL:
+            a.tail = NULL
+        r = HANDLERS[m.h.kind](e, m.src, &m.h, <uint8_t *>m + sizeof(msg_t))
+        free(m)
+        a = applying(e, page)           # handlers may move the list
+        if r != R_OK:
+            return r
+    if a.count == 0 and a.head == NULL:
+        applying_drop(e, a)
+    return R_OK
+
+
+cdef int on_request(engine_t *e, int slot) noexcept nogil:
+    cdef pshare_mbox *b = box(e, slot)
+    cdef pshare_wire h
+    cdef int i
+    if b.kind == C_RQ_FAULT:
+        hdr(&h, W_FAULT, slot, <uint64_t>b.a[0])
+        h.a[0] = b.a[1]
+        if e.rank != HOME:
+            e.outstanding += 1
+        send(e, HOME, &h, NULL, 0)
+        return R_OK
+    if b.kind == C_RQ_SYSCALL and e.rank != HOME:
+        hdr(&h, W_SYS, slot, 0)
+        for i in range(10):
+            h.a[i] = b.a[i]
+        e.outstanding += 1
+        send(e, HOME, &h, b.data, b.len)
+        return R_OK
+    e.ev_kind = E_REQUEST
+    e.ev_slot = slot
+    return R_EVENT
+
+
+cdef int on_exec_done(engine_t *e, int ex) noexcept nogil:
+    cdef pshare_mbox *b = box(e, ex)
+    cdef int rank = e.ex_busy_rank[ex], slot = e.ex_busy_slot[ex]
+    e.ex_busy_rank[ex] = -1
+    if rank >= 0:
+        answer(e, rank, slot, b.a[0], 0, b.data, b.len)
+    pshare_store(&b.state, MB_IDLE)
+    if e.ex_ending[ex]:
+        e.ex_ending[ex] = 0
+        post_end(e, ex)
+    return R_OK
+
+
+cdef void post_end(engine_t *e, int ex) noexcept nogil:
+    cdef pshare_mbox *b = box(e, ex)
+    b.kind = C_CMD_EXECUTOR_END
+    b.len = 0
+    pshare_store(&b.state, MB_REQUEST)
+    futex_wake(&b.state)
+
+
+cdef int on_entry(engine_t *e, uint64_t entry) noexcept nogil:
+    cdef uint64_t kind = entry >> 56, low = entry & ((<uint64_t>1 << 40) - 1)
+    cdef int slot = (entry >> 40) & 0xFFFF
+    cdef pshare_wire h
+    if kind == C_UP_APPLIED:
+        return on_applied(e, low * PM_PAGE)
+    if kind == C_UP_EXEC_DONE:
+        return on_exec_done(e, slot)
+    if kind == C_UP_SIGNAL:
+        if e.ex_rank[slot] >= 0:
+            hdr(&h, W_SIGNAL, -1, 0)
+            h.a[0] = e.ex_cluster[slot]
+            h.a[1] = <int64_t>low
+            send(e, e.ex_rank[slot], &h, NULL, 0)
+        return R_OK
+    return on_request(e, slot)
+
+
+cdef int drain_ring(engine_t *e, int *busy) noexcept nogil:
+    cdef pshare_chan *c = e.chan
+    cdef uint64_t head, entry
+    cdef int r
+    while True:
+        head = c.head
+        entry = pshare_load(&c.ring[head % PSHARE_RING])
+        if entry == 0:
+            return R_OK
+        pshare_store(&c.ring[head % PSHARE_RING], 0)
+        c.head = head + 1
+        busy[0] = 1
+        r = on_entry(e, entry)
+        if r != R_OK:
+            return r
+
+
+cdef int drain_local(engine_t *e, int *busy) noexcept nogil:
+    cdef msg_t *m
+    cdef int r
+    while e.lhead != NULL:
+        m = e.lhead
+        e.lhead = m.next
+        if e.lhead == NULL:
+            e.ltail = NULL
+        busy[0] = 1
+        r = dispatch(e, m.src, &m.h, <uint8_t *>m + sizeof(msg_t))
+        free(m)
+        if r != R_OK:
+            return r
+    return R_OK
+
+
+cdef int post_recv(engine_t *e, int i) noexcept nogil:
+    return MPI_Irecv(e.rbuf[i], RECV_SIZE, MPI_BYTE, MPI_ANY_SOURCE, TAG, e.comm, &e.rreq[i])
+
+
+cdef int drain_mpi(engine_t *e, int *busy) noexcept nogil:
+    cdef int done, i, r, n
+    cdef MPI_Status st
+    while True:
+        i = e.rnext
+        done = 0
+        MPI_Test(&e.rreq[i], &done, &st)
+        if not done:
+            return R_OK
+        busy[0] = 1
+        MPI_Get_count(&st, MPI_BYTE, &n)
+        e.bytes_received += n
+        e.rnext = (i + 1) % NRECV
+        # served from the buffer, then the buffer is posted again
+        r = dispatch(e, st.MPI_SOURCE, <pshare_wire *>e.rbuf[i], e.rbuf[i] + PSHARE_WIRE_HDR)
+        post_recv(e, i)
+        if r != R_OK:
+            return r
+
+
+cdef int serve(engine_t *e, uint64_t max_ns) noexcept nogil:
+    """Serve until an event for Python, or max_ns without one.  When there
+    is nothing to do: spin (yielding the core to the app's threads) while
+    this rank waits for answers or was busy a moment ago, then sleep on
+    the doorbell (the app's requests wake it; MPI messages cannot, so the
+    sleeps stay short while the job is active and grow when it is quiet)."""
+    cdef uint64_t start = now_ns(), t
+    cdef int busy, r
+    cdef uint32_t bell
+    cdef pshare_chan *c = e.chan
+    cdef long timeout
+    while True:
+        busy = 0
+        r = drain_ring(e, &busy)
+        if r == R_OK:
+            r = drain_local(e, &busy)
+        if r == R_OK:
+            r = drain_mpi(e, &busy)
+        if r != R_OK or e.failure != NULL:
+            return R_EVENT
+        if e.nsend > 32:
+            reap(e)
+        t = now_ns()
+        if busy:
+            e.idle = 0
+            e.last_busy_ns = t
+            continue
+        if t - start >= max_ns:
+            return R_OK
+        e.idle += 1
+        if t - e.last_busy_ns < 200000 or (e.outstanding > 0 and t - e.last_busy_ns < 5000000):
+            sched_yield()
+            continue
+        if e.nsend:
+            reap(e)
+        if t - e.last_busy_ns < 500000000:
+            timeout = 30000
+        else:
+            timeout = min(30000 * (e.idle // 64 + 1), 2000000)
+        bell = <uint32_t>pshare_load(&c.doorbell)
+        if pshare_load(&c.ring[c.head % PSHARE_RING]) == 0:
+            pshare_store_sc(&c.agent_waiting, 1)
+            if pshare_load(&c.ring[c.head % PSHARE_RING]) == 0:
+                futex_wait(&c.doorbell, bell, timeout)
+            pshare_store(&c.agent_waiting, 0)
+
+
+assert RECV_SIZE == PSHARE_WIRE_MAX, "wire.h and the engine disagree on the largest message"
+
+
+cdef class Engine:
+    """The fast path of one agent (see the module's doc)."""
+    cdef engine_t *e
+
+    def __cinit__(self, comm, size_t chan_address, size_t ctl_address, int store, int app_pid):
+        cdef engine_t *e = <engine_t *>calloc(1, sizeof(engine_t))
+        cdef int i, n
+        if e == NULL:
+            raise MemoryError()
+        self.e = e
+        e.comm = MPI_Comm_f2c(comm.py2f())     # the portable way from Python to C
+        e.rank = comm.Get_rank()
+        e.size = comm.Get_size()
+        if e.size > PM_MAX_RANKS:
+            raise ValueError(f"pshare runs on at most {PM_MAX_RANKS} ranks (this job has {e.size})")
+        e.chan = <pshare_chan *>chan_address
+        e.ctl = <pshare_ctl *>ctl_address
+        e.store = store
+        e.control = e.ctl.control_slot
+        e.app_pid = app_pid
+        e.last_busy_ns = now_ns()
+        for i in range(NRECV):
+            e.rbuf[i] = <uint8_t *>malloc(RECV_SIZE)
+            if e.rbuf[i] == NULL:
+                raise MemoryError()
+            e.rreq[i] = MPI_REQUEST_NULL
+        if e.rank == HOME:
+            e.m = pm_new(emit, e)
+            n = PSHARE_MAX_THREADS
+            e.ex_of = <int32_t *>malloc(e.size * n * sizeof(int32_t))
+            e.ex_rank = <int32_t *>malloc(n * sizeof(int32_t))
+            e.ex_slot = <int32_t *>malloc(n * sizeof(int32_t))
+            e.ex_cluster = <int64_t *>calloc(n, sizeof(int64_t))
+            e.ex_busy_rank = <int32_t *>malloc(n * sizeof(int32_t))
+            e.ex_busy_slot = <int32_t *>calloc(n, sizeof(int32_t))
+            e.ex_ending = <uint8_t *>calloc(n, 1)
+            if (e.m == NULL or e.ex_of == NULL or e.ex_rank == NULL or e.ex_slot == NULL
+                    or e.ex_cluster == NULL or e.ex_busy_rank == NULL or e.ex_busy_slot == NULL
+                    or e.ex_ending == NULL):
+                raise MemoryError()
+            memset(e.ex_of, 0xff, e.size * n * sizeof(int32_t))
+            memset(e.ex_rank, 0xff, n * sizeof(int32_t))
+            memset(e.ex_busy_rank, 0xff, n * sizeof(int32_t))
+        for i in range(NRECV):
+            post_recv(e, i)
+
+    def __dealloc__(self):
+        cdef engine_t *e = self.e
+        cdef int i
+        cdef msg_t *m
+        if e == NULL:
+            return
+        for i in range(NRECV):
+            free(e.rbuf[i])
+        for i in range(e.nsend):
+            free(e.sbuf[i])
+        free(e.sreq)
+        free(e.sbuf)
+        while e.lhead != NULL:
+            m = e.lhead
+            e.lhead = m.next
+            free(m)
+        for i in range(e.nap):
+            while e.ap[i].head != NULL:
+                m = e.ap[i].head
+                e.ap[i].head = m.next
+                free(m)
+        free(e.ap)
+        pm_free(e.m)
+        free(e.ex_of)
+        free(e.ex_rank)
+        free(e.ex_slot)
+        free(e.ex_cluster)
+        free(e.ex_busy_rank)
+        free(e.ex_busy_slot)
+        free(e.ex_ending)
+        free(e.ev_data)
+        free(e)
+
+    def poll(self, double seconds):
+        """Serve for at most `seconds`; None, or the first event for Python:
+        (EV_REQUEST, slot), (EV_PY, src, bytes), (EV_GONE,), (EV_FAILED, msg)."""
+        cdef engine_t *e = self.e
+        cdef uint64_t max_ns = <uint64_t>(seconds * 1e9)
+        cdef int r
+        if e.failure != NULL:
+            return (EV_FAILED, e.failure.decode())
+        if e.gone:
+            return (EV_GONE,)
+        e.ev_kind = 0
+        with nogil:
+            r = serve(e, max_ns)
+        if r == R_OK:
+            return None
+        if e.failure != NULL:
+            return (EV_FAILED, e.failure.decode())
+        if e.gone:
+            return (EV_GONE,)
+        if e.ev_kind == E_REQUEST:
+            return (EV_REQUEST, e.ev_slot)
+        if e.ev_kind == E_PY:
+            data = PyBytes_FromStringAndSize(<char *>e.ev_data, e.ev_len)
+            free(e.ev_data)
+            e.ev_data = NULL
+            return (EV_PY, e.ev_src, data)
+        return None
+
+    # ---- what the Python side does through the engine ----
+
+    def send_py(self, int rank, bytes data):
+        """A pickled message to another agent, in order with everything else."""
+        cdef pshare_wire h
+        if PyBytes_GET_SIZE(data) > PSHARE_WIRE_MAX_PAYLOAD:
+            raise ValueError(f"a message of {len(data)} bytes is over the protocol's "
+                             f"{PSHARE_WIRE_MAX_PAYLOAD}")
+        hdr(&h, W_PY, -1, 0)
+        send(self.e, rank, &h, PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data))
+
+    def answer(self, int rank, int slot, long ret, long flag=0, data=None):
+        """The result of a request of `rank`'s thread in `slot` (a[0], a[1], data)."""
+        cdef const unsigned char[:] view
+        cdef const uint8_t *p = NULL
+        cdef uint64_t n = 0
+        if data is not None and len(data):
+            view = data
+            p = &view[0]
+            n = len(view)
+        if rank == self.e.rank:
+            mbox_reply(self.e, slot, ret, flag, p, n)
+        else:
+            answer(self.e, rank, slot, ret, flag, p, n)
+
+    def executor_for(self, int rank, int slot):
+        """Home: the executor serving `rank`'s thread in `slot`, made if need
+        be; a negative errno if home has no slot left.  ProcessLookupError
+        if the app is gone."""
+        cdef int ex
+        with nogil:
+            ex = executor_for(self.e, rank, slot)
+        if self.e.gone:
+            raise ProcessLookupError("the program is gone")
+        return ex
+
+    def bind_executor(self, int ex, int rank, int slot, long cluster):
+        """Home: executor `ex` (tid `cluster`) now serves `rank`'s thread in `slot`."""
+        cdef engine_t *e = self.e
+        e.ex_of[rank * PSHARE_MAX_THREADS + slot] = ex
+        e.ex_rank[ex] = rank
+        e.ex_slot[ex] = slot
+        e.ex_cluster[ex] = cluster
+
+    def executor_busy(self, int ex, int rank, int slot):
+        """Home: the work Python posts to `ex` is answered to `rank`'s `slot`."""
+        self.e.ex_busy_rank[ex] = rank
+        self.e.ex_busy_slot[ex] = slot
+
+    def end_executor(self, int ex):
+        post_end(self.e, ex)
+
+    def thread_ended(self, long cluster):
+        """Home: a remote thread ended, so does its executor.  Matched by
+        cluster tid: the slot may already serve a newer thread whose start
+        overtook this message.  A call in progress is never overwritten."""
+        cdef engine_t *e = self.e
+        cdef int ex
+        for ex in range(PSHARE_MAX_THREADS):
+            if e.ex_rank[ex] >= 0 and e.ex_cluster[ex] == cluster:
+                if e.ex_of[e.ex_rank[ex] * PSHARE_MAX_THREADS + e.ex_slot[ex]] == ex:
+                    e.ex_of[e.ex_rank[ex] * PSHARE_MAX_THREADS + e.ex_slot[ex]] = -1
+                e.ex_rank[ex] = -1
+                if e.ex_busy_rank[ex] >= 0:
+                    e.ex_ending[ex] = 1
+                else:
+                    post_end(e, ex)
+                return
+
+    def forget(self, unsigned long lo, unsigned long hi):
+        """Home: [lo, hi) was unmapped or zeroed; its pages start over at home."""
+        pm_forget(self.e.m, lo, hi)
+
+    def cancel(self):
+        """Before MPI ends: the posted receives are withdrawn, the sends finished."""
+        cdef engine_t *e = self.e
+        cdef int i
+        with nogil:
+            for i in range(NRECV):
+                if e.rreq[i] != MPI_REQUEST_NULL:
+                    MPI_Cancel(&e.rreq[i])
+                    MPI_Wait(&e.rreq[i], MPI_STATUS_IGNORE)
+            for i in range(e.nsend):
+                MPI_Wait(&e.sreq[i], MPI_STATUS_IGNORE)
+                free(e.sbuf[i])
+            e.nsend = 0
+
+    def pending(self):
+        """Sends not complete yet."""
+        reap(self.e)
+        return self.e.nsend
+
+    def counts(self):
+        cdef engine_t *e = self.e
+        return {"pages_in": e.pages_in, "pages_out": e.pages_out,
+                "invalidations": e.invalidations}
+
+    def traffic(self):
+        """Bytes each way (every message) and messages by kind (the binary
+        ones; the Python side counts its own)."""
+        cdef engine_t *e = self.e
+        cdef int k
+        sent, received = {}, {}
+        for k in range(1, W_NKINDS):
+            if k == W_PY:
+                continue
+            name = pshare_wire_names[k].decode().lower()
+            if e.sent[k]:
+                sent[name] = e.sent[k]
+            if e.received[k]:
+                received[name] = e.received[k]
+        return {"bytes_sent": e.bytes_sent, "bytes_received": e.bytes_received,
+                "messages_sent": sent, "messages_received": received}
+
+
+# ---- the manager alone, for the tests ----
+
+cdef void record(void *ctx, const pm_action *a) noexcept nogil:
+    with gil:
+        (<list>ctx).append((a.kind, a.rank, a.slot, a.page, a.state,
+                            None if a.data == NULL else
+                            PyBytes_FromStringAndSize(<char *>a.data, PM_PAGE)))
+
+
+cdef class PageManager:
+    """pages.c driven from Python: every action it emits is appended to
+    `actions` as (kind, rank, slot, page, state, data or None)."""
+    cdef pm *m
+    cdef readonly list actions
+
+    def __cinit__(self):
+        self.actions = []
+        self.m = pm_new(record, <void *>self.actions)
+        if self.m == NULL:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        pm_free(self.m)
+
+    def request(self, unsigned long page, bint write, int rank, int slot):
+        if pm_request(self.m, page, write, rank, slot) != 0:
+            raise MemoryError()
+
+    def answer(self, unsigned long page, data=None):
+        cdef const unsigned char[:] view
+        if data is None:
+            pm_answer(self.m, page, NULL)
+        else:
+            if len(data) != PM_PAGE:
+                raise ValueError("a page is 4096 bytes")
+            view = data
+            pm_answer(self.m, page, &view[0])
+
+    def forget(self, unsigned long lo, unsigned long hi):
+        pm_forget(self.m, lo, hi)
+
+    def page(self, unsigned long page):
+        """(owner, copyset as a set, writer, busy, queued) or None if unknown."""
+        cdef int owner, writer, busy, queued
+        cdef uint64_t cs
+        pm_inspect(self.m, page, &owner, &cs, &writer, &busy, &queued)
+        if owner < 0:
+            return None
+        return owner, {r for r in range(64) if cs >> r & 1}, bool(writer), bool(busy), queued
+
+    def __len__(self):
+        return pm_count(self.m)
+
+
+PM = {"FETCH": PM_FETCH, "INV": PM_INV, "GRANT": PM_GRANT}
+WIRE = {pshare_wire_names[k].decode(): k for k in range(1, W_NKINDS)}
+MAX_RANKS = PM_MAX_RANKS

@@ -1,0 +1,318 @@
+/*
+ * pages.c - the page manager: Ivy's central manager as a state machine.
+ *
+ * One transaction per page at a time.  A read fetches the owner's bytes
+ * (the owner drops from WRITE to READ); a write invalidates every other copy
+ * and fetches the owner's bytes, all asked at once.  The transaction ends
+ * when its last answer is in and the grant goes out; requests that came
+ * meanwhile wait in the page's queue, in order.  Nothing here waits: the
+ * answers come back through pm_answer, and other pages' transactions go on
+ * in between.
+ *
+ * The manager never waits for a grant to be applied: the rank that gets it
+ * holds back any later FETCH or INV of that page until its thread has set
+ * the page's protection (the engine's "applying" list), and MPI keeps a
+ * grant ahead of everything home sends that rank after it.
+ *
+ * A page nobody asked for yet is owned by home with write access: home held
+ * every page at start, and fresh pages start there too.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "pages.h"
+#include "../rt/shm.h"
+
+#define HOME 0
+
+struct waiter {
+    struct waiter *next;
+    int write, rank, slot;
+};
+
+struct page {
+    struct page *next;            /* hash chain */
+    uint64_t addr;
+    uint64_t copyset;             /* ranks holding a valid copy, the owner included */
+    int owner;
+    int writer;                   /* the owner may write (then it is the only holder) */
+    int busy;                     /* a transaction is under way */
+    int left;                     /* answers it still waits for */
+    int t_write, t_rank, t_slot;  /* the request it serves */
+    uint8_t *data;                /* the owner's bytes, when they came before the last answer */
+    struct waiter *head, *tail;
+};
+
+struct pm {
+    struct page **buckets;
+    uint64_t nbuckets, count;
+    pm_emit_fn emit;
+    void *ctx;
+};
+
+static uint64_t bucket_of(const struct pm *m, uint64_t addr)
+{
+    return ((addr >> 12) * 0x9E3779B97F4A7C15ULL) >> 20 & (m->nbuckets - 1);
+}
+
+struct pm *pm_new(pm_emit_fn emit, void *ctx)
+{
+    struct pm *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->nbuckets = 1 << 12;
+    m->buckets = calloc(m->nbuckets, sizeof *m->buckets);
+    if (!m->buckets) {
+        free(m);
+        return NULL;
+    }
+    m->emit = emit;
+    m->ctx = ctx;
+    return m;
+}
+
+static void drop(struct page *p)
+{
+    while (p->head) {
+        struct waiter *w = p->head;
+        p->head = w->next;
+        free(w);
+    }
+    free(p->data);
+    free(p);
+}
+
+void pm_free(struct pm *m)
+{
+    if (!m)
+        return;
+    for (uint64_t b = 0; b < m->nbuckets; b++)
+        while (m->buckets[b]) {
+            struct page *p = m->buckets[b];
+            m->buckets[b] = p->next;
+            drop(p);
+        }
+    free(m->buckets);
+    free(m);
+}
+
+static struct page *find(struct pm *m, uint64_t addr)
+{
+    for (struct page *p = m->buckets[bucket_of(m, addr)]; p; p = p->next)
+        if (p->addr == addr)
+            return p;
+    return NULL;
+}
+
+static void grow(struct pm *m)
+{
+    uint64_t old_n = m->nbuckets;
+    struct page **old = m->buckets, **nb = calloc(old_n * 2, sizeof *nb);
+    if (!nb)
+        return;                                   /* longer chains, still correct */
+    m->buckets = nb;
+    m->nbuckets = old_n * 2;
+    for (uint64_t b = 0; b < old_n; b++)
+        while (old[b]) {
+            struct page *p = old[b];
+            old[b] = p->next;
+            uint64_t i = bucket_of(m, p->addr);
+            p->next = nb[i];
+            nb[i] = p;
+        }
+    free(old);
+}
+
+static struct page *get(struct pm *m, uint64_t addr)
+{
+    struct page *p = find(m, addr);
+    if (p)
+        return p;
+    p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->addr = addr;
+    p->owner = HOME;
+    p->copyset = 1ULL << HOME;
+    p->writer = 1;
+    if (m->count >= m->nbuckets)
+        grow(m);
+    uint64_t i = bucket_of(m, addr);
+    p->next = m->buckets[i];
+    m->buckets[i] = p;
+    m->count++;
+    return p;
+}
+
+static void act(struct pm *m, int kind, int rank, int slot, uint64_t page, int state,
+                const uint8_t *data)
+{
+    struct pm_action a = { kind, rank, slot, state, page, data };
+    m->emit(m->ctx, &a);
+}
+
+/* Start serving a request; 1 when it finished at once (granted), 0 when it
+ * now waits for answers. */
+static int serve(struct pm *m, struct page *p, int write, int rank, int slot)
+{
+    uint64_t me = 1ULL << rank;
+    p->t_write = write;
+    p->t_rank = rank;
+    p->t_slot = slot;
+    if (!write) {
+        if (rank == p->owner) {
+            act(m, PM_GRANT, rank, slot, p->addr, p->writer ? DSM_WRITE : DSM_READ, NULL);
+            return 1;
+        }
+        if (p->copyset & me) {
+            act(m, PM_GRANT, rank, slot, p->addr, DSM_READ, NULL);
+            return 1;
+        }
+        p->busy = 1;
+        p->left = 1;
+        act(m, PM_FETCH, p->owner, -1, p->addr, p->writer ? DSM_READ : 0, NULL);
+        return 0;
+    }
+    if (rank == p->owner && p->writer) {
+        act(m, PM_GRANT, rank, slot, p->addr, DSM_WRITE, NULL);
+        return 1;
+    }
+    int fetch = !(p->copyset & me);                         /* it has no copy yet */
+    uint64_t holders = p->copyset & ~me;
+    if (fetch)
+        holders &= ~(1ULL << p->owner);                     /* the owner is fetched instead */
+    if (!holders && !fetch) {
+        /* the only copy is the requester's: it upgrades */
+        p->owner = rank;
+        p->copyset = me;
+        p->writer = 1;
+        act(m, PM_GRANT, rank, slot, p->addr, DSM_WRITE, NULL);
+        return 1;
+    }
+    p->busy = 1;
+    p->left = __builtin_popcountll(holders) + fetch;
+    /* asks may be answered at once (the engine's local ones are queued, not
+     * run inside act), so count them all before the first goes out */
+    for (int r = 0; holders; r++, holders >>= 1)
+        if (holders & 1)
+            act(m, PM_INV, r, -1, p->addr, DSM_INVALID, NULL);
+    if (fetch)
+        act(m, PM_FETCH, p->owner, -1, p->addr, DSM_INVALID, NULL);
+    return 0;
+}
+
+/* Serve the page's queue until a request has to wait for answers. */
+static void run_queue(struct pm *m, struct page *p)
+{
+    while (!p->busy && p->head) {
+        struct waiter *w = p->head;
+        p->head = w->next;
+        if (!p->head)
+            p->tail = NULL;
+        int write = w->write, rank = w->rank, slot = w->slot;
+        free(w);
+        serve(m, p, write, rank, slot);
+    }
+}
+
+int pm_request(struct pm *m, uint64_t page, int write, int rank, int slot)
+{
+    struct page *p = get(m, page);
+    if (!p)
+        return -1;
+    if (p->busy || p->head) {
+        struct waiter *w = malloc(sizeof *w);
+        if (!w)
+            return -1;
+        *w = (struct waiter){ NULL, write, rank, slot };
+        if (p->tail)
+            p->tail->next = w;
+        else
+            p->head = w;
+        p->tail = w;
+        return 0;
+    }
+    serve(m, p, write, rank, slot);
+    run_queue(m, p);
+    return 0;
+}
+
+void pm_answer(struct pm *m, uint64_t page, const uint8_t *data)
+{
+    struct page *p = find(m, page);
+    if (!p || !p->busy)
+        return;                                   /* not asked: ignore */
+    if (data && --p->left > 0) {
+        if (!p->data)
+            p->data = malloc(PM_PAGE);
+        if (p->data)
+            memcpy(p->data, data, PM_PAGE);
+        return;
+    }
+    if (!data && --p->left > 0)
+        return;
+    const uint8_t *bytes = data ? data : p->data;
+    int rank = p->t_rank;
+    if (p->t_write) {
+        p->owner = rank;
+        p->copyset = 1ULL << rank;
+        p->writer = 1;
+    } else {
+        p->writer = 0;
+        p->copyset |= 1ULL << rank;
+    }
+    p->busy = 0;
+    act(m, PM_GRANT, rank, p->t_slot, p->addr, p->t_write ? DSM_WRITE : DSM_READ, bytes);
+    free(p->data);
+    p->data = NULL;
+    run_queue(m, p);
+}
+
+void pm_forget(struct pm *m, uint64_t lo, uint64_t hi)
+{
+    if ((hi - lo) / PM_PAGE <= m->count) {
+        for (uint64_t a = lo; a < hi; a += PM_PAGE) {
+            struct page **pp = &m->buckets[bucket_of(m, a)];
+            for (; *pp; pp = &(*pp)->next)
+                if ((*pp)->addr == a) {
+                    struct page *p = *pp;
+                    if (!p->busy && !p->head) {
+                        *pp = p->next;
+                        drop(p);
+                        m->count--;
+                    }
+                    break;
+                }
+        }
+        return;
+    }
+    for (uint64_t b = 0; b < m->nbuckets; b++)
+        for (struct page **pp = &m->buckets[b]; *pp;) {
+            struct page *p = *pp;
+            if (p->addr >= lo && p->addr < hi && !p->busy && !p->head) {
+                *pp = p->next;
+                drop(p);
+                m->count--;
+            } else {
+                pp = &p->next;
+            }
+        }
+}
+
+void pm_inspect(struct pm *m, uint64_t page, int *owner, uint64_t *copyset, int *writer,
+                int *busy, int *queued)
+{
+    struct page *p = find(m, page);
+    *owner = p ? p->owner : -1;
+    *copyset = p ? p->copyset : 0;
+    *writer = p ? p->writer : 0;
+    *busy = p ? p->busy : 0;
+    int n = 0;
+    for (struct waiter *w = p ? p->head : NULL; w; w = w->next)
+        n++;
+    *queued = n;
+}
+
+uint64_t pm_count(struct pm *m)
+{
+    return m->count;
+}

@@ -1,0 +1,46 @@
+/*
+ * pages.h - the page manager (home's agent): who owns each page, who holds
+ * copies.  Kai Li's Ivy with a central manager: one writer or many readers,
+ * write-invalidate, so memory stays sequentially consistent.
+ *
+ * Plain C, no MPI and no Python: the engine (_engine.pyx) feeds it requests
+ * and answers and carries out the actions it emits; the tests drive it the
+ * same way with a recording emitter (tests/test_manager.py).
+ */
+#ifndef PSHARE_PAGES_H
+#define PSHARE_PAGES_H
+#include <stdint.h>
+
+#define PM_MAX_RANKS 64               /* a copyset is one 64-bit word */
+#define PM_PAGE 4096
+
+enum pm_act {
+    PM_FETCH = 1,      /* ask `rank` for the page's bytes; it drops to `state` first (0 = keeps it) */
+    PM_INV = 2,        /* ask `rank` to drop its copy */
+    PM_GRANT = 3,      /* tell `rank`'s thread in `slot` it holds the page in `state`;
+                          `data` = the bytes it lacks, or NULL (its copy is good) */
+};
+
+struct pm_action {
+    int kind, rank, slot, state;
+    uint64_t page;
+    const uint8_t *data;
+};
+
+typedef void (*pm_emit_fn)(void *ctx, const struct pm_action *a);
+struct pm;
+
+struct pm *pm_new(pm_emit_fn emit, void *ctx);
+void pm_free(struct pm *m);
+/* A thread wants the page: 0, or -1 when there is no memory for the request. */
+int pm_request(struct pm *m, uint64_t page, int write, int rank, int slot);
+/* The answer to a FETCH (data = the page) or an INV (data = NULL) of `page`. */
+void pm_answer(struct pm *m, uint64_t page, const uint8_t *data);
+/* [lo, hi) was unmapped or zeroed: its pages start over at home. */
+void pm_forget(struct pm *m, uint64_t lo, uint64_t hi);
+/* Tests: the entry of a page (-1 owner when it has none), pages known. */
+void pm_inspect(struct pm *m, uint64_t page, int *owner, uint64_t *copyset, int *writer,
+                int *busy, int *queued);
+uint64_t pm_count(struct pm *m);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * wire.h - the agent <-> agent messages: one definition for C and Cython
+ * (the engine includes it; Python gets the names through pshare._engine).
+ *
+ * Every message is one MPI message on the engine's own communicator: a
+ * fixed header, then `len` payload bytes (a page, a forwarded call's bytes,
+ * or a pickled message of the Python side).  Messages between two ranks
+ * keep their order (MPI's non-overtaking rule on one communicator and tag),
+ * which the protocol relies on: a grant before a later invalidation of the
+ * same page, a replay before anything that uses the memory it maps, `bye`
+ * last.
+ *
+ * Page transactions need no key: the manager runs one transaction per page
+ * at a time, so an answer names its page and that is enough.
+ */
+#ifndef PSHARE_WIRE_H
+#define PSHARE_WIRE_H
+#include <stdint.h>
+
+/* X(name, number, what it carries) - the table the engine dispatches through */
+#define PSHARE_WIRE_KINDS(X)                                                        \
+    X(FAULT,     1, "-> home: page, a[0] 1 = write, slot of the faulting thread")   \
+    X(GRANT,     2, "home -> rank: page, a[0] state, slot; payload = the page or none") \
+    X(FETCH,     3, "home -> owner: page, a[0] state to drop to (0 = keep)")         \
+    X(PAGE,      4, "owner -> home: page, payload = its bytes (the FETCH answer)")  \
+    X(INV,       5, "home -> holder: page; drop the copy")                         \
+    X(INV_DONE,  6, "holder -> home: page (the INV answer)")                       \
+    X(SYS,       7, "-> home: slot, a[0..9] the call, payload = its input bytes")   \
+    X(ANSWER,    8, "home -> rank: slot, a[0] result, a[1] flag, payload = output") \
+    X(SIGNAL,    9, "home -> rank: a[0] cluster tid, a[1] signal")                  \
+    X(PY,       10, "payload = a pickled message of the Python side (rare ops)")
+
+enum pshare_wire_kind {
+#define PSHARE_WIRE_ENUM(name, nr, what) W_##name = nr,
+    PSHARE_WIRE_KINDS(PSHARE_WIRE_ENUM)
+#undef PSHARE_WIRE_ENUM
+    W_NKINDS
+};
+
+static const char *const pshare_wire_names[W_NKINDS] = {
+#define PSHARE_WIRE_NAME(name, nr, what) [nr] = #name,
+    PSHARE_WIRE_KINDS(PSHARE_WIRE_NAME)
+#undef PSHARE_WIRE_NAME
+};
+
+struct pshare_wire {
+    uint32_t kind;          /* enum pshare_wire_kind */
+    int32_t slot;           /* the requesting thread's mailbox slot on its rank */
+    uint64_t page;          /* page address (FAULT .. INV_DONE) */
+    int64_t a[10];          /* kind-specific (SYS: the mailbox's a[]) */
+    uint64_t len;           /* payload bytes after the header */
+};
+
+#define PSHARE_WIRE_HDR ((int)sizeof(struct pshare_wire))
+/* the largest payload: a forwarded call's bytes fill at most one mailbox
+ * (256 KiB); a pickled message of the Python side gets a little more */
+#define PSHARE_WIRE_MAX_PAYLOAD (260 * 1024)
+#define PSHARE_WIRE_MAX (PSHARE_WIRE_HDR + PSHARE_WIRE_MAX_PAYLOAD)
+
+_Static_assert(sizeof(struct pshare_wire) == 104, "the header is part of the protocol");
+_Static_assert(PSHARE_WIRE_MAX_PAYLOAD >= 256 * 1024, "a mailbox's data must fit (shm.h)");
+
+#endif
