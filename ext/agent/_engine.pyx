@@ -76,6 +76,7 @@ cdef enum:
     TAG = 7
     NRECV = 4                       # receives kept posted (matched in the order posted)
     RECV_SIZE = 104 + 260 * 1024    # PSHARE_WIRE_MAX (checked at import)
+    COMMAND_SPIN_NS = 50000         # a command's answer is polled for this long, then slept for
 
 # what poll() reports to Python
 cdef enum:
@@ -192,6 +193,7 @@ cdef int64_t command(engine_t *e, int slot, uint32_t kind, int64_t a0, int64_t a
     gone meanwhile, e.gone is set (and the result is meaningless)."""
     cdef pshare_mbox *b = box(e, slot)
     cdef int spins = 0
+    cdef uint64_t t0
     b.a[0] = a0
     b.a[1] = a1
     b.a[2] = a2
@@ -199,6 +201,11 @@ cdef int64_t command(engine_t *e, int slot, uint32_t kind, int64_t a0, int64_t a
     b.kind = kind
     pshare_store(&b.state, MB_REQUEST)
     futex_wake(&b.state)
+    # the control thread answers in a few µs (it polls a while after each
+    # command too): poll first, sleep after
+    t0 = now_ns()
+    while pshare_load(&b.state) != MB_REPLY and now_ns() - t0 < COMMAND_SPIN_NS:
+        sched_yield()
     while pshare_load(&b.state) != MB_REPLY:
         futex_wait(&b.state, MB_REQUEST, 1000000)
         spins += 1

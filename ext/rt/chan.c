@@ -49,9 +49,26 @@ struct pshare_mbox *chan_box(int slot)
     return &rt.chan->box[slot];
 }
 
-/* Wait until the mailbox says `state`; the agent wakes us (shared futex). */
+/* How long a waiter polls its mailbox before it sleeps, in TSC cycles
+ * (about 20-30 us): the agent answers a page or a command within a few
+ * round trips while it is active, and a futex sleep would add a wake-up on
+ * each side.  It yields the core every few polls, so on a node with more
+ * threads than cores the spinning costs the others little. */
+#define CHAN_SPIN_CYCLES 60000
+#define CHAN_SPIN_YIELD 64
+
+/* Wait until the mailbox says `state`: poll a little, then sleep; the
+ * agent wakes us (shared futex). */
 void chan_wait(struct pshare_mbox *b, uint32_t state)
 {
+    uint64_t t0 = rdtsc();
+    for (unsigned n = 1; rdtsc() - t0 < CHAN_SPIN_CYCLES; n++) {
+        if (__atomic_load_n(&b->state, __ATOMIC_ACQUIRE) == state)
+            return;
+        __builtin_ia32_pause();
+        if (n % CHAN_SPIN_YIELD == 0)
+            sys0(PSHARE_NR_sched_yield);
+    }
     for (;;) {
         uint32_t s = __atomic_load_n(&b->state, __ATOMIC_ACQUIRE);
         if (s == state)
