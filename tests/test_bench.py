@@ -96,6 +96,52 @@ def test_faults_nolocal_roundtrip(tmp_path):
     assert doc["mpi_roundtrip"]["nolocal"] is True
 
 
+def test_faults_contention(tmp_path):
+    """--contention N: N threads on ranks 1..N read-faulting at once, beside
+    the idle read fault (C); the keys without it are unchanged."""
+    proc, doc = bench(tmp_path, "faults", "--count", "6", "--rounds", "5", "--scan-kib", "16",
+                      "--mpi-count", "20", "--contention")
+    c_ok = check_modes(doc)
+    assert doc["params"]["contention"] == 3
+    assert set(doc["measures"]) == {"read_fault", "upgrade", "write_fault", "pingpong", "scan",
+                                    "contention"}
+    c = doc["measures"]["contention"]
+    assert c["threads"] == 3
+    assert {"n", "median_us", "p10_us", "p90_us", "mean_us", "per_thread_median_us", "overlap",
+            "idle_median_us", "over_idle", "C_over_rtt", "run"} <= set(c)
+    run = c["run"]
+    assert run["status"] in ("ok", "n/a")
+    assert "--placement" in run["command"] and "1,2,3" in run["command"]
+    assert run["command"][run["command"].index("-n") + 1] == "4"
+    assert (c["idle_median_us"] is not None) == c_ok
+    if run["status"] == "ok":
+        assert c["n"] == 3 * 6 and len(c["per_thread_median_us"]) == 3
+        assert c["median_us"] > 0 and c["C_over_rtt"] > 0
+        assert (c["over_idle"] is not None) == c_ok
+        assert [r["threads"] for r in run["ranks"][1:]] == [1, 1, 1]
+        assert all(r["faults_read"] > 0 for r in run["ranks"][1:])
+        if c["overlap"] is not None:
+            assert 0 <= c["overlap"] <= 1
+        assert "ranks at once" in proc.stdout
+    else:
+        assert run["reason"] and c["median_us"] is None and c["over_idle"] is None
+
+
+def test_contention_helpers():
+    from pshare_bench.faults import check_contended, overlap
+    assert overlap([(0, 10), (0, 10), (0, 10)]) == 1.0
+    assert overlap([(0, 10), (5, 15), (2, 12)]) == 0.5
+    assert overlap([(0, 10), (20, 30), (40, 50)]) == 0.0
+    r = {"threads": 1, "faults_read": 4}
+    assert check_contended(None, 3) is not None
+    assert "not 4" in check_contended({"ranks": [r, r]}, 3)
+    assert "no thread ran on rank 2" in check_contended(
+        {"ranks": [r, r, dict(r, threads=0), r]}, 3)
+    assert "no read fault on rank 3" in check_contended(
+        {"ranks": [r, r, r, dict(r, faults_read=0)]}, 3)
+    assert check_contended({"ranks": [r, r, r, r]}, 3) is None
+
+
 def test_apps(tmp_path):
     _, doc = bench(tmp_path, "apps", "--scale", "0.01", "--ranks", "1,2", "--threads", "2")
     assert set(doc["apps"]) == {"pi", "matmul", "stencil", "counter"}

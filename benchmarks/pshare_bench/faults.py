@@ -2,7 +2,14 @@
 a read-to-write upgrade, a page ping-ponged between two ranks and a sequential
 scan, timed by a thread on rank 1 touching pages main wrote on home (C), beside
 the same accesses natively (A) and on home (B), and the raw MPI 4 KiB round
-trip (mpi4py) that each fault costs at least one of."""
+trip (mpi4py) that each fault costs at least one of.
+
+With --contention [N] (N = 3 if left out) it also runs `contention` at N+1
+ranks (mpiexec -n N+1 pshare-launch --placement 1,..,N): one thread on each of
+ranks 1..N, started together, each timing the first read of its own --count
+pages that main wrote on home, so home serves N streams of read faults at
+once.  Their median [p10-p90] is reported beside the idle read fault (C above,
+one rank faulting) as contended/idle, and over the MPI round trip."""
 from __future__ import annotations
 
 from rich.markup import escape
@@ -10,7 +17,8 @@ from rich.table import Table
 
 from . import pingpong, report
 from .report import safe_ratio
-from .runner import exit_status, na_label, program, run_abc, summarize
+from .runner import (exit_status, na_label, parse_output, program, run_abc, stats_summary,
+                     summarize)
 
 PAGE = 4096
 #: (key in the program's output, what the table calls it)
@@ -29,17 +37,26 @@ def add_parser(sub, common):
     p.add_argument("--rounds", type=int, default=200, help="ping-pong rounds (default 200)")
     p.add_argument("--scan-kib", type=int, default=4096, help="size of the scanned area (default 4096 KiB)")
     p.add_argument("--mpi-count", type=int, default=1000, help="MPI round trips timed (default 1000)")
+    p.add_argument("--contention", type=int, nargs="?", const=3, default=None, metavar="N",
+                   help="also time read faults from N ranks at once (N threads on ranks 1..N, "
+                        "--count pages each, N+1 ranks; N = 3 if left out) against the idle "
+                        "read fault of column C")
     p.set_defaults(run=run, render=render)
 
 
 def run(args, runner):
     if min(args.count, args.rounds, args.scan_kib, args.mpi_count) < 1:
         raise ValueError("--count, --rounds, --scan-kib and --mpi-count must be at least 1")
+    if args.contention is not None and args.contention < 1:
+        raise ValueError("--contention must be at least 1")
     prog = program("faults")
+    contention_prog = program("contention") if args.contention else None
     scan_pages = max(1, args.scan_kib * 1024 // PAGE)
-    with report.progress(4, "faults") as steps:
+    with report.progress(5 if args.contention else 4, "faults") as steps:
         modes = run_abc(runner, lambda m: [prog, args.count, scan_pages, args.rounds], steps,
                         expect=[k for k, _ in ACCESSES] + ["scan"], kind="faults")
+        if args.contention:
+            contended = run_contention(runner, contention_prog, args.contention, args.count, steps)
         steps.start("MPI 4 KiB round trip (mpi4py)")
         rtt = pingpong.measure(runner, PAGE, args.mpi_count)
         steps.done()
@@ -61,9 +78,102 @@ def run(args, runner):
     measures["scan"] = scan
     params = {"count": args.count, "rounds": args.rounds, "scan_kib": args.scan_kib,
               "mpi_count": args.mpi_count, "nolocal": runner.nolocal}
+    status = exit_status(modes)
+    if args.contention:
+        # the keys above stay as they were; the contended run only adds its own
+        params["contention"] = args.contention
+        idle = measures["read_fault"]["C"]
+        measures["contention"] = contention_measure(contended, idle and idle["median_us"],
+                                                    rtt["median_us"])
+        if contended["reason"] and contended["reason"].startswith("failed"):
+            status = 1
     results = {"modes": {m: r.info() for m, r in modes.items()}, "measures": measures,
                "mpi_roundtrip": rtt}
-    return report.document("faults", params, results), exit_status(modes)
+    return report.document("faults", params, results), status
+
+
+def run_contention(runner, prog, threads: int, count: int, steps) -> dict:
+    """Run `contention THREADS COUNT` at THREADS+1 ranks, one thread on each of
+    ranks 1..THREADS.  Kept only if the stats show each of those ranks ran a
+    thread and took read faults; a crash, a hang or broken output is a failure
+    (the exit status says so), as for C."""
+    ranks, placement = threads + 1, ",".join(str(r) for r in range(1, threads + 1))
+    label = f"pshare, {threads} thread{'s' if threads > 1 else ''} on ranks 1..{threads} at once " \
+            f"(mpiexec -n {ranks} pshare-launch --placement {placement})"
+    steps.start(f"contention: {threads} ranks faulting at once")
+    out = runner.run_pshare([prog, threads, count], ranks=ranks, placement=placement)
+    res = {"threads": threads, "label": label, "status": "ok", "reason": None,
+           "command": out.command, "wall_s": round(out.wall_s, 3), "ranks": stats_summary(out.stats),
+           "samples": None, "windows": None}
+    if out.ok:
+        names = [f"contended_{t}" for t in range(threads)]
+        try:
+            samples, values = parse_output(out.stdout)
+            missing = [n for n in names if len(samples.get(n) or ()) != count]
+            windows = [tuple(int(w) for w in values[f"window_{t}"].split()) for t in range(threads)]
+        except (KeyError, ValueError) as e:
+            missing = [f"parsable output ({e})"]
+        if missing:
+            out.returncode, out.stderr = -1, out.stderr + f"\noutput lacks {', '.join(missing)}"
+        else:
+            res["samples"], res["windows"] = [samples[n] for n in names], windows
+    if not out.ok:
+        res["status"], res["reason"] = "n/a", f"failed: {out.failure()}"
+        report.stderr_console().print("[bold red]contention run FAILED:[/] " + escape(
+            f"{out.failure()}\n$ {' '.join(out.command)}\n{out.stderr[-1500:]}"), highlight=False)
+    else:
+        why = check_contended(out.stats, threads)
+        if why is not None:
+            res["status"], res["reason"], res["samples"] = "n/a", f"not distributed: {why}", None
+    res["hosts"] = sorted({r.get("host") for r in (out.stats or {}).get("ranks", [])[1:ranks]
+                           if r.get("host")})
+    steps.done()
+    return res
+
+
+def check_contended(stats, threads: int):
+    """None if each of ranks 1..threads ran a thread and took read faults; else why not."""
+    if not stats:
+        return "no --stats-json report"
+    ranks = stats.get("ranks") or []
+    if len(ranks) < threads + 1:
+        return f"{len(ranks)} ranks, not {threads + 1}"
+    for r in range(1, threads + 1):
+        if ranks[r].get("threads", 0) <= 0:
+            return f"no thread ran on rank {r}"
+        if ranks[r].get("faults_read", 0) <= 0:
+            return f"no read fault on rank {r}"
+    return None
+
+
+def contention_measure(run: dict, idle_median_us, rtt_median_us) -> dict:
+    """measures["contention"]: all workers' faults together, each worker's
+    median, how much their timed windows overlapped, and the ratios."""
+    samples = run.pop("samples")
+    windows = run.pop("windows")
+    row = {"threads": run.pop("threads"), "n": None, "median_us": None, "p10_us": None,
+           "p90_us": None, "mean_us": None, "per_thread_median_us": None, "overlap": None,
+           "idle_median_us": idle_median_us, "over_idle": None, "C_over_rtt": None}
+    if samples:
+        merged = summarize([v for s in samples for v in s])
+        row.update({k: merged[k] for k in ("n", "median_us", "p10_us", "p90_us", "mean_us")})
+        row["per_thread_median_us"] = [summarize(s)["median_us"] for s in samples]
+        row["over_idle"] = safe_ratio(row["median_us"], idle_median_us)
+        row["C_over_rtt"] = safe_ratio(row["median_us"], rtt_median_us)
+        if len(run["hosts"]) == 1:
+            row["overlap"] = overlap(windows)
+    row["run"] = run
+    return row
+
+
+def overlap(windows) -> float:
+    """How long every worker was timing at once, over the median worker's
+    timed window (1: fully together, 0: one after another).  CLOCK_MONOTONIC
+    is comparable between the workers only on one host."""
+    common = min(e for _, e in windows) - max(s for s, _ in windows)
+    spans = sorted(e - s for s, e in windows)
+    span = spans[len(spans) // 2]
+    return round(max(0, common) / span, 3) if span > 0 else 0.0
 
 
 def render(doc, console):
@@ -96,4 +206,30 @@ def render(doc, console):
               report.us(rtt["p90_us"]), str(rtt["n"]), "1" if rtt["nolocal"] else "unset",
               rtt["library"])
     console.print(m)
+    contention = doc["measures"].get("contention")
+    if contention:
+        render_contention(contention, p, console)
     report.print_modes(console, modes)
+    if contention:
+        run = contention["run"]
+        status = "ok" if run["status"] == "ok" else escape(f"{report.NA}: {run['reason']}")
+        console.print(f"  contention = {escape(run['label'])} — {status}", highlight=False)
+
+
+def render_contention(c, p, console):
+    run = c["run"]
+    n = c["threads"]
+    ranks = f"{n} rank{'s' if n > 1 else ''}"
+    t = Table(title=escape(f"Read faults from {ranks} at once (ranks 1..{n}, {p['count']} pages "
+                           f"each) against one rank alone (C), µs, median [p10–p90]"),
+              title_justify="left")
+    for col in ("idle read fault (C)", f"{ranks} at once", "contended / idle",
+                "contended / MPI round trip", "per-rank medians", "overlap"):
+        t.add_column(col, justify="right")
+    cell = na_label(run["reason"]) if run["status"] != "ok" else report.spread(c)
+    per = c["per_thread_median_us"]
+    t.add_row(report.us(c["idle_median_us"]), cell, report.ratio(c["over_idle"]),
+              report.ratio(c["C_over_rtt"]),
+              " / ".join(report.us(v) for v in per) if per else report.NA,
+              f"{c['overlap']:.0%}" if c["overlap"] is not None else report.NA)
+    console.print(t)
