@@ -78,6 +78,11 @@ def preflight(opts, nranks):
     from pshare._rtctl import sud_available
     from pshare.errors import LaunchError
     try:
+        if nranks > 1:
+            from pshare._engine import MAX_RANKS      # MPI is loaded: several ranks
+            if nranks > MAX_RANKS:
+                raise ValueError(f"pshare runs on at most {MAX_RANKS} ranks (this job has "
+                                 f"{nranks}): a page's copy set is one 64-bit word")
         check_placement(opts.placement, nranks)
         if opts.stats_json:
             check_stats_json(opts.stats_json)
