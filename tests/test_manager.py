@@ -35,17 +35,21 @@ class RecordingNet:
         self.asks = []          # (kind, rank, page, new_state)
         self.grants = []        # (rank, slot, page, state, data)
         self.memory = {}        # (rank, page) -> bytes, as each rank's store holds them
+        self.mapped = None      # pages that exist (None: all): an owner sends no others
 
     def collect(self):
-        for kind, rank, slot, page, state, data in self.m.actions:
+        """Grants of a read-ahead run are split into one per page."""
+        for kind, rank, slot, page, state, data, count in self.m.actions:
             if kind == PM["GRANT"]:
-                if data is not None:
-                    self.memory[(rank, page)] = data
-                self.grants.append((rank, slot, page, state, data))
+                for i in range(count):
+                    piece = None if data is None else data[i * PAGE:(i + 1) * PAGE]
+                    if piece is not None:
+                        self.memory[(rank, page + i * PAGE)] = piece
+                    self.grants.append((rank, slot, page + i * PAGE, state, piece))
             elif kind == PM["FETCH"]:
-                self.asks.append(("fetch", rank, page, state or None))
+                self.asks.append(("fetch", rank, page, state or None, count))
             else:
-                self.asks.append(("inv", rank, page, INVALID))
+                self.asks.append(("inv", rank, page, INVALID, 1))
         self.m.actions.clear()
 
     def request(self, page, write, rank, slot):
@@ -59,13 +63,19 @@ class RecordingNet:
         """(owner, copyset, writer) of a page the manager knows."""
         return self.m.page(page)[:3]
 
-    def answer(self, kind=None, rank=None, page=None):
-        """Answer the first outstanding ask (of that kind, rank and page)."""
-        for i, (k, r, pg, _) in enumerate(self.asks):
+    def answer(self, kind=None, rank=None, page=None, mapped=None):
+        """Answer the first outstanding ask (of that kind, rank and page); a
+        fetch of a run sends `mapped` pages of it (default: all)."""
+        for i, (k, r, pg, _, count) in enumerate(self.asks):
             if kind in (None, k) and rank in (None, r) and page in (None, pg):
                 del self.asks[i]
                 if k == "fetch":
-                    self.m.answer(pg, self.memory.get((r, pg), page_bytes(b"%d" % r)))
+                    n = count if mapped is None else min(mapped, count)
+                    if self.mapped is not None:
+                        n = next((j for j in range(1, n) if pg + j * PAGE not in self.mapped), n)
+                    self.m.answer(pg, b"".join(
+                        self.memory.get((r, pg + j * PAGE), page_bytes(b"%d" % r))
+                        for j in range(n)))
                 else:
                     self.m.answer(pg)
                 self.collect()
@@ -88,7 +98,7 @@ def test_home_owns_fresh_pages(net):
 def test_read_fault_fetches_from_the_owner_and_both_keep_copies(net):
     m = net
     m.request(PAGE, write=False, rank=1, slot=5)
-    assert [(k, r, s) for k, r, _, s in net.asks] == [("fetch", HOME, READ)]
+    assert [(k, r, s) for k, r, _, s, _ in net.asks] == [("fetch", HOME, READ)]
     assert net.grants == []                                   # not before the bytes came
     net.answer("fetch", HOME)
     assert net.grants == [(1, 5, PAGE, READ, page_bytes(b"0"))]
@@ -166,6 +176,7 @@ def test_single_writer_or_readers_whatever_the_order(net):
     nranks = 4
     access = {(r, p): WRITE if r == HOME else INVALID for r in range(nranks) for p in pages}
     value = {p: page_bytes(b"0") for p in pages}
+    net.mapped = set(pages)
     net.memory.update({(HOME, p): value[p] for p in pages})
 
     def check(page):
@@ -175,10 +186,12 @@ def test_single_writer_or_readers_whatever_the_order(net):
 
     for step in range(2000):
         if net.asks and rng.random() < 0.6:
-            kind, rank, page, new_state = rng.choice(net.asks)
+            kind, rank, page, new_state, count = rng.choice(net.asks)
             net.answer(kind, rank, page)
             if new_state is not None:
-                access[(rank, page)] = new_state          # it dropped before answering
+                for j in range(count):                    # it dropped before answering
+                    if (rank, page + j * PAGE) in access:
+                        access[(rank, page + j * PAGE)] = new_state
             check(page)
         else:
             page, rank = rng.choice(pages), rng.randrange(nranks)
@@ -191,6 +204,44 @@ def test_single_writer_or_readers_whatever_the_order(net):
                 value[page] = net.memory[(rank, page)] = page_bytes(b"%d:%d" % (rank, step))
             else:
                 assert net.memory[(rank, page)] == value[page]    # reads see the last write
+
+
+def test_sequential_reads_bring_a_growing_run(net):
+    """Read-ahead: each read fault right after the last run asks for twice as
+    many pages, up to the limit; the thread gets them all in one grant."""
+    from pshare._engine import READAHEAD_MAX
+    page, runs = PAGE, []
+    for slot in range(6):
+        net.request(page, write=False, rank=1, slot=slot)
+        (_, owner, first, state, count), = net.asks
+        assert (owner, first, state) == (HOME, page, READ)
+        runs.append(count)
+        net.answer()
+        granted = [g for g in net.grants if g[1] == slot]
+        assert [g[2] for g in granted] == [page + i * PAGE for i in range(count)]
+        assert all(g[3] == READ and g[4] == page_bytes(b"0") for g in granted)
+        page += count * PAGE
+    assert runs == [1, 2, 4, 8, 16, 16][:len(runs)] and max(runs) == READAHEAD_MAX
+    net.request(100 * PAGE, write=False, rank=1, slot=9)       # elsewhere: starts over
+    assert net.asks[-1][4] == 1
+
+
+def test_a_run_stops_at_pages_in_other_hands_and_where_the_owner_stops(net):
+    net.request(3 * PAGE, write=True, rank=2, slot=1)           # page 3 is rank 2's
+    net.answer()
+    net.request(PAGE, write=False, rank=1, slot=2)
+    net.answer()
+    net.request(2 * PAGE, write=False, rank=1, slot=3)          # sequential: a run of 2 ...
+    assert net.asks[-1][4] == 1                                 # ... but page 3 is not home's
+    net.answer()
+    net.request(10 * PAGE, write=False, rank=1, slot=4)
+    net.answer()
+    net.request(11 * PAGE, write=False, rank=1, slot=5)
+    assert net.asks[-1][4] == 2
+    net.answer(mapped=1)                                        # the mapping ends at page 11
+    assert net.grants[-1][2] == 11 * PAGE
+    assert net.m.page(12 * PAGE)[3] is False                    # page 12 is free again
+    assert 1 not in net.m.page(12 * PAGE)[1]
 
 
 def test_forget_starts_pages_over_at_home_but_not_busy_ones(net):

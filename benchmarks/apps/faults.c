@@ -1,6 +1,7 @@
 /* DSM costs as an app sees them: main() writes every page first (so home owns
  * them), then a worker thread (--placement 1: on rank 1) times
- *   read_fault   first read of a page home owns         (contents travel)
+ *   read_fault   first read of a page home owns         (contents travel; the
+ *                pages are read last to first, so read-ahead never brings one)
  *   upgrade      write to a page it holds read-only     (home's copy invalidated)
  *   write_fault  first write to a page home owns        (contents and ownership travel)
  *   scan         a sequential read of SCAN_PAGES pages  (throughput)
@@ -39,7 +40,7 @@ static void *measure(void *arg)
     /* Sums stay in locals until the end: a global written here would share
      * a page with what main reads while it waits, and move with every write. */
     long total = 0;
-    for (long i = 0; i < count; i++) {
+    for (long i = count - 1; i >= 0; i--) {
         int64_t t0 = now_ns();
         char v = *(volatile char *)page(i);
         int64_t t1 = now_ns();

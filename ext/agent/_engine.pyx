@@ -41,9 +41,9 @@ cdef extern from "wire.h" nogil:
     int PSHARE_WIRE_HDR, PSHARE_WIRE_MAX, PSHARE_WIRE_MAX_PAYLOAD
 
 cdef extern from "pages.h" nogil:
-    int PM_FETCH, PM_INV, PM_GRANT, PM_MAX_RANKS, PM_PAGE
+    int PM_FETCH, PM_INV, PM_GRANT, PM_MAX_RANKS, PM_PAGE, PM_READAHEAD_MAX
     struct pm_action:
-        int kind, rank, slot, state
+        int kind, rank, slot, state, count
         uint64_t page
         const uint8_t *data
     ctypedef void (*pm_emit_fn)(void *ctx, const pm_action *a) noexcept nogil
@@ -52,7 +52,7 @@ cdef extern from "pages.h" nogil:
     pm *pm_new(pm_emit_fn emit, void *ctx)
     void pm_free(pm *m)
     int pm_request(pm *m, uint64_t page, int write, int rank, int slot)
-    void pm_answer(pm *m, uint64_t page, const uint8_t *data)
+    void pm_answer(pm *m, uint64_t page, const uint8_t *data, int count)
     void pm_forget(pm *m, uint64_t lo, uint64_t hi)
     void pm_inspect(pm *m, uint64_t page, int *owner, uint64_t *copyset, int *writer,
                     int *busy, int *queued)
@@ -77,6 +77,8 @@ cdef enum:
     NRECV = 4                       # receives kept posted (matched in the order posted)
     RECV_SIZE = 104 + 260 * 1024    # PSHARE_WIRE_MAX (checked at import)
     COMMAND_SPIN_NS = 50000         # a command's answer is polled for this long, then slept for
+    YIELD_SLOW_NS = 500000           # a sched_yield this long (a time slice): others hog the core
+    CONTENDED_NS = 100000000        # ... and then the engine sleeps instead of polling this long
 
 # what poll() reports to Python
 cdef enum:
@@ -109,6 +111,7 @@ cdef struct engine_t:
     pshare_chan *chan
     pshare_ctl *ctl
     pm *m
+    uint8_t *pagebuf                # a read-ahead run of pages, read from the store
     # receives: NRECV buffers, served strictly in the order posted
     uint8_t *rbuf[NRECV]
     MPI_Request rreq[NRECV]
@@ -141,6 +144,7 @@ cdef struct engine_t:
     int outstanding                 # this rank's requests and asks not answered yet
     long idle
     uint64_t last_busy_ns
+    uint64_t contended_until        # poll not before this (a yield came back late)
     # counters
     uint64_t bytes_sent, bytes_received, pages_in, pages_out, invalidations
     uint64_t sent[16]
@@ -151,6 +155,17 @@ cdef inline uint64_t now_ns() noexcept nogil:
     cdef timespec ts
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return <uint64_t>ts.tv_sec * 1000000000 + ts.tv_nsec
+
+
+cdef inline void yield_core(engine_t *e) noexcept nogil:
+    """Give the core to whoever wants it; if that took long, the node has more
+    runnable threads than cores, and a poller would get its core back only
+    after their time slices: sleep instead for a while (a sleeper the
+    scheduler wakes ahead of them)."""
+    cdef uint64_t t = now_ns()
+    sched_yield()
+    if now_ns() - t > YIELD_SLOW_NS:
+        e.contended_until = now_ns() + CONTENDED_NS
 
 
 cdef inline pshare_mbox *box(engine_t *e, int slot) noexcept nogil:
@@ -204,8 +219,9 @@ cdef int64_t command(engine_t *e, int slot, uint32_t kind, int64_t a0, int64_t a
     # the control thread answers in a few µs (it polls a while after each
     # command too): poll first, sleep after
     t0 = now_ns()
-    while pshare_load(&b.state) != MB_REPLY and now_ns() - t0 < COMMAND_SPIN_NS:
-        sched_yield()
+    while (pshare_load(&b.state) != MB_REPLY and now_ns() - t0 < COMMAND_SPIN_NS
+           and now_ns() > e.contended_until):
+        yield_core(e)
     while pshare_load(&b.state) != MB_REPLY:
         futex_wait(&b.state, MB_REQUEST, 1000000)
         spins += 1
@@ -298,10 +314,12 @@ cdef void emit(void *ctx, const pm_action *a) noexcept nogil:
     if a.kind == PM_GRANT:
         hdr(&h, W_GRANT, a.slot, a.page)
         h.a[0] = a.state
-        send(e, a.rank, &h, a.data, PM_PAGE if a.data != NULL else 0)
+        h.a[1] = a.count
+        send(e, a.rank, &h, a.data, PM_PAGE * a.count if a.data != NULL else 0)
     elif a.kind == PM_FETCH:
         hdr(&h, W_FETCH, -1, a.page)
         h.a[0] = a.state
+        h.a[1] = a.count
         send(e, a.rank, &h, NULL, 0)
         if a.rank != e.rank:
             e.outstanding += 1
@@ -388,43 +406,52 @@ cdef int on_fault(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
 
 
 cdef int on_grant(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    """A thread's page, and with a read the pages after it that came along
+    (a[1]: read-ahead); the thread applies them all (dsm.c)."""
     cdef applying_t *a
+    cdef int64_t n = h.a[1] if h.a[1] > 1 else 1, i
     if h.len:
-        # filled completely before the thread can see it (the page is invalid here)
-        if pwrite(e.store, payload, PM_PAGE, h.page) != PM_PAGE:
+        # filled completely before the thread can see them (invalid here)
+        if pwrite(e.store, payload, h.len, h.page) != <ssize_t>h.len:
             fail(e, "cannot write a page into the store")
             return R_OK
-        e.pages_in += 1
-    a = applying_add(e, h.page)
-    if a == NULL:
-        return R_OK
-    a.count += 1
+        e.pages_in += n
+    for i in range(n):
+        a = applying_add(e, h.page + i * PM_PAGE)
+        if a == NULL:
+            return R_OK
+        a.count += 1
     if e.rank != HOME and e.outstanding > 0:
         e.outstanding -= 1
-    mbox_reply(e, h.slot, h.a[0], 0, NULL, 0)
+    mbox_reply(e, h.slot, h.a[0], n, NULL, 0)
     return R_OK
 
 
 cdef int on_fetch(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
-    cdef uint8_t page[4096]
+    """The page (a[1] > 1: and the run after it, as far as it is mapped),
+    after dropping to a[0] (0: keep)."""
     cdef pshare_wire r
-    if h.a[0]:
-        command(e, e.control, C_CMD_PROTECT, <int64_t>h.page, h.a[0], 0)
+    cdef int64_t n = h.a[1] if h.a[1] > 1 else 1
+    if n > PM_READAHEAD_MAX:
+        n = PM_READAHEAD_MAX
+    if h.a[0] or n > 1:
+        n = command(e, e.control, C_CMD_PROTECT, <int64_t>h.page, h.a[0], n)
         if e.gone:
             return R_EVENT
-    if pread(e.store, page, PM_PAGE, h.page) != PM_PAGE:
+    if pread(e.store, e.pagebuf, n * PM_PAGE, h.page) != n * PM_PAGE:
         fail(e, "cannot read a page from the store")
         return R_OK
-    e.pages_out += 1
+    e.pages_out += n
     hdr(&r, W_PAGE, -1, h.page)
-    send(e, HOME, &r, page, PM_PAGE)
+    r.a[1] = n
+    send(e, HOME, &r, e.pagebuf, n * PM_PAGE)
     return R_OK
 
 
 cdef int on_page(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
     if src != e.rank:
         e.outstanding -= 1
-    pm_answer(e.m, h.page, payload)
+    pm_answer(e.m, h.page, payload, <int>(h.len // PM_PAGE))
     return R_OK
 
 
@@ -442,7 +469,7 @@ cdef int on_inv(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) no
 cdef int on_inv_done(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
     if src != e.rank:
         e.outstanding -= 1
-    pm_answer(e.m, h.page, NULL)
+    pm_answer(e.m, h.page, NULL, 0)
     return R_OK
 
 
@@ -717,13 +744,14 @@ cdef int serve(engine_t *e, uint64_t max_ns) noexcept nogil:
         if t - start >= max_ns:
             return R_OK
         e.idle += 1
-        if t - e.last_busy_ns < 200000 or (e.outstanding > 0 and t - e.last_busy_ns < 5000000):
-            sched_yield()
+        if t > e.contended_until and (t - e.last_busy_ns < 200000 or
+                                      (e.outstanding > 0 and t - e.last_busy_ns < 5000000)):
+            yield_core(e)
             continue
         if e.nsend:
             reap(e)
         if t - e.last_busy_ns < 500000000:
-            timeout = 30000
+            timeout = 30000 if t > e.contended_until else 10000
         else:
             timeout = min(30000 * (e.idle // 64 + 1), 2000000)
         bell = <uint32_t>pshare_load(&c.doorbell)
@@ -758,6 +786,9 @@ cdef class Engine:
         e.control = e.ctl.control_slot
         e.app_pid = app_pid
         e.last_busy_ns = now_ns()
+        e.pagebuf = <uint8_t *>malloc(PM_READAHEAD_MAX * PM_PAGE)
+        if e.pagebuf == NULL:
+            raise MemoryError()
         for i in range(NRECV):
             e.rbuf[i] = <uint8_t *>malloc(RECV_SIZE)
             if e.rbuf[i] == NULL:
@@ -814,6 +845,7 @@ cdef class Engine:
         free(e.ex_busy_slot)
         free(e.ex_ending)
         free(e.ev_data)
+        free(e.pagebuf)
         free(e)
 
     def poll(self, double seconds):
@@ -965,12 +997,13 @@ cdef void record(void *ctx, const pm_action *a) noexcept nogil:
     with gil:
         (<list>ctx).append((a.kind, a.rank, a.slot, a.page, a.state,
                             None if a.data == NULL else
-                            PyBytes_FromStringAndSize(<char *>a.data, PM_PAGE)))
+                            PyBytes_FromStringAndSize(<char *>a.data, PM_PAGE * a.count),
+                            a.count))
 
 
 cdef class PageManager:
     """pages.c driven from Python: every action it emits is appended to
-    `actions` as (kind, rank, slot, page, state, data or None)."""
+    `actions` as (kind, rank, slot, page, state, data or None, count)."""
     cdef pm *m
     cdef readonly list actions
 
@@ -988,14 +1021,15 @@ cdef class PageManager:
             raise MemoryError()
 
     def answer(self, unsigned long page, data=None):
+        """A FETCH's answer (data: one or more whole pages) or an INV's (None)."""
         cdef const unsigned char[:] view
         if data is None:
-            pm_answer(self.m, page, NULL)
+            pm_answer(self.m, page, NULL, 0)
         else:
-            if len(data) != PM_PAGE:
-                raise ValueError("a page is 4096 bytes")
+            if len(data) == 0 or len(data) % PM_PAGE:
+                raise ValueError("an answer is whole pages of 4096 bytes")
             view = data
-            pm_answer(self.m, page, &view[0])
+            pm_answer(self.m, page, &view[0], len(data) // PM_PAGE)
 
     def forget(self, unsigned long lo, unsigned long hi):
         pm_forget(self.m, lo, hi)
@@ -1016,3 +1050,4 @@ cdef class PageManager:
 PM = {"FETCH": PM_FETCH, "INV": PM_INV, "GRANT": PM_GRANT}
 WIRE = {pshare_wire_names[k].decode(): k for k in range(1, W_NKINDS)}
 MAX_RANKS = PM_MAX_RANKS
+READAHEAD_MAX = PM_READAHEAD_MAX

@@ -16,6 +16,15 @@
  *
  * A page nobody asked for yet is owned by home with write access: home held
  * every page at start, and fresh pages start there too.
+ *
+ * Read-ahead: when a rank's read fault is at the page right after the run
+ * its last one brought, the fetch asks for more pages after it (a window that
+ * doubles, up to PM_READAHEAD_MAX; any other fault starts it over at one).
+ * The run is one transaction: its pages are busy together, the owner sends
+ * them in one message (fewer if the mapping ends: only it knows), and the
+ * faulting thread applies them all.  A page joins only while it is in the
+ * same hands as the first (same owner, same writer), idle, and not held by
+ * the requester.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +47,7 @@ struct page {
     int busy;                     /* a transaction is under way */
     int left;                     /* answers it still waits for */
     int t_write, t_rank, t_slot;  /* the request it serves */
+    int run;                      /* pages in the transaction it leads (0: it is in another's run) */
     uint8_t *data;                /* the owner's bytes, when they came before the last answer */
     struct waiter *head, *tail;
 };
@@ -47,6 +57,8 @@ struct pm {
     uint64_t nbuckets, count;
     pm_emit_fn emit;
     void *ctx;
+    uint64_t next_read[PM_MAX_RANKS];   /* the page after each rank's last read run */
+    int window[PM_MAX_RANKS];           /* its read-ahead window, in pages */
 };
 
 static uint64_t bucket_of(const struct pm *m, uint64_t addr)
@@ -144,10 +156,43 @@ static struct page *get(struct pm *m, uint64_t addr)
 }
 
 static void act(struct pm *m, int kind, int rank, int slot, uint64_t page, int state,
-                const uint8_t *data)
+                int count, const uint8_t *data)
 {
-    struct pm_action a = { kind, rank, slot, state, page, data };
+    struct pm_action a = { kind, rank, slot, state, count, page, data };
     m->emit(m->ctx, &a);
+}
+
+/* The pages after `p` that a read fault of `rank` brings along (see the top);
+ * they are marked busy as members of p's run.  Returns the run's length. */
+static int readahead(struct pm *m, struct page *p, int rank)
+{
+    uint64_t me = 1ULL << rank;
+    int w = m->window[rank];
+    if (p->addr == m->next_read[rank])
+        w = w < 2 ? 2 : (w * 2 > PM_READAHEAD_MAX ? PM_READAHEAD_MAX : w * 2);
+    else
+        w = 1;
+    m->window[rank] = w;
+    int run = 1;
+    for (; run < w; run++) {
+        uint64_t a = p->addr + (uint64_t)run * PM_PAGE;
+        struct page *q = find(m, a);
+        if (q) {
+            if (q->busy || q->head || q->owner != p->owner || q->writer != p->writer ||
+                (q->copyset & me))
+                break;
+        } else {
+            if (!(p->owner == HOME && p->writer))       /* a new entry is home's, writable */
+                break;
+            q = get(m, a);
+            if (!q)
+                break;
+        }
+        q->busy = 1;
+        q->run = 0;
+    }
+    m->next_read[rank] = p->addr + (uint64_t)run * PM_PAGE;
+    return run;
 }
 
 /* Start serving a request; 1 when it finished at once (granted), 0 when it
@@ -158,22 +203,24 @@ static int serve(struct pm *m, struct page *p, int write, int rank, int slot)
     p->t_write = write;
     p->t_rank = rank;
     p->t_slot = slot;
+    p->run = 1;
     if (!write) {
         if (rank == p->owner) {
-            act(m, PM_GRANT, rank, slot, p->addr, p->writer ? DSM_WRITE : DSM_READ, NULL);
+            act(m, PM_GRANT, rank, slot, p->addr, p->writer ? DSM_WRITE : DSM_READ, 1, NULL);
             return 1;
         }
         if (p->copyset & me) {
-            act(m, PM_GRANT, rank, slot, p->addr, DSM_READ, NULL);
+            act(m, PM_GRANT, rank, slot, p->addr, DSM_READ, 1, NULL);
             return 1;
         }
         p->busy = 1;
         p->left = 1;
-        act(m, PM_FETCH, p->owner, -1, p->addr, p->writer ? DSM_READ : 0, NULL);
+        p->run = readahead(m, p, rank);
+        act(m, PM_FETCH, p->owner, -1, p->addr, p->writer ? DSM_READ : 0, p->run, NULL);
         return 0;
     }
     if (rank == p->owner && p->writer) {
-        act(m, PM_GRANT, rank, slot, p->addr, DSM_WRITE, NULL);
+        act(m, PM_GRANT, rank, slot, p->addr, DSM_WRITE, 1, NULL);
         return 1;
     }
     int fetch = !(p->copyset & me);                         /* it has no copy yet */
@@ -185,7 +232,7 @@ static int serve(struct pm *m, struct page *p, int write, int rank, int slot)
         p->owner = rank;
         p->copyset = me;
         p->writer = 1;
-        act(m, PM_GRANT, rank, slot, p->addr, DSM_WRITE, NULL);
+        act(m, PM_GRANT, rank, slot, p->addr, DSM_WRITE, 1, NULL);
         return 1;
     }
     p->busy = 1;
@@ -194,9 +241,9 @@ static int serve(struct pm *m, struct page *p, int write, int rank, int slot)
      * run inside act), so count them all before the first goes out */
     for (int r = 0; holders; r++, holders >>= 1)
         if (holders & 1)
-            act(m, PM_INV, r, -1, p->addr, DSM_INVALID, NULL);
+            act(m, PM_INV, r, -1, p->addr, DSM_INVALID, 1, NULL);
     if (fetch)
-        act(m, PM_FETCH, p->owner, -1, p->addr, DSM_INVALID, NULL);
+        act(m, PM_FETCH, p->owner, -1, p->addr, DSM_INVALID, 1, NULL);
     return 0;
 }
 
@@ -236,12 +283,13 @@ int pm_request(struct pm *m, uint64_t page, int write, int rank, int slot)
     return 0;
 }
 
-void pm_answer(struct pm *m, uint64_t page, const uint8_t *data)
+void pm_answer(struct pm *m, uint64_t page, const uint8_t *data, int count)
 {
     struct page *p = find(m, page);
-    if (!p || !p->busy)
+    if (!p || !p->busy || !p->run)
         return;                                   /* not asked: ignore */
     if (data && --p->left > 0) {
+        /* a write's fetch answered before its invalidations: one page */
         if (!p->data)
             p->data = malloc(PM_PAGE);
         if (p->data)
@@ -251,7 +299,8 @@ void pm_answer(struct pm *m, uint64_t page, const uint8_t *data)
     if (!data && --p->left > 0)
         return;
     const uint8_t *bytes = data ? data : p->data;
-    int rank = p->t_rank;
+    int rank = p->t_rank, run = p->run;
+    int got = data && count > 1 ? (count < run ? count : run) : 1;
     if (p->t_write) {
         p->owner = rank;
         p->copyset = 1ULL << rank;
@@ -261,10 +310,29 @@ void pm_answer(struct pm *m, uint64_t page, const uint8_t *data)
         p->copyset |= 1ULL << rank;
     }
     p->busy = 0;
-    act(m, PM_GRANT, rank, p->t_slot, p->addr, p->t_write ? DSM_WRITE : DSM_READ, bytes);
+    /* the run's other pages: those the owner sent go with the first, the
+     * rest (past the end of the mapping) stay as they were */
+    for (int i = 1; i < run; i++) {
+        struct page *q = find(m, p->addr + (uint64_t)i * PM_PAGE);
+        if (!q)
+            continue;
+        if (i < got) {
+            q->writer = 0;
+            q->copyset |= 1ULL << rank;
+        }
+        q->busy = 0;
+    }
+    if (got < run && m->next_read[rank] == p->addr + (uint64_t)run * PM_PAGE)
+        m->next_read[rank] = p->addr + (uint64_t)got * PM_PAGE;
+    act(m, PM_GRANT, rank, p->t_slot, p->addr, p->t_write ? DSM_WRITE : DSM_READ, got, bytes);
     free(p->data);
     p->data = NULL;
     run_queue(m, p);
+    for (int i = 1; i < run; i++) {
+        struct page *q = find(m, p->addr + (uint64_t)i * PM_PAGE);
+        if (q)
+            run_queue(m, q);
+    }
 }
 
 void pm_forget(struct pm *m, uint64_t lo, uint64_t hi)

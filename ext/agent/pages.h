@@ -13,16 +13,19 @@
 
 #define PM_MAX_RANKS 64               /* a copyset is one 64-bit word */
 #define PM_PAGE 4096
+#define PM_READAHEAD_MAX 16           /* pages one read fault may bring (wire.h's payload holds them) */
 
 enum pm_act {
-    PM_FETCH = 1,      /* ask `rank` for the page's bytes; it drops to `state` first (0 = keeps it) */
+    PM_FETCH = 1,      /* ask `rank` for the bytes of `count` pages from `page` on; it drops
+                          to `state` first (0 = keeps it); it may answer fewer (pm_answer) */
     PM_INV = 2,        /* ask `rank` to drop its copy */
-    PM_GRANT = 3,      /* tell `rank`'s thread in `slot` it holds the page in `state`;
-                          `data` = the bytes it lacks, or NULL (its copy is good) */
+    PM_GRANT = 3,      /* tell `rank`'s thread in `slot` it holds `count` pages from `page`
+                          on in `state`; `data` = the bytes it lacks, or NULL (its copy
+                          is good) */
 };
 
 struct pm_action {
-    int kind, rank, slot, state;
+    int kind, rank, slot, state, count;
     uint64_t page;
     const uint8_t *data;
 };
@@ -34,8 +37,9 @@ struct pm *pm_new(pm_emit_fn emit, void *ctx);
 void pm_free(struct pm *m);
 /* A thread wants the page: 0, or -1 when there is no memory for the request. */
 int pm_request(struct pm *m, uint64_t page, int write, int rank, int slot);
-/* The answer to a FETCH (data = the page) or an INV (data = NULL) of `page`. */
-void pm_answer(struct pm *m, uint64_t page, const uint8_t *data);
+/* The answer to a FETCH (data = `count` pages from `page` on: at least one, at most
+ * what was asked) or an INV (data = NULL) of `page`. */
+void pm_answer(struct pm *m, uint64_t page, const uint8_t *data, int count);
 /* [lo, hi) was unmapped or zeroed: its pages start over at home. */
 void pm_forget(struct pm *m, uint64_t lo, uint64_t hi);
 /* Tests: the entry of a page (-1 owner when it has none), pages known. */

@@ -52,10 +52,13 @@ struct pshare_mbox *chan_box(int slot)
 /* How long a waiter polls its mailbox before it sleeps, in TSC cycles
  * (about 20-30 us): the agent answers a page or a command within a few
  * round trips while it is active, and a futex sleep would add a wake-up on
- * each side.  It yields the core every few polls, so on a node with more
- * threads than cores the spinning costs the others little. */
+ * each side.  It yields the core every few polls, and when a yield took
+ * long (others wanted the core: more threads than cores) it sleeps at once,
+ * since then a wake-up, which the scheduler favours, comes sooner than the
+ * core would come back to a poller. */
 #define CHAN_SPIN_CYCLES 60000
 #define CHAN_SPIN_YIELD 64
+#define CHAN_YIELD_SLOW 1000000        /* a yield this long (~0.4 ms, a time slice): the core is contended */
 
 /* Wait until the mailbox says `state`: poll a little, then sleep; the
  * agent wakes us (shared futex). */
@@ -66,8 +69,12 @@ void chan_wait(struct pshare_mbox *b, uint32_t state)
         if (__atomic_load_n(&b->state, __ATOMIC_ACQUIRE) == state)
             return;
         __builtin_ia32_pause();
-        if (n % CHAN_SPIN_YIELD == 0)
+        if (n % CHAN_SPIN_YIELD == 0) {
+            uint64_t y = rdtsc();
             sys0(PSHARE_NR_sched_yield);
+            if (rdtsc() - y > CHAN_YIELD_SLOW)
+                break;
+        }
     }
     for (;;) {
         uint32_t s = __atomic_load_n(&b->state, __ATOMIC_ACQUIRE);

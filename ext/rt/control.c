@@ -433,7 +433,7 @@ static void control_loop(void *arg)
         long r = 0;
         switch (box->kind) {
         case CMD_PROTECT:
-            dsm_set(box->a[0], box->a[1]);
+            r = dsm_set_run(box->a[0], box->a[2] > 1 ? box->a[2] : 1, box->a[1]);
             break;
         case CMD_SPAWN: {
             const struct kucontext *uc = (const struct kucontext *)box->data;

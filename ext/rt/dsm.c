@@ -115,6 +115,27 @@ void dsm_set(uintptr_t page, int state)
     apply(page, page + PAGE_SIZE);
 }
 
+/* CMD_PROTECT of a run (read-ahead, wire.h): the first page and the managed
+ * pages right after it, at most `count` in all, drop to `state` (0: keep
+ * theirs); returns how many that was.  It stops at the first page that is
+ * not managed: every rank has the same mappings, so the run means the same
+ * pages everywhere, and the manager, which knows no mappings, grants only
+ * those. */
+long dsm_set_run(uintptr_t page, long count, int state)
+{
+    long n = 1;
+    while (n < count && page / PAGE_SIZE + n < PAGES_MAX && (pstate[page / PAGE_SIZE + n] & PS_MANAGED))
+        n++;
+    if (state) {
+        for (long i = 0; i < n; i++) {
+            uint8_t *b = &pstate[page / PAGE_SIZE + i];
+            *b = (*b & (PS_PROT | PS_MANAGED)) | (uint8_t)(state << PS_SHIFT);
+        }
+        apply(page, page + n * PAGE_SIZE);
+    }
+    return n;
+}
+
 /* SIGSEGV: 1 when it was a DSM fault, now served; 0 for a real fault. */
 int dsm_fault(uintptr_t addr, int write)
 {
@@ -142,8 +163,11 @@ int dsm_fault(uintptr_t addr, int write)
     box->len = 0;
     uint64_t t0 = rdtsc();
     long granted = chan_call(slot, RQ_FAULT);
-    dsm_set(page, (int)granted);
-    chan_post((uint64_t)UP_APPLIED << 56 | (uint64_t)slot << 40 | page / PAGE_SIZE);
+    /* a read grant may bring the pages after this one too (read-ahead): a[1] */
+    long run = box->a[1] > 1 ? box->a[1] : 1;
+    dsm_set_run(page, run, (int)granted);
+    for (long i = 0; i < run; i++)
+        chan_post((uint64_t)UP_APPLIED << 56 | (uint64_t)slot << 40 | (page / PAGE_SIZE + i));
     thread_busy(0);
     chan_leave(mask);
     if (write && have == DSM_READ)

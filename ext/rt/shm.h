@@ -124,7 +124,8 @@ enum pshare_up_kind {
 
 /* mailbox request kinds, app -> agent */
 enum pshare_req {
-    RQ_FAULT = 1,         /* a[0] page address, a[1] 1 = write */
+    RQ_FAULT = 1,         /* a[0] page address, a[1] 1 = write -> a[0] state, a[1] pages granted
+                             from a[0] on (read-ahead; 0 or 1: the one) */
     RQ_SYSCALL = 2,       /* forwarded call: a[0] nr, a[1..6] args, data = marshalled */
     RQ_SPAWN = 3,         /* new thread: data = register frame; a[0] flags */
     RQ_GLOBAL = 4,        /* address-space op / sigaction: a[0] nr, a[1..6] args, data */
@@ -133,7 +134,8 @@ enum pshare_req {
 
 /* commands, agent -> control thread / executor */
 enum pshare_cmd {
-    CMD_PROTECT = 16,     /* a[0] page, a[1] dsm state: drop this rank's access to it */
+    CMD_PROTECT = 16,     /* a[0] page, a[1] dsm state (0: keep), a[2] pages in the run (0, 1:
+                             one): drop this rank's access -> a[0] pages of the run managed */
     CMD_SPAWN = 17,       /* data = frame; a[0] flags, a[1] cluster tid -> a[0] local tid */
     CMD_EXECUTOR = 18,    /* home: make an executor -> a[0] its tid (the cluster tid), a[1] slot */
     CMD_GLOBAL = 19,      /* a[0] nr, a[1..6] args, a[7] 1 = decide (home) / 0 = replay */
