@@ -57,15 +57,19 @@ struct pshare_mbox *chan_box(int slot)
  * since then a wake-up, which the scheduler favours, comes sooner than the
  * core would come back to a poller. */
 #define CHAN_SPIN_CYCLES 60000
+/* A server (the control thread, an executor) polls longer after each
+ * command: in a burst of faults or calls the next comes within a round or
+ * two of messages (~100 us). */
+#define CHAN_SERVE_SPIN_CYCLES 250000
 #define CHAN_SPIN_YIELD 64
 #define CHAN_YIELD_SLOW 1000000        /* a yield this long (~0.4 ms, a time slice): the core is contended */
 
-/* Wait until the mailbox says `state`: poll a little, then sleep; the
- * agent wakes us (shared futex). */
-void chan_wait(struct pshare_mbox *b, uint32_t state)
+/* Wait until the mailbox says `state`: poll a little (`spin` TSC cycles),
+ * then sleep; the agent wakes us (shared futex). */
+static void wait_state(struct pshare_mbox *b, uint32_t state, uint64_t spin)
 {
     uint64_t t0 = rdtsc();
-    for (unsigned n = 1; rdtsc() - t0 < CHAN_SPIN_CYCLES; n++) {
+    for (unsigned n = 1; rdtsc() - t0 < spin; n++) {
         if (__atomic_load_n(&b->state, __ATOMIC_ACQUIRE) == state)
             return;
         __builtin_ia32_pause();
@@ -82,6 +86,18 @@ void chan_wait(struct pshare_mbox *b, uint32_t state)
             return;
         sys4(PSHARE_NR_futex, &b->state, K_FUTEX_WAIT, s, 0);
     }
+}
+
+/* A thread waiting for the agent's answer. */
+void chan_wait(struct pshare_mbox *b, uint32_t state)
+{
+    wait_state(b, state, CHAN_SPIN_CYCLES);
+}
+
+/* The control thread or an executor waiting for its next command. */
+void chan_wait_command(struct pshare_mbox *b)
+{
+    wait_state(b, MB_REQUEST, CHAN_SERVE_SPIN_CYCLES);
 }
 
 void chan_reply(struct pshare_mbox *b)
