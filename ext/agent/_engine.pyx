@@ -963,6 +963,18 @@ cdef class Engine:
                 free(e.sbuf[i])
             e.nsend = 0
 
+    def manager_page(self, unsigned long page):
+        """Tests: home's manager entry of a page, as PageManager.page():
+        (owner, copyset as a set, writer, busy, queued), or None if unknown."""
+        cdef int owner, writer, busy, queued
+        cdef uint64_t cs
+        if self.e.m == NULL:
+            raise ValueError("the page manager is home's")
+        pm_inspect(self.e.m, page, &owner, &cs, &writer, &busy, &queued)
+        if owner < 0:
+            return None
+        return owner, {r for r in range(64) if cs >> r & 1}, bool(writer), bool(busy), queued
+
     def pending(self):
         """Sends not complete yet."""
         reap(self.e)

@@ -121,6 +121,11 @@ cdef class ControlBlock:
     def set_home_pid(self, int pid):
         self.ctl.home_pid = pid
 
+    def set_control_slot(self, int slot):
+        """Tests only (tests/engine_peer.py): what the runtime publishes
+        before it says RUNNING (control.c), for a test playing the runtime."""
+        pshare_store(&self.ctl.control_slot, slot)
+
     def set_go(self):
         """Let home's main() start (the address spaces were checked)."""
         pshare_store(&self.ctl.go, 1)
@@ -199,6 +204,52 @@ def tsc_hz(double seconds=0.02):
     c1 = pshare_rdtsc()
     t1 = time.perf_counter()
     return (c1 - c0) / (t1 - t0)
+
+
+# The app's side of the channel, as ext/rt/chan.c does it: for the tests that
+# play the runtime with Python threads (tests/engine_peer.py), never the agent.
+cdef extern from *:
+    """
+    static void pshare_app_doorbell(struct pshare_chan *c) {
+        __atomic_fetch_add(&c->doorbell, 1, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&c->agent_waiting, __ATOMIC_SEQ_CST))
+            syscall(SYS_futex, &c->doorbell, FUTEX_WAKE, 1, NULL, NULL, 0);
+    }
+    static void pshare_app_post(struct pshare_chan *c, uint64_t entry) {
+        uint64_t pos = __atomic_fetch_add(&c->tail, 1, __ATOMIC_ACQ_REL);
+        uint64_t *slot = &c->ring[pos % PSHARE_RING];
+        for (;;) {
+            uint64_t empty = 0;
+            if (__atomic_compare_exchange_n(slot, &empty, entry, 0, __ATOMIC_RELEASE,
+                                            __ATOMIC_RELAXED))
+                break;
+            pshare_app_doorbell(c);
+            struct timespec pause = { 0, 50000 };
+            nanosleep(&pause, NULL);
+        }
+        pshare_app_doorbell(c);
+    }
+    static double pshare_app_now(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return ts.tv_sec + ts.tv_nsec * 1e-9;
+    }
+    /* 1 once the mailbox says `state`, 0 after `timeout` seconds */
+    static int pshare_app_wait(struct pshare_mbox *b, uint32_t state, double timeout) {
+        double end = pshare_app_now() + timeout;
+        for (;;) {
+            uint32_t s = __atomic_load_n(&b->state, __ATOMIC_ACQUIRE);
+            if (s == state)
+                return 1;
+            if (pshare_app_now() >= end)
+                return 0;
+            struct timespec ts = { 0, 1000000 };
+            syscall(SYS_futex, &b->state, FUTEX_WAIT, s, &ts, NULL, 0);
+        }
+    }
+    """
+    void pshare_app_post(pshare_chan *c, uint64_t entry) nogil
+    int pshare_app_wait(pshare_mbox *b, uint32_t state, double timeout) nogil
 
 
 cdef class Channel:
@@ -319,3 +370,43 @@ cdef class Channel:
         result = tuple(b.a[i] for i in range(10)), (<char *>b.data)[:b.len]
         pshare_store(&b.state, MB_IDLE)
         return result
+
+    # ---- the app's side (ext/rt/chan.c, the control and executor loops of
+    # control.c), for tests that drive the engine with no app: never the agent ----
+
+    def app_post(self, uint64_t entry):
+        """Tests: post an up-ring entry as an app thread does (chan_post)."""
+        with nogil:
+            pshare_app_post(self.chan, entry)
+
+    def app_call(self, int slot, unsigned kind, args, data=None, double timeout=20.0):
+        """Tests: an app thread's request (chan_call): fill the slot's mailbox,
+        post UP_MBOX, wait for the reply without the GIL.  (a[10], data);
+        TimeoutError if no reply came in `timeout` seconds."""
+        cdef pshare_mbox *b = self.box(slot)
+        cdef int ok
+        b.len = 0
+        self._fill(b, args, data)
+        b.kind = kind
+        pshare_store(&b.state, MB_REQUEST)
+        with nogil:
+            pshare_app_post(self.chan, <uint64_t>C_UP_MBOX << 56 | <uint64_t>slot << 40)
+            ok = pshare_app_wait(b, MB_REPLY, timeout)
+        if not ok:
+            raise TimeoutError(f"no reply in mailbox {slot} after {timeout} s")
+        result = tuple(b.a[i] for i in range(10)), (<char *>b.data)[:b.len]
+        pshare_store(&b.state, MB_IDLE)
+        return result
+
+    def app_command(self, int slot, double timeout):
+        """Tests: a runtime thread waiting for a command in its mailbox
+        (chan_wait for REQUEST): (kind, a[10], data), or None after `timeout`
+        seconds.  Answer it with reply() (a control thread) or reply() and
+        app_post(UP_EXEC_DONE) (an executor)."""
+        cdef pshare_mbox *b = self.box(slot)
+        cdef int ok
+        with nogil:
+            ok = pshare_app_wait(b, MB_REQUEST, timeout)
+        if not ok:
+            return None
+        return b.kind, tuple(b.a[i] for i in range(10)), (<char *>b.data)[:b.len]
