@@ -112,15 +112,19 @@ class Rank:
             r0 = r1 = 0
             try:
                 if kind == CMD_PROTECT:
-                    page, st = a[0], a[1]
+                    # a[2] > 1: a read-ahead run (every page is mapped here); st 0: keep
+                    page, st, run = a[0], a[1], max(1, a[2])
                     with self.lock:
-                        if self.applying.get(page):
-                            self.error(f"CMD_PROTECT {NAMES.get(st, st)} of {page:#x} came while "
-                                       "a grant of it was not applied yet")
-                        if st not in (INVALID, READ):
-                            self.error(f"CMD_PROTECT to state {st} ({page:#x})")
-                        self.state[page] = st
-                        self.protects.append((page, st))
+                        for p in range(page, page + run * PAGE, PAGE):
+                            if self.applying.get(p):
+                                self.error(f"CMD_PROTECT {NAMES.get(st, st)} of {p:#x} came "
+                                           "while a grant of it was not applied yet")
+                            if st not in (0, INVALID, READ):
+                                self.error(f"CMD_PROTECT to state {st} ({p:#x})")
+                            if st:
+                                self.state[p] = st
+                                self.protects.append((p, st))
+                    r0 = run
                 elif kind == CMD_SIGNAL:
                     self.signals.append((a[1], a[2]))
                 elif kind == CMD_EXECUTOR and self.me == HOME:
@@ -155,10 +159,12 @@ class Rank:
         """dsm_fault: ask, apply the grant, make the access (the instruction
         retried: before UP_APPLIED, so the page cannot have gone), post
         UP_APPLIED.  The granted state."""
-        (granted, *_), _ = self.chan.app_call(slot, RQ_FAULT, (page, int(write)))
+        (granted, run, *_), _ = self.chan.app_call(slot, RQ_FAULT, (page, int(write)))
+        pages = range(page, page + max(1, run) * PAGE, PAGE)   # a read may bring a run
         with self.lock:
             self.faults += 1
-            self.applying[page] = self.applying.get(page, 0) + 1
+            for p in pages:
+                self.applying[p] = self.applying.get(p, 0) + 1
         if granted not in (READ, WRITE) or (write and granted != WRITE):
             self.error(f"a {'write' if write else 'read'} fault on {page:#x} got {granted}")
         try:
@@ -166,13 +172,16 @@ class Rank:
                 before_apply()
         finally:
             with self.lock:
-                self.state[page] = granted
+                for p in pages:
+                    self.state[p] = granted
                 try:
                     if access is not None:
                         access()
                 finally:
-                    self.applying[page] -= 1
-            self.chan.app_post(UP_APPLIED << 56 | slot << 40 | page // PAGE)
+                    for p in pages:
+                        self.applying[p] -= 1
+            for p in pages:
+                self.chan.app_post(UP_APPLIED << 56 | slot << 40 | p // PAGE)
         return granted
 
     def read(self, page, n=PAGE):
