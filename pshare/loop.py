@@ -233,8 +233,10 @@ class Node:
             getattr(self, "m_" + kind)(src, *msg[1:])
 
     # every rank
-    def m_replay(self, src, key, a, data):
+    def m_replay(self, src, key, a, data, lo=0, hi=0):
         (r, *_), _ = self.command(CMD_GLOBAL, a, data)
+        if hi > lo:
+            self.engine.forget(lo, hi)      # the pages of it this rank manages start over
         self.reply("replay", key, r)
 
     def m_start(self, src, key, a, frame):
@@ -329,4 +331,4 @@ class Node:
 
         # every rank applies the replays in the order home sends them
         for r in range(1, self.size):
-            self.ask(r, ("replay", replay, out), lambda got, r=r: replayed(r, got))
+            self.ask(r, ("replay", replay, out, lo, hi), lambda got, r=r: replayed(r, got))

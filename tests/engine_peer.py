@@ -53,7 +53,9 @@ FIRST_EXECUTOR = 512         # home's executors' mailboxes
 TIMEOUT = 30.0               # any one wait; past it the job is aborted
 NAMES = {INVALID: "INVALID", READ: "READ", WRITE: "WRITE"}
 
-PA = 0x1000000000            # scripted pages (store offset = address)
+# scripted pages (store offset = address), in a group home manages at 2, 3 and 4
+# ranks (group number a multiple of 12): the script counts the INVs home sends
+PA = 0x1000000000 + 8 * 16 * PAGE
 PB = PA + 7 * PAGE
 RANDOM_PAGES = [0x2000000000 + i * PAGE for i in range(8)] + \
                [0x3000000000 + i * 65 * PAGE for i in range(4)]
@@ -267,6 +269,7 @@ class Rank:
 
 def scripted(n):
     size = n.size
+    assert n.engine.manager_of(PA) == n.engine.manager_of(PB) == HOME
     writer = 2 if size >= 3 else HOME         # who writes PB after rank 1 read it
     a_bytes, b_bytes = tagged(b"home's A"), tagged(b"home's B")
     b2, b3 = tagged(b"B written by %d" % writer), tagged(b"B written by 1")
@@ -428,7 +431,9 @@ def concurrent(n):
     n.sync("concurrent faults")
     # quiescent: every request was granted, so every FETCH and INV answered
     snap = {p: (n.state_of(p), counter(n, p)) for p in RANDOM_PAGES}
-    manager = {p: n.engine.manager_page(p) for p in RANDOM_PAGES} if n.me == HOME else None
+    # each page's entry from the rank that manages it (groups dealt round-robin)
+    manager = {p: n.engine.manager_page(p) for p in RANDOM_PAGES
+               if n.engine.manager_of(p) == n.me}
     n.sync("snapshot")
     final = {}
 
@@ -451,7 +456,8 @@ def check(reports, size):
     if signalled != served:
         problems.append(f"signals reached {signalled} (cluster tid: rank), "
                         f"the executors serve {served}")
-    manager, final = reports[HOME]["manager"], reports[HOME]["final"]
+    manager = {p: e for rep in reports for p, e in rep["manager"].items()}
+    final = reports[HOME]["final"]
     for p in RANDOM_PAGES:
         writes = sum(rep["writes"].get(p, 0) for rep in reports)
         if final[p] != writes:

@@ -52,8 +52,8 @@ class RecordingNet:
                 self.asks.append(("inv", rank, page, INVALID, 1))
         self.m.actions.clear()
 
-    def request(self, page, write, rank, slot):
-        self.m.request(page, write, rank, slot)
+    def request(self, page, write, rank, slot, want=1):
+        self.m.request(page, write, rank, slot, want)
         self.collect()
 
     def forget(self, lo, hi):
@@ -195,7 +195,7 @@ def test_single_writer_or_readers_whatever_the_order(net):
             check(page)
         else:
             page, rank = rng.choice(pages), rng.randrange(nranks)
-            m.request(page, rng.random() < 0.4, rank, slot=step)
+            m.request(page, rng.random() < 0.4, rank, slot=step, want=rng.choice((1, 1, 2, 3)))
         while net.grants:
             rank, _, page, state, data = net.grants.pop(0)
             access[(rank, page)] = state
@@ -206,23 +206,24 @@ def test_single_writer_or_readers_whatever_the_order(net):
                 assert net.memory[(rank, page)] == value[page]    # reads see the last write
 
 
-def test_sequential_reads_bring_a_growing_run(net):
-    """Read-ahead: each read fault right after the last run asks for twice as
-    many pages, up to the limit; the thread gets them all in one grant."""
-    from pshare._engine import READAHEAD_MAX
-    page, runs = PAGE, []
-    for slot in range(6):
-        net.request(page, write=False, rank=1, slot=slot)
-        (_, owner, first, state, count), = net.asks
-        assert (owner, first, state) == (HOME, page, READ)
-        runs.append(count)
-        net.answer()
-        granted = [g for g in net.grants if g[1] == slot]
-        assert [g[2] for g in granted] == [page + i * PAGE for i in range(count)]
-        assert all(g[3] == READ and g[4] == page_bytes(b"0") for g in granted)
-        page += count * PAGE
-    assert runs == [1, 2, 4, 8, 16, 16][:len(runs)] and max(runs) == READAHEAD_MAX
-    net.request(100 * PAGE, write=False, rank=1, slot=9)       # elsewhere: starts over
+def test_a_read_brings_the_run_it_asks_for_within_its_group(net):
+    """Read-ahead: the requester asks for a run (its window, which the engine
+    grows while its reads are sequential); the manager fetches it in one ask
+    and grants it in one, but never past the page's group (one manager's)."""
+    from pshare._engine import GROUP_PAGES, READAHEAD_MAX
+    base = 64 * GROUP_PAGES * PAGE                               # a group's first page
+    net.request(base, False, 1, 1, want=READAHEAD_MAX)
+    (_, owner, first, state, count), = net.asks
+    assert (owner, first, state, count) == (HOME, base, READ, min(READAHEAD_MAX, GROUP_PAGES))
+    net.answer()
+    granted = [g for g in net.grants if g[1] == 1]
+    assert [g[2] for g in granted] == [base + i * PAGE for i in range(count)]
+    assert all(g[3] == READ and g[4] == page_bytes(b"0") for g in granted)
+    late = base + (2 * GROUP_PAGES - 3) * PAGE                   # 3 pages before a group ends
+    net.request(late, False, 1, 2, want=8)
+    assert net.asks[-1][4] == 3
+    net.answer()
+    net.request(late - 5 * PAGE, False, 1, 3)                    # want 1: one page
     assert net.asks[-1][4] == 1
 
 
@@ -231,12 +232,12 @@ def test_a_run_stops_at_pages_in_other_hands_and_where_the_owner_stops(net):
     net.answer()
     net.request(PAGE, write=False, rank=1, slot=2)
     net.answer()
-    net.request(2 * PAGE, write=False, rank=1, slot=3)          # sequential: a run of 2 ...
+    net.request(2 * PAGE, write=False, rank=1, slot=3, want=4)  # a run ...
     assert net.asks[-1][4] == 1                                 # ... but page 3 is not home's
     net.answer()
     net.request(10 * PAGE, write=False, rank=1, slot=4)
     net.answer()
-    net.request(11 * PAGE, write=False, rank=1, slot=5)
+    net.request(11 * PAGE, write=False, rank=1, slot=5, want=2)
     assert net.asks[-1][4] == 2
     net.answer(mapped=1)                                        # the mapping ends at page 11
     assert net.grants[-1][2] == 11 * PAGE

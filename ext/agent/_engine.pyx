@@ -41,7 +41,7 @@ cdef extern from "wire.h" nogil:
     int PSHARE_WIRE_HDR, PSHARE_WIRE_MAX, PSHARE_WIRE_MAX_PAYLOAD
 
 cdef extern from "pages.h" nogil:
-    int PM_FETCH, PM_INV, PM_GRANT, PM_MAX_RANKS, PM_PAGE, PM_READAHEAD_MAX
+    int PM_FETCH, PM_INV, PM_GRANT, PM_MAX_RANKS, PM_PAGE, PM_READAHEAD_MAX, PM_GROUP_PAGES
     struct pm_action:
         int kind, rank, slot, state, count
         uint64_t page
@@ -51,7 +51,8 @@ cdef extern from "pages.h" nogil:
         pass
     pm *pm_new(pm_emit_fn emit, void *ctx)
     void pm_free(pm *m)
-    int pm_request(pm *m, uint64_t page, int write, int rank, int slot)
+    int pm_request(pm *m, uint64_t page, int write, int rank, int slot, int want)
+    int pm_manager_of(uint64_t page, int nranks)
     void pm_answer(pm *m, uint64_t page, const uint8_t *data, int count)
     void pm_forget(pm *m, uint64_t lo, uint64_t hi)
     void pm_inspect(pm *m, uint64_t page, int *owner, uint64_t *copyset, int *writer,
@@ -110,7 +111,9 @@ cdef struct engine_t:
     int rank, size, store, control, app_pid
     pshare_chan *chan
     pshare_ctl *ctl
-    pm *m
+    pm *m                           # the manager of this rank's share of the pages
+    uint64_t rd_next                # read-ahead: the page after this rank's last read run
+    int rd_window                   # ... and the run its next sequential read asks for
     uint8_t *pagebuf                # a read-ahead run of pages, read from the store
     # receives: NRECV buffers, served strictly in the order posted
     uint8_t *rbuf[NRECV]
@@ -420,7 +423,7 @@ cdef int page_msg(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
 
 
 cdef int on_fault(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
-    if pm_request(e.m, h.page, <int>h.a[0], src, h.slot) != 0:
+    if pm_request(e.m, h.page, <int>h.a[0], src, h.slot, <int>h.a[1]) != 0:
         fail(e, "out of memory in the page manager")
     return R_OK
 
@@ -441,7 +444,9 @@ cdef int on_grant(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
         if a == NULL:
             return R_OK
         a.count += 1
-    if e.rank != HOME and e.outstanding > 0:
+    if n > 1:
+        e.rd_next = h.page + n * PM_PAGE
+    if src != e.rank and e.outstanding > 0:
         e.outstanding -= 1
     mbox_reply(e, h.slot, h.a[0], n, NULL, 0)
     return R_OK
@@ -466,7 +471,7 @@ cdef int on_fetch(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
     e.pages_out += n
     hdr(&r, W_PAGE, -1, h.page)
     r.a[1] = n
-    send(e, HOME, &r, e.pagebuf, n * PM_PAGE)
+    send(e, src, &r, e.pagebuf, n * PM_PAGE)           # to the page's manager
     return R_OK
 
 
@@ -484,7 +489,7 @@ cdef int on_inv(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) no
         return R_EVENT
     e.invalidations += 1
     hdr(&r, W_INV_DONE, -1, h.page)
-    send(e, HOME, &r, NULL, 0)
+    send(e, src, &r, NULL, 0)                          # to the page's manager
     return R_OK
 
 
@@ -633,13 +638,24 @@ cdef int on_applied(engine_t *e, uint64_t page) noexcept nogil:
 cdef int on_request(engine_t *e, int slot) noexcept nogil:
     cdef pshare_mbox *b = box(e, slot)
     cdef pshare_wire h
-    cdef int i
+    cdef int i, dest
+    cdef uint64_t page
     if b.kind == C_RQ_FAULT:
-        hdr(&h, W_FAULT, slot, <uint64_t>b.a[0])
+        # to the page's manager; a read asks for a run while reads are sequential
+        page = <uint64_t>b.a[0]
+        hdr(&h, W_FAULT, slot, page)
         h.a[0] = b.a[1]
-        if e.rank != HOME:
+        if not b.a[1]:
+            if page == e.rd_next:
+                e.rd_window = 2 if e.rd_window < 2 else min(2 * e.rd_window, PM_READAHEAD_MAX)
+            else:
+                e.rd_window = 1
+            e.rd_next = page + PM_PAGE
+            h.a[1] = e.rd_window
+        dest = pm_manager_of(page, e.size)
+        if dest != e.rank:
             e.outstanding += 1
-        send(e, HOME, &h, NULL, 0)
+        send(e, dest, &h, NULL, 0)
         return R_OK
     if b.kind == C_RQ_SYSCALL and e.rank != HOME:
         hdr(&h, W_SYS, slot, 0)
@@ -829,8 +845,10 @@ cdef class Engine:
             if e.rbuf[i] == NULL:
                 raise MemoryError()
             e.rreq[i] = MPI_REQUEST_NULL
+        e.m = pm_new(emit, e)
+        if e.m == NULL:
+            raise MemoryError()
         if e.rank == HOME:
-            e.m = pm_new(emit, e)
             n = PSHARE_MAX_THREADS
             e.ex_of = <int32_t *>malloc(e.size * n * sizeof(int32_t))
             e.ex_rank = <int32_t *>malloc(n * sizeof(int32_t))
@@ -839,7 +857,7 @@ cdef class Engine:
             e.ex_busy_rank = <int32_t *>malloc(n * sizeof(int32_t))
             e.ex_busy_slot = <int32_t *>calloc(n, sizeof(int32_t))
             e.ex_ending = <uint8_t *>calloc(n, 1)
-            if (e.m == NULL or e.ex_of == NULL or e.ex_rank == NULL or e.ex_slot == NULL
+            if (e.ex_of == NULL or e.ex_rank == NULL or e.ex_slot == NULL
                     or e.ex_cluster == NULL or e.ex_busy_rank == NULL or e.ex_busy_slot == NULL
                     or e.ex_ending == NULL):
                 raise MemoryError()
@@ -981,7 +999,8 @@ cdef class Engine:
                 return
 
     def forget(self, unsigned long lo, unsigned long hi):
-        """Home: [lo, hi) was unmapped or zeroed; its pages start over at home."""
+        """[lo, hi) was unmapped or zeroed: the pages of it this rank manages
+        start over at home."""
         pm_forget(self.e.m, lo, hi)
 
     def cancel(self):
@@ -998,13 +1017,16 @@ cdef class Engine:
                 free(e.sbuf[i])
             e.nsend = 0
 
+    def manager_of(self, unsigned long page):
+        """The rank that manages a page."""
+        return pm_manager_of(page, self.e.size)
+
     def manager_page(self, unsigned long page):
-        """Tests: home's manager entry of a page, as PageManager.page():
-        (owner, copyset as a set, writer, busy, queued), or None if unknown."""
+        """Tests: this rank's manager entry of a page (one it manages), as
+        PageManager.page(): (owner, copyset as a set, writer, busy, queued),
+        or None if unknown."""
         cdef int owner, writer, busy, queued
         cdef uint64_t cs
-        if self.e.m == NULL:
-            raise ValueError("the page manager is home's")
         pm_inspect(self.e.m, page, &owner, &cs, &writer, &busy, &queued)
         if owner < 0:
             return None
@@ -1063,8 +1085,8 @@ cdef class PageManager:
     def __dealloc__(self):
         pm_free(self.m)
 
-    def request(self, unsigned long page, bint write, int rank, int slot):
-        if pm_request(self.m, page, write, rank, slot) != 0:
+    def request(self, unsigned long page, bint write, int rank, int slot, int want=1):
+        if pm_request(self.m, page, write, rank, slot, want) != 0:
             raise MemoryError()
 
     def answer(self, unsigned long page, data=None):
@@ -1097,4 +1119,5 @@ cdef class PageManager:
 PM = {"FETCH": PM_FETCH, "INV": PM_INV, "GRANT": PM_GRANT}
 WIRE = {pshare_wire_names[k].decode(): k for k in range(1, W_NKINDS)}
 MAX_RANKS = PM_MAX_RANKS
+GROUP_PAGES = PM_GROUP_PAGES
 READAHEAD_MAX = PM_READAHEAD_MAX

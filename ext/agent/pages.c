@@ -17,9 +17,9 @@
  * A page nobody asked for yet is owned by home with write access: home held
  * every page at start, and fresh pages start there too.
  *
- * Read-ahead: when a rank's read fault is at the page right after the run
- * its last one brought, the fetch asks for more pages after it (a window that
- * doubles, up to PM_READAHEAD_MAX; any other fault starts it over at one).
+ * Read-ahead: a read fault may ask for more pages after its own (the
+ * requester's window, which grows while its faults are sequential: the
+ * engine keeps it); the run stays within the page's group (one manager).
  * The run is one transaction: its pages are busy together, the owner sends
  * them in one message (fewer if the mapping ends: only it knows), and the
  * faulting thread applies them all.  A page joins only while it is in the
@@ -35,7 +35,7 @@
 
 struct waiter {
     struct waiter *next;
-    int write, rank, slot;
+    int write, rank, slot, want;
 };
 
 struct page {
@@ -57,8 +57,6 @@ struct pm {
     uint64_t nbuckets, count;
     pm_emit_fn emit;
     void *ctx;
-    uint64_t next_read[PM_MAX_RANKS];   /* the page after each rank's last read run */
-    int window[PM_MAX_RANKS];           /* its read-ahead window, in pages */
 };
 
 static uint64_t bucket_of(const struct pm *m, uint64_t addr)
@@ -162,19 +160,19 @@ static void act(struct pm *m, int kind, int rank, int slot, uint64_t page, int s
     m->emit(m->ctx, &a);
 }
 
-/* The pages after `p` that a read fault of `rank` brings along (see the top);
- * they are marked busy as members of p's run.  Returns the run's length. */
-static int readahead(struct pm *m, struct page *p, int rank)
+/* The pages after `p` that a read fault of `rank` brings along (at most
+ * `want` in all, within p's group; see the top); they are marked busy as
+ * members of p's run.  Returns the run's length. */
+static int readahead(struct pm *m, struct page *p, int rank, int want)
 {
     uint64_t me = 1ULL << rank;
-    int w = m->window[rank];
-    if (p->addr == m->next_read[rank])
-        w = w < 2 ? 2 : (w * 2 > PM_READAHEAD_MAX ? PM_READAHEAD_MAX : w * 2);
-    else
-        w = 1;
-    m->window[rank] = w;
+    uint64_t left_in_group = PM_GROUP_PAGES - (p->addr / PM_PAGE) % PM_GROUP_PAGES;
+    if (want > PM_READAHEAD_MAX)
+        want = PM_READAHEAD_MAX;
+    if ((uint64_t)want > left_in_group)
+        want = (int)left_in_group;
     int run = 1;
-    for (; run < w; run++) {
+    for (; run < want; run++) {
         uint64_t a = p->addr + (uint64_t)run * PM_PAGE;
         struct page *q = find(m, a);
         if (q) {
@@ -191,13 +189,12 @@ static int readahead(struct pm *m, struct page *p, int rank)
         q->busy = 1;
         q->run = 0;
     }
-    m->next_read[rank] = p->addr + (uint64_t)run * PM_PAGE;
     return run;
 }
 
 /* Start serving a request; 1 when it finished at once (granted), 0 when it
  * now waits for answers. */
-static int serve(struct pm *m, struct page *p, int write, int rank, int slot)
+static int serve(struct pm *m, struct page *p, int write, int rank, int slot, int want)
 {
     uint64_t me = 1ULL << rank;
     p->t_write = write;
@@ -215,7 +212,7 @@ static int serve(struct pm *m, struct page *p, int write, int rank, int slot)
         }
         p->busy = 1;
         p->left = 1;
-        p->run = readahead(m, p, rank);
+        p->run = readahead(m, p, rank, want);
         act(m, PM_FETCH, p->owner, -1, p->addr, p->writer ? DSM_READ : 0, p->run, NULL);
         return 0;
     }
@@ -255,13 +252,13 @@ static void run_queue(struct pm *m, struct page *p)
         p->head = w->next;
         if (!p->head)
             p->tail = NULL;
-        int write = w->write, rank = w->rank, slot = w->slot;
+        int write = w->write, rank = w->rank, slot = w->slot, want = w->want;
         free(w);
-        serve(m, p, write, rank, slot);
+        serve(m, p, write, rank, slot, want);
     }
 }
 
-int pm_request(struct pm *m, uint64_t page, int write, int rank, int slot)
+int pm_request(struct pm *m, uint64_t page, int write, int rank, int slot, int want)
 {
     struct page *p = get(m, page);
     if (!p)
@@ -270,7 +267,7 @@ int pm_request(struct pm *m, uint64_t page, int write, int rank, int slot)
         struct waiter *w = malloc(sizeof *w);
         if (!w)
             return -1;
-        *w = (struct waiter){ NULL, write, rank, slot };
+        *w = (struct waiter){ NULL, write, rank, slot, want };
         if (p->tail)
             p->tail->next = w;
         else
@@ -278,7 +275,7 @@ int pm_request(struct pm *m, uint64_t page, int write, int rank, int slot)
         p->tail = w;
         return 0;
     }
-    serve(m, p, write, rank, slot);
+    serve(m, p, write, rank, slot, want);
     run_queue(m, p);
     return 0;
 }
@@ -322,8 +319,6 @@ void pm_answer(struct pm *m, uint64_t page, const uint8_t *data, int count)
         }
         q->busy = 0;
     }
-    if (got < run && m->next_read[rank] == p->addr + (uint64_t)run * PM_PAGE)
-        m->next_read[rank] = p->addr + (uint64_t)got * PM_PAGE;
     act(m, PM_GRANT, rank, p->t_slot, p->addr, p->t_write ? DSM_WRITE : DSM_READ, got, bytes);
     free(p->data);
     p->data = NULL;

@@ -14,6 +14,14 @@
 #define PM_MAX_RANKS 64               /* a copyset is one 64-bit word */
 #define PM_PAGE 4096
 #define PM_READAHEAD_MAX 16           /* pages one read fault may bring (wire.h's payload holds them) */
+#define PM_GROUP_PAGES 16             /* pages with one manager: a read-ahead run stays in its group */
+
+/* Which rank manages a page: groups of PM_GROUP_PAGES dealt round-robin over
+ * the ranks, so no rank serves every fault (home's fresh pages included). */
+static inline int pm_manager_of(uint64_t page, int nranks)
+{
+    return (int)((page / PM_PAGE / PM_GROUP_PAGES) % (uint64_t)nranks);
+}
 
 enum pm_act {
     PM_FETCH = 1,      /* ask `rank` for the bytes of `count` pages from `page` on; it drops
@@ -35,8 +43,9 @@ struct pm;
 
 struct pm *pm_new(pm_emit_fn emit, void *ctx);
 void pm_free(struct pm *m);
-/* A thread wants the page: 0, or -1 when there is no memory for the request. */
-int pm_request(struct pm *m, uint64_t page, int write, int rank, int slot);
+/* A thread wants the page (a read: and up to `want` - 1 pages after it, the
+ * requester's read-ahead window): 0, or -1 when there is no memory for it. */
+int pm_request(struct pm *m, uint64_t page, int write, int rank, int slot, int want);
 /* The answer to a FETCH (data = `count` pages from `page` on: at least one, at most
  * what was asked) or an INV (data = NULL) of `page`. */
 void pm_answer(struct pm *m, uint64_t page, const uint8_t *data, int count);

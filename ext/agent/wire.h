@@ -19,12 +19,12 @@
 
 /* X(name, number, what it carries) - the table the engine dispatches through */
 #define PSHARE_WIRE_KINDS(X)                                                        \
-    X(FAULT,     1, "-> home: page, a[0] 1 = write, slot of the faulting thread")   \
-    X(GRANT,     2, "home -> rank: page, a[0] state, slot; payload = the page or none") \
-    X(FETCH,     3, "home -> owner: page, a[0] state to drop to (0 = keep)")         \
-    X(PAGE,      4, "owner -> home: page, payload = its bytes (the FETCH answer)")  \
-    X(INV,       5, "home -> holder: page; drop the copy")                         \
-    X(INV_DONE,  6, "holder -> home: page (the INV answer)")                       \
+    X(FAULT,     1, "-> the page's manager: page, slot, a[0] 1 = write, a[1] read-ahead") \
+    X(GRANT,     2, "manager -> rank: page, slot, a[0] state, a[1] pages; payload = them or none") \
+    X(FETCH,     3, "manager -> owner: page, a[0] state to drop to (0 = keep), a[1] pages") \
+    X(PAGE,      4, "owner -> manager: page, a[1] pages, payload = their bytes")     \
+    X(INV,       5, "manager -> holder: page; drop the copy")                      \
+    X(INV_DONE,  6, "holder -> manager: page (the INV answer)")                    \
     X(SYS,       7, "-> home: slot, a[0..9] the call, payload = its input bytes")   \
     X(ANSWER,    8, "home -> rank: slot, a[0] result, a[1] flag, payload = output") \
     X(SIGNAL,    9, "home -> rank: a[0] cluster tid, a[1] signal")                  \
