@@ -40,6 +40,10 @@ def parse_args(argv):
     p.add_argument("--placement", default=os.environ.get("PSHARE_PLACEMENT", "roundrobin"),
                    help="where new threads go: roundrobin (default), home, block, or a "
                         "comma-separated rank list (default from PSHARE_PLACEMENT)")
+    p.add_argument("--hold-us", metavar="US", default=os.environ.get("PSHARE_HOLD_US", "0"),
+                   help="anti-thrashing: the longest window (µs) a page being written stays "
+                        "with its writer while ranks keep taking it from one another "
+                        "(false sharing); 0 = off (default from PSHARE_HOLD_US)")
     p.add_argument("--stdin", metavar="FILE",
                    help="the program's standard input, opened on home (MPICH's mpiexec "
                         "cannot carry more than 64 KiB of its own stdin to any program)")
@@ -57,6 +61,17 @@ def check_placement(value, nranks):
     """Every rank finds the same fault, so each can say it (once, on rank 0)."""
     from pshare.placement import Placement
     Placement(value, nranks, 1)
+
+
+def check_hold_us(value):
+    """--hold-us as a number of µs (checked before anything starts)."""
+    try:
+        us = float(value)
+    except ValueError:
+        us = -1.0
+    if not 0 <= us <= 1_000_000:
+        raise ValueError(f"--hold-us: expected a number of µs from 0 to 1000000, not '{value}'")
+    return us
 
 
 def check_stats_json(path):
@@ -84,6 +99,7 @@ def preflight(opts, nranks):
                 raise ValueError(f"pshare runs on at most {MAX_RANKS} ranks (this job has "
                                  f"{nranks}): a page's copy set is one 64-bit word")
         check_placement(opts.placement, nranks)
+        opts.hold_us = check_hold_us(opts.hold_us)
         if opts.stats_json:
             check_stats_json(opts.stats_json)
         if opts.stdin and not os.access(opts.stdin, os.R_OK):
@@ -138,7 +154,7 @@ def main(argv=None):
             return status
         code = agent.run(Options(program=opts.program, args=opts.args, stats=opts.stats,
                                  stats_json=opts.stats_json, verbose=opts.verbose, stdin=opts.stdin,
-                                 placement=opts.placement), outcome)
+                                 placement=opts.placement, hold_us=opts.hold_us), outcome)
     except LaunchError as e:
         if rank_from_environment() == 0:
             print(f"pshare: {e.message}", file=sys.stderr)

@@ -220,7 +220,7 @@ class Agent:
             return status
         placement = Placement(self.opts.placement, self.size, os.cpu_count() or 1)
         self.node = Node(self.comm, self.chan, self.ctl, self.store, placement,
-                         lambda: self.proc.poll(), self.proc.pid)
+                         lambda: self.proc.poll(), self.proc.pid, self.opts.hold_us)
         self.log(f"address space checked ({len(self.layout())} mappings, the same on "
                  f"every rank); placement {self.opts.placement}")
         if self.rank == 0:

@@ -39,6 +39,7 @@ class Options:
     verbose: bool = False
     stdin: str = None           # home's app reads this file instead of our stdin
     placement: str = "roundrobin"
+    hold_us: float = 0.0        # anti-thrashing window's longest, µs (0: off)
 
 
 def started_by_process_manager():

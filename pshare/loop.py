@@ -60,7 +60,7 @@ def replay_problem(nr, home_ret, ret, data):
 
 
 class Node:
-    def __init__(self, comm, chan, ctl, store_fd, placement, app_exited, app_pid):
+    def __init__(self, comm, chan, ctl, store_fd, placement, app_exited, app_pid, hold_us=0.0):
         self.rank = comm.Get_rank()
         self.size = comm.Get_size()
         self.chan = chan
@@ -69,7 +69,7 @@ class Node:
         self.control = ctl.control_slot
         # the engine's own communicator: its posted receives see nothing else
         self.comm = comm.Dup()
-        self.engine = Engine(self.comm, chan.address, ctl.address, store_fd, app_pid)
+        self.engine = Engine(self.comm, chan.address, ctl.address, store_fd, app_pid, hold_us)
         self.expected = {}                    # (rank, key) -> what to do with its reply
         self.next_key = 0
         self.result = None                    # the job's exit status, once known

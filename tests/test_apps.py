@@ -99,3 +99,30 @@ def test_spread_over_ranks(case, nranks, apps_bin, tmp_path, request):
     if created >= nranks - 1 and case.app != "crash_segv":
         hosts = [r["rank"] for r in report["ranks"] if r["threads"] > 0]
         assert hosts == list(range(nranks)), f"threads ran on ranks {hosts} only"
+
+
+HOLD_APPS = ("mutex_counter", "atomics", "condvar_pc", "barrier_phases")
+
+
+@pytest.mark.parametrize("nranks", (2, 3), ids=["mpiexec2", "mpiexec3"])
+@pytest.mark.parametrize("app", HOLD_APPS)
+def test_anti_thrashing_window_keeps_results(app, nranks, apps_bin, tmp_path, request):
+    """--hold-us: a page being written stays with its writer for a window
+    while ranks keep taking it from one another; memory stays sequentially
+    consistent, so the programs that share most (locks, atomics, condition
+    variables, barriers) still give native results."""
+    request.getfixturevalue("mpiexec")
+    case = next(c for c in CASES if c.app == app)
+    binary = apps_bin[case.app]
+    native = run_native(binary, case.args, tmp_path / "native")
+    shared = run_pshare(binary, case.args, tmp_path / "pshare", ("mpiexec", nranks),
+                        extra_opts=["--hold-us", "300"])
+    _assert_same(native, shared, "native", f"pshare/mpiexec{nranks} --hold-us 300",
+                 strip_launcher_lines=True)
+
+
+@pytest.mark.parametrize("value", ["-1", "fast", "2000000"])
+def test_hold_us_refused(value, apps_bin, tmp_path):
+    got = run_pshare(apps_bin["atomics"], (), tmp_path, "singleton", extra_opts=["--hold-us", value])
+    err = got.stderr.decode()
+    assert got.returncode == 2 and err.count("\n") == 1 and "--hold-us" in err, err

@@ -245,6 +245,53 @@ def test_a_run_stops_at_pages_in_other_hands_and_where_the_owner_stops(net):
     assert 1 not in net.m.page(12 * PAGE)[1]
 
 
+def test_anti_thrashing_window_holds_a_written_page_and_adapts():
+    """With a window (Mirage's delta): a page taken from writer to writer
+    soon after each grant gets a growing window in which other ranks'
+    requests wait (served by tick once it ends); the writer's own do not."""
+    us = 1000
+    net = RecordingNet()
+    net.m = PageManager(hold_ns=400 * us)
+    clock = [0]
+
+    def at(t):
+        clock[0] = t
+        net.m.clock(t)
+
+    at(1000 * us)
+    net.request(PAGE, True, 1, 1)
+    net.answer()                                   # rank 1 writes: window 0 (first grant)
+    at(1010 * us)
+    net.request(PAGE, True, 2, 2)                  # within 400 µs of it: thrash, window grows
+    net.answer()
+    assert net.grants[-1][:2] == (2, 2)
+    at(1020 * us)
+    net.request(PAGE, True, 1, 3)                  # held: rank 2's window (50 µs) is open
+    assert net.asks == [] and net.m.page(PAGE)[4] == 1
+    net.request(PAGE, False, 2, 4)                 # the writer's own: in order, behind rank 1's
+    at(1040 * us)
+    assert net.m.tick() == 1010 * us + 50 * us     # not yet: the window ends at 1060
+    assert net.asks == []
+    at(1061 * us)
+    net.m.tick()
+    net.collect()
+    assert [(k, r) for k, r, *_ in net.asks] == [("fetch", 2)]
+    net.answer()
+    assert net.grants[-1][:2] == (1, 3)            # rank 1 has it again, with a longer window
+    assert net.m.tick() > 1061 * us + 50 * us
+
+
+def test_no_window_without_thrashing():
+    net = RecordingNet()
+    net.m = PageManager(hold_ns=400_000)
+    net.m.clock(1_000_000)
+    net.request(PAGE, True, 1, 1)
+    net.answer()
+    net.m.clock(5_000_000)                          # long after: no storm, no window
+    net.request(PAGE, True, 2, 2)
+    assert len(net.asks) == 1
+
+
 def test_forget_starts_pages_over_at_home_but_not_busy_ones(net):
     net.request(PAGE, write=True, rank=1, slot=1)
     net.answer()

@@ -55,6 +55,9 @@ cdef extern from "pages.h" nogil:
     int pm_manager_of(uint64_t page, int nranks)
     void pm_answer(pm *m, uint64_t page, const uint8_t *data, int count)
     void pm_forget(pm *m, uint64_t lo, uint64_t hi)
+    void pm_set_hold(pm *m, uint64_t max_ns)
+    void pm_set_clock(pm *m, uint64_t now_ns)
+    uint64_t pm_tick(pm *m)
     void pm_inspect(pm *m, uint64_t page, int *owner, uint64_t *copyset, int *writer,
                     int *busy, int *queued)
     uint64_t pm_count(pm *m)
@@ -112,6 +115,9 @@ cdef struct engine_t:
     pshare_chan *chan
     pshare_ctl *ctl
     pm *m                           # the manager of this rank's share of the pages
+    uint64_t hold_max               # anti-thrashing window's longest (0: off)
+    uint64_t hold_next              # when the next page's window ends (0: none waits)
+    int hold_dirty                  # the manager ran: its windows may have changed
     uint64_t rd_next                # read-ahead: the page after this rank's last read run
     int rd_window                   # ... and the run its next sequential read asks for
     uint8_t *pagebuf                # a read-ahead run of pages, read from the store
@@ -422,7 +428,14 @@ cdef int page_msg(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
     return HANDLERS[h.kind](e, src, h, payload)
 
 
+cdef inline void manager_clock(engine_t *e) noexcept nogil:
+    if e.hold_max:
+        pm_set_clock(e.m, now_ns())
+        e.hold_dirty = 1
+
+
 cdef int on_fault(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    manager_clock(e)
     if pm_request(e.m, h.page, <int>h.a[0], src, h.slot, <int>h.a[1]) != 0:
         fail(e, "out of memory in the page manager")
     return R_OK
@@ -478,6 +491,7 @@ cdef int on_fetch(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
 cdef int on_page(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
     if src != e.rank:
         e.outstanding -= 1
+    manager_clock(e)
     pm_answer(e.m, h.page, payload, <int>(h.len // PM_PAGE))
     return R_OK
 
@@ -496,6 +510,7 @@ cdef int on_inv(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) no
 cdef int on_inv_done(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
     if src != e.rank:
         e.outstanding -= 1
+    manager_clock(e)
     pm_answer(e.m, h.page, NULL, 0)
     return R_OK
 
@@ -788,6 +803,13 @@ cdef int serve(engine_t *e, uint64_t max_ns) noexcept nogil:
         if e.nsend > 32:
             reap(e)
         t = now_ns()
+        if e.hold_max and (e.hold_dirty or (e.hold_next and t >= e.hold_next)):
+            # anti-thrashing: serve the requests whose page's window has ended
+            pm_set_clock(e.m, t)
+            e.hold_next = pm_tick(e.m)
+            e.hold_dirty = 0
+            if e.lhead != NULL or e.nsend:
+                busy = 1
         if busy:
             e.idle = 0
             e.last_busy_ns = t
@@ -795,6 +817,9 @@ cdef int serve(engine_t *e, uint64_t max_ns) noexcept nogil:
         if t - start >= max_ns:
             return R_OK
         e.idle += 1
+        if e.hold_next:
+            yield_core(e)               # a window ends soon: stay awake for it
+            continue
         if t > e.contended_until and (t - e.last_busy_ns < 200000 or
                                       (e.outstanding > 0 and t - e.last_busy_ns < 5000000)):
             yield_core(e)
@@ -820,7 +845,8 @@ cdef class Engine:
     """The fast path of one agent (see the module's doc)."""
     cdef engine_t *e
 
-    def __cinit__(self, comm, size_t chan_address, size_t ctl_address, int store, int app_pid):
+    def __cinit__(self, comm, size_t chan_address, size_t ctl_address, int store, int app_pid,
+                  double hold_us=0):
         cdef engine_t *e = <engine_t *>calloc(1, sizeof(engine_t))
         cdef int i, n
         if e == NULL:
@@ -848,6 +874,8 @@ cdef class Engine:
         e.m = pm_new(emit, e)
         if e.m == NULL:
             raise MemoryError()
+        e.hold_max = <uint64_t>(hold_us * 1000)
+        pm_set_hold(e.m, e.hold_max)
         if e.rank == HOME:
             n = PSHARE_MAX_THREADS
             e.ex_of = <int32_t *>malloc(e.size * n * sizeof(int32_t))
@@ -1076,11 +1104,20 @@ cdef class PageManager:
     cdef pm *m
     cdef readonly list actions
 
-    def __cinit__(self):
+    def __cinit__(self, unsigned long hold_ns=0):
         self.actions = []
         self.m = pm_new(record, <void *>self.actions)
         if self.m == NULL:
             raise MemoryError()
+        pm_set_hold(self.m, hold_ns)
+
+    def clock(self, unsigned long now_ns):
+        """The time the manager decides by (anti-thrashing windows)."""
+        pm_set_clock(self.m, now_ns)
+
+    def tick(self):
+        """Serve what waited for a window that has ended; the next end (0: none)."""
+        return pm_tick(self.m)
 
     def __dealloc__(self):
         pm_free(self.m)

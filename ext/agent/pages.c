@@ -25,6 +25,13 @@
  * faulting thread applies them all.  A page joins only while it is in the
  * same hands as the first (same owner, same writer), idle, and not held by
  * the requester.
+ *
+ * Anti-thrashing (off unless pm_set_hold): a write grant opens a window in
+ * which no other rank may take the page (a request that would is queued
+ * and served when the window ends, pm_tick).  The window is the page's own
+ * and adapts: it grows when the page's writer changes within the longest
+ * window (false sharing, a fault storm), halves when it does not.  Memory
+ * stays sequentially consistent: the writer merely keeps the page longer.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +55,11 @@ struct page {
     int left;                     /* answers it still waits for */
     int t_write, t_rank, t_slot;  /* the request it serves */
     int run;                      /* pages in the transaction it leads (0: it is in another's run) */
+    int last_writer;              /* anti-thrashing: who got it for writing last, when, */
+    uint64_t granted_at;          /* ... the page's window now, and when it ends */
+    uint64_t hold_ns, held_until;
+    struct page *timer_next;      /* in the list of pages whose window holds requests */
+    int timed;
     uint8_t *data;                /* the owner's bytes, when they came before the last answer */
     struct waiter *head, *tail;
 };
@@ -57,6 +69,8 @@ struct pm {
     uint64_t nbuckets, count;
     pm_emit_fn emit;
     void *ctx;
+    uint64_t now, hold_max;
+    struct page *timers;          /* pages with requests waiting for their window to end */
 };
 
 static uint64_t bucket_of(const struct pm *m, uint64_t addr)
@@ -153,6 +167,38 @@ static struct page *get(struct pm *m, uint64_t addr)
     return p;
 }
 
+/* A write grant to `rank`: the page's window (see the top). */
+static void hold_for_writer(struct pm *m, struct page *p, int rank)
+{
+    if (!m->hold_max)
+        return;
+    if (p->last_writer != rank && p->granted_at && m->now - p->granted_at < m->hold_max) {
+        uint64_t grown = 2 * p->hold_ns + m->hold_max / 8;
+        p->hold_ns = grown < m->hold_max ? grown : m->hold_max;
+    } else {
+        p->hold_ns /= 2;
+    }
+    p->last_writer = rank;
+    p->granted_at = m->now;
+    p->held_until = m->now + p->hold_ns;
+}
+
+/* Whether a request must wait for the page's window to end. */
+static int held(struct pm *m, struct page *p, int rank)
+{
+    /* a read takes something too: the writer's right to write */
+    return m->hold_max && p->held_until > m->now && p->writer && rank != p->owner;
+}
+
+static void arm(struct pm *m, struct page *p)
+{
+    if (p->timed)
+        return;
+    p->timed = 1;
+    p->timer_next = m->timers;
+    m->timers = p;
+}
+
 static void act(struct pm *m, int kind, int rank, int slot, uint64_t page, int state,
                 int count, const uint8_t *data)
 {
@@ -229,6 +275,7 @@ static int serve(struct pm *m, struct page *p, int write, int rank, int slot, in
         p->owner = rank;
         p->copyset = me;
         p->writer = 1;
+        hold_for_writer(m, p, rank);
         act(m, PM_GRANT, rank, slot, p->addr, DSM_WRITE, 1, NULL);
         return 1;
     }
@@ -248,6 +295,10 @@ static int serve(struct pm *m, struct page *p, int write, int rank, int slot, in
 static void run_queue(struct pm *m, struct page *p)
 {
     while (!p->busy && p->head) {
+        if (held(m, p, p->head->rank)) {
+            arm(m, p);                            /* pm_tick serves it when the window ends */
+            return;
+        }
         struct waiter *w = p->head;
         p->head = w->next;
         if (!p->head)
@@ -263,7 +314,7 @@ int pm_request(struct pm *m, uint64_t page, int write, int rank, int slot, int w
     struct page *p = get(m, page);
     if (!p)
         return -1;
-    if (p->busy || p->head) {
+    if (p->busy || p->head || held(m, p, rank)) {
         struct waiter *w = malloc(sizeof *w);
         if (!w)
             return -1;
@@ -273,6 +324,8 @@ int pm_request(struct pm *m, uint64_t page, int write, int rank, int slot, int w
         else
             p->head = w;
         p->tail = w;
+        if (!p->busy)
+            run_queue(m, p);                      /* held: arms the window's timer */
         return 0;
     }
     serve(m, p, write, rank, slot, want);
@@ -302,6 +355,7 @@ void pm_answer(struct pm *m, uint64_t page, const uint8_t *data, int count)
         p->owner = rank;
         p->copyset = 1ULL << rank;
         p->writer = 1;
+        hold_for_writer(m, p, rank);
     } else {
         p->writer = 0;
         p->copyset |= 1ULL << rank;
@@ -359,6 +413,42 @@ void pm_forget(struct pm *m, uint64_t lo, uint64_t hi)
                 pp = &p->next;
             }
         }
+}
+
+void pm_set_hold(struct pm *m, uint64_t max_ns)
+{
+    m->hold_max = max_ns;
+}
+
+void pm_set_clock(struct pm *m, uint64_t now_ns)
+{
+    m->now = now_ns;
+}
+
+uint64_t pm_tick(struct pm *m)
+{
+    struct page *due = NULL;
+    for (struct page **pp = &m->timers; *pp;) {
+        struct page *p = *pp;
+        if (p->held_until <= m->now) {
+            *pp = p->timer_next;
+            p->timed = 0;
+            p->timer_next = due;
+            due = p;
+        } else {
+            pp = &p->timer_next;
+        }
+    }
+    while (due) {
+        struct page *p = due;
+        due = p->timer_next;
+        run_queue(m, p);                          /* may arm it again */
+    }
+    uint64_t next = 0;
+    for (struct page *p = m->timers; p; p = p->timer_next)
+        if (!next || p->held_until < next)
+            next = p->held_until;
+    return next;
 }
 
 void pm_inspect(struct pm *m, uint64_t page, int *owner, uint64_t *copyset, int *writer,

@@ -42,6 +42,16 @@ typedef void (*pm_emit_fn)(void *ctx, const struct pm_action *a);
 struct pm;
 
 struct pm *pm_new(pm_emit_fn emit, void *ctx);
+/* Anti-thrashing (Mirage's delta): a page granted for writing stays with its
+ * writer for a window before another rank may take it; the window of a page
+ * grows (up to `max_ns`) while writers keep taking it from one another soon
+ * after they got it, and shrinks when they do not.  0 (the default): off. */
+void pm_set_hold(struct pm *m, uint64_t max_ns);
+/* The time the manager decides by (ns, monotonic): set before each call. */
+void pm_set_clock(struct pm *m, uint64_t now_ns);
+/* Serve the requests whose page's window has passed; the next window's end
+ * (0: none pending). */
+uint64_t pm_tick(struct pm *m);
 void pm_free(struct pm *m);
 /* A thread wants the page (a read: and up to `want` - 1 pages after it, the
  * requester's read-ahead window): 0, or -1 when there is no memory for it. */
