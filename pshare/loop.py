@@ -173,13 +173,17 @@ class Node:
     def wind_down(self, timeout=10.0):
         """Receive every message sent to this rank before MPI ends: MPICH's
         MPI_Finalize fails on a message nobody received, and its process
-        manager then kills the whole job (status 9, 'BAD TERMINATION').
-        Each agent ends its traffic to a peer with 'bye' (home: after 'exit');
-        messages between two ranks keep their order, so once a peer's 'bye'
-        is in, nothing more comes from it.  Home talks to every worker,
-        workers only to home.  The engine serves what still comes (a fault
-        answered late is harmless: the app is gone or going)."""
-        peers = range(1, self.size) if self.rank == HOME else (HOME,)
+        manager then kills the whole job (status 9, 'BAD TERMINATION'); a
+        large one would leave its sender waiting forever.  So the engine
+        stops serving and sending first (Engine.close: a fault or call that
+        still comes is dropped, the app is ending), then each agent ends
+        its traffic to every peer with 'bye' (home: after 'exit') and drains
+        until every peer's 'bye' is in.  Messages between two ranks keep
+        their order, so once a peer's 'bye' is in, nothing more comes from
+        it.  Every pair: with a manager on every rank, workers talk to one
+        another too."""
+        self.engine.close()
+        peers = [r for r in range(self.size) if r != self.rank]
         for r in peers:
             self.send(r, ("bye",))
         deadline = time.monotonic() + timeout
@@ -190,7 +194,7 @@ class Node:
                 self.py_received[msg[0]] = self.py_received.get(msg[0], 0) + 1
                 if msg[0] == "bye":
                     self.byes.add(ev[1])
-        self.engine.cancel()
+        self.engine.cancel(wait_sends=not (set(peers) - self.byes))
         self.comm.Free()
 
     def on_app_exit(self, status):

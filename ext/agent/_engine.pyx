@@ -149,6 +149,7 @@ cdef struct engine_t:
     uint64_t ev_len
     char *failure
     int gone
+    int closing                     # the job is over: serve nothing, send nothing more
     # idle policy
     int outstanding                 # this rank's requests and asks not answered yet
     long idle
@@ -607,6 +608,8 @@ cdef int dispatch(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
         return R_EVENT
     if src != e.rank:
         e.received[h.kind] += 1
+    if e.closing and h.kind != W_PY:
+        return R_OK                     # the job is over: received, not served
     if h.kind == W_GRANT or h.kind == W_FETCH or h.kind == W_INV:
         return page_msg(e, src, h, payload)
     return HANDLERS[h.kind](e, src, h, payload)
@@ -735,6 +738,8 @@ cdef int drain_ring(engine_t *e, int *busy) noexcept nogil:
         pshare_store(&c.ring[head % PSHARE_RING], 0)
         c.head = head + 1
         busy[0] = 1
+        if e.closing:
+            continue                    # the app is being ended: nothing more goes out
         r = on_entry(e, entry)
         if r != R_OK:
             return r
@@ -904,7 +909,8 @@ cdef class Engine:
         for i in range(NRECV):
             free(e.rbuf[i])
         for i in range(e.nsend):
-            free(e.sbuf[i])
+            if e.sreq[i] == MPI_REQUEST_NULL:
+                free(e.sbuf[i])         # else MPI may still read it: leaked, the process ends
         free(e.sreq)
         free(e.sbuf)
         while e.lhead != NULL:
@@ -958,6 +964,14 @@ cdef class Engine:
         return None
 
     # ---- what the Python side does through the engine ----
+
+    def close(self):
+        """The job is over: from now on the engine only receives (what comes
+        is dropped, W_PY handed up), so once this rank has said 'bye' to a
+        peer nothing else goes to it, and MPI can end with every message
+        received."""
+        self.e.closing = 1
+        self.e.hold_next = 0
 
     def send_py(self, int rank, bytes data):
         """A pickled message to another agent, in order with everything else."""
@@ -1031,8 +1045,10 @@ cdef class Engine:
         start over at home."""
         pm_forget(self.e.m, lo, hi)
 
-    def cancel(self):
-        """Before MPI ends: the posted receives are withdrawn, the sends finished."""
+    def cancel(self, bint wait_sends=True):
+        """Before MPI ends: the posted receives are withdrawn and the sends
+        finished (not waited for when a peer never said 'bye': it may be
+        gone, and a large send to it would never finish)."""
         cdef engine_t *e = self.e
         cdef int i
         with nogil:
@@ -1040,10 +1056,11 @@ cdef class Engine:
                 if e.rreq[i] != MPI_REQUEST_NULL:
                     MPI_Cancel(&e.rreq[i])
                     MPI_Wait(&e.rreq[i], MPI_STATUS_IGNORE)
-            for i in range(e.nsend):
-                MPI_Wait(&e.sreq[i], MPI_STATUS_IGNORE)
-                free(e.sbuf[i])
-            e.nsend = 0
+            if wait_sends:
+                for i in range(e.nsend):
+                    MPI_Wait(&e.sreq[i], MPI_STATUS_IGNORE)
+                    free(e.sbuf[i])
+                e.nsend = 0
 
     def manager_of(self, unsigned long page):
         """The rank that manages a page."""
