@@ -154,6 +154,163 @@ def test_apps(tmp_path):
             assert r["checksum_ok"] is True
 
 
+SCALE_RUN_KEYS = {"app", "nodes", "cores_per_node", "threads", "native_s", "pshare_s", "speedup",
+                  "checksum_ok", "threads_per_rank", "faults", "pages_in"}
+
+
+def test_scale(tmp_path):
+    """scale --nodes 2 --cores-per-node 1: every app natively on one core, on
+    two, and under pshare with rank r pinned to core r; checksums agree."""
+    import os
+    from pshare_bench.pin import cores_for, format_cpus
+    proc, doc = bench(tmp_path, "scale", "--nodes", "2", "--cores-per-node", "1", "--scale", "0.01")
+    assert set(doc) >= {"benchmark", "runs"}
+    assert doc["mismatches"] == 0 and doc["failures"] == 0
+    cpus = sorted(os.sched_getaffinity(0))
+    assert doc["oversubscribed"] is (len(cpus) < 2)
+    assert doc["pinning"] == {"native": format_cpus(cores_for(0, 1, cpus)),
+                              "ideal": format_cpus(cores_for(0, 2, cpus)),
+                              "ranks": [format_cpus(cores_for(r, 1, cpus)) for r in (0, 1)]}
+    runs = doc["runs"]
+    assert [r["app"] for r in runs] == ["pi", "matmul", "stencil", "counter", "radix", "nbody", "lu"]
+    for r in runs:
+        assert SCALE_RUN_KEYS <= set(r), SCALE_RUN_KEYS - set(r)
+        assert (r["nodes"], r["cores_per_node"], r["threads"]) == (2, 1, 2)   # threads: N×C
+        assert r["checksum_ok"] is True, r
+        assert r["native_s"] > 0 and r["pshare_s"] > 0 and r["ideal_native_s"] > 0
+        assert r["speedup"] == pytest.approx(r["native_s"] / r["pshare_s"], rel=1e-3)
+        assert len(r["threads_per_rank"]) == 2 and sum(r["threads_per_rank"]) == 3  # main incl.
+        assert r["threads_per_rank"][1] >= 1, "no thread ran on rank 1"
+        assert isinstance(r["faults"], int) and isinstance(r["pages_in"], int)
+        ps = r["commands"]["pshare"]
+        assert ps[ps.index("-n") + 1] == "2" and "pshare_bench.pin" in ps
+    # threads on rank 1 touch what main wrote: sharing apps fault
+    assert all(r["faults"] > 0 for r in runs if r["app"] in ("radix", "nbody", "lu", "stencil"))
+    assert "Scale: 2 simulated nodes" in proc.stdout
+    assert ("oversubscribed" in proc.stdout) is doc["oversubscribed"]
+
+
+AFFINITY_C = r"""
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+static int cores[64];
+static void *count(void *arg)
+{
+    cpu_set_t set;
+    sched_getaffinity(0, sizeof set, &set);
+    cores[(long)arg] = CPU_COUNT(&set);
+    return NULL;
+}
+int main(int argc, char **argv)
+{
+    long n = atol(argv[1]);
+    pthread_t tid[64];
+    for (long t = 0; t < n; t++)
+        pthread_create(&tid[t], NULL, count, (void *)t);
+    printf("checksum");
+    for (long t = 0; t < n; t++) {
+        pthread_join(tid[t], NULL);
+        printf(" %d", cores[t]);
+    }
+    printf("\nelapsed_s 0.001\n");
+    return 0;
+}
+"""
+
+
+def test_scale_pins_and_fails_loudly(tmp_path):
+    """Fake apps (PSHARE_BENCH_BIN): 'pi' prints how many cores each of its
+    threads may use, so its "checksum" shows the pinning: 1 per thread natively
+    on one node and under pshare (each rank on its own core, thread on rank 1
+    included), 2 in the ideal run: a mismatch.  'matmul' exits 3: a failed run.
+    Both are reported, and the exit status is 1."""
+    import os
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs two cores")
+    from helpers import CC
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (tmp_path / "affinity.c").write_text(AFFINITY_C)
+    subprocess.run([CC, "-O1", "-pthread", "-o", str(bindir / "pi"), str(tmp_path / "affinity.c")],
+                   check=True, timeout=120)
+    (bindir / "matmul").write_text("#!/bin/sh\necho broken >&2\nexit 3\n")
+    (bindir / "matmul").chmod(0o755)
+    out = tmp_path / "scale.json"
+    proc = subprocess.run([sys.executable, "-m", "pshare_bench.cli", "scale", "--nodes", "2",
+                           "--cores-per-node", "1", "--apps", "pi,matmul", "--json", str(out),
+                           "--timeout", RUN_TIMEOUT_S],
+                          cwd=tmp_path, env=base_env({"PSHARE_BENCH_BIN": str(bindir)}),
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=SMOKE_TIMEOUT_S)
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(out.read_text())
+    assert doc["mismatches"] == 1 and doc["failures"] == 1
+    pi, matmul = doc["runs"]
+    assert pi["checksum_ok"] is False
+    assert pi["checksums"] == {"native": "checksum 1 1", "ideal": "checksum 2 2",
+                               "pshare": "checksum 1 1"}
+    assert pi["threads_per_rank"] == [2, 1]
+    assert matmul["ok"] is False and matmul["error"].startswith("native: exit 3")
+    assert "MISMATCH" in proc.stdout and "FAILED" in proc.stdout
+    assert "CHECKSUM MISMATCH" in proc.stderr and "broken" in proc.stderr
+
+
+def test_pin_wrapper(tmp_path):
+    """Under mpiexec, each rank of the wrapper pins itself to its own cores
+    and execs the command (which sees the affinity)."""
+    import os
+    from helpers import find_mpiexec
+    from pshare_bench.pin import cores_for, format_cpus, oversubscribed, parse_cpus
+    assert parse_cpus("0-3,8,10-11") == [0, 1, 2, 3, 8, 10, 11]
+    assert format_cpus([5, 0, 1, 2, 10, 11]) == "0-2,5,10-11"
+    assert cores_for(1, 2, [0, 1, 2, 3]) == [2, 3]
+    assert cores_for(2, 1, [0, 1]) == [0]                  # wraps modulo the cores
+    assert cores_for(1, 3, [4, 5]) == [4, 5]
+    assert oversubscribed(4, 1, [0, 1]) and not oversubscribed(2, 1, [0, 1])
+    mpiexec = find_mpiexec()
+    if mpiexec is None:
+        pytest.skip("mpiexec not found")
+    cpus = sorted(os.sched_getaffinity(0))
+    proc = subprocess.run(
+        [str(mpiexec), "-n", "3", sys.executable, "-m", "pshare_bench.pin", "--cpus",
+         format_cpus(cpus), "--per-rank", "1", "--", "sh", "-c",
+         "echo $PMI_RANK $(grep Cpus_allowed_list /proc/self/status | cut -f2)"],
+        cwd=tmp_path, env=base_env(), stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        timeout=SMOKE_TIMEOUT_S)
+    assert proc.returncode == 0, proc.stderr
+    seen = dict(line.split() for line in proc.stdout.splitlines())
+    assert seen == {str(r): format_cpus(cores_for(r, 1, cpus)) for r in range(3)}
+
+
+#: the new kernels, tiny: their arguments after THREADS
+KERNEL_CASES = {"radix": ("20000",), "nbody": ("96", "4"), "lu": ("128", "16")}
+
+
+@pytest.mark.parametrize("name", sorted(KERNEL_CASES))
+def test_kernel_native_vs_pshare(tmp_path, name):
+    """Each new kernel prints the same checksum natively (1 and 3 threads) and
+    under mpiexec -n 2 pshare-launch (3 threads over two ranks)."""
+    from helpers import run_native, run_pshare
+    from pshare_bench.runner import program
+    prog, args = program(name), KERNEL_CASES[name]
+
+    def checksum(result):
+        assert result.returncode == 0, result.stderr.decode(errors="replace")
+        lines = result.stdout.decode().splitlines()
+        assert [l.split()[0] for l in lines] == ["checksum", "elapsed_s"], lines
+        return lines[0]
+
+    one = checksum(run_native(prog, ["1", *args], cwd=tmp_path / "n1"))
+    assert checksum(run_native(prog, ["3", *args], cwd=tmp_path / "n3")) == one
+    assert checksum(run_pshare(prog, ["3", *args], cwd=tmp_path / "p",
+                               mode=("mpiexec", 2))) == one
+    if name == "radix":
+        assert one.startswith("checksum sorted=1 ")
+
+
 def test_bad_option_is_one_line(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "pshare_bench.cli", "apps", "--apps", "nope"],
                           cwd=tmp_path, env=base_env(), capture_output=True, text=True,

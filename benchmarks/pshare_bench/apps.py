@@ -33,7 +33,19 @@ APPS = (
     App("counter", "one contended pthread mutex around a shared counter",
         lambda t, s: [t, max(10, int(10_000_000 * s) // t)]),
 )
-APPS_BY_NAME = {a.name: a for a in APPS}
+LU_BLOCK = 32
+#: Sharing-heavy kernels of the kind parallel suites (SPLASH-2) have; `scale`
+#: runs them by default, `apps` when named in --apps.
+KERNELS = (
+    App("radix", "radix sort, 4 passes: per-thread histograms, prefix sum, scatter everywhere",
+        lambda t, s: [t, max(1000, int(10_000_000 * s))]),
+    App("nbody", "all-pairs n-body: all read every position, each moves its own bodies",
+        lambda t, s: [t, max(16, round(2048 * s ** 0.5)), 20]),
+    App("lu", f"blocked LU ({LU_BLOCK}×{LU_BLOCK} blocks, 2D-cyclic): panels broadcast each step",
+        lambda t, s: [t, LU_BLOCK * max(1, round(1280 * s ** (1 / 3) / LU_BLOCK)), LU_BLOCK]),
+)
+APPS_BY_NAME = {a.name: a for a in APPS + KERNELS}
+DEFAULT_APPS = ",".join(a.name for a in APPS)
 
 
 def int_list(text):
@@ -43,13 +55,22 @@ def int_list(text):
     return values
 
 
+def app_names(text):
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in APPS_BY_NAME]
+    if unknown or not names:
+        raise ValueError(f"unknown app(s) {unknown}; choose from {', '.join(APPS_BY_NAME)}")
+    return names
+
+
 def add_parser(sub, common):
     p = sub.add_parser("apps", parents=[common], help="compute programs: speed-up and checksums",
                        description=__doc__)
     p.add_argument("--ranks", default="1,2", help="pshare rank counts, e.g. 1,2,4 (default 1,2)")
     p.add_argument("--threads", default="2", help="app thread counts, e.g. 1,2,4 (default 2)")
-    p.add_argument("--apps", default=",".join(APPS_BY_NAME),
-                   help=f"which programs (default all: {','.join(APPS_BY_NAME)})")
+    p.add_argument("--apps", default=DEFAULT_APPS,
+                   help=f"which programs (default {DEFAULT_APPS}; also "
+                        f"{','.join(a.name for a in KERNELS)})")
     p.add_argument("--scale", type=float, default=1.0, help="problem size factor (default 1)")
     p.add_argument("--repeat", type=int, default=1, help="runs of each, best time kept (default 1)")
     p.set_defaults(run=run, render=render)
@@ -57,10 +78,7 @@ def add_parser(sub, common):
 
 def run(args, runner):
     ranks, threads = int_list(args.ranks), int_list(args.threads)
-    names = [n.strip() for n in args.apps.split(",") if n.strip()]
-    unknown = [n for n in names if n not in APPS_BY_NAME]
-    if unknown or not names:
-        raise ValueError(f"unknown app(s) {unknown}; choose from {', '.join(APPS_BY_NAME)}")
+    names = app_names(args.apps)
     if args.scale <= 0 or args.repeat < 1:
         raise ValueError("--scale must be positive and --repeat at least 1")
     runs = len(names) * len(threads) * (1 + len(ranks)) * args.repeat
@@ -83,7 +101,7 @@ def run(args, runner):
     failures = [r for r in rows if not r["ok"]]
     params = {"ranks": ranks, "threads": threads, "apps": names, "scale": args.scale,
               "repeat": args.repeat, "nolocal": runner.nolocal}
-    results = {"apps": {a.name: a.what for a in APPS if a.name in names}, "runs": rows,
+    results = {"apps": {n: APPS_BY_NAME[n].what for n in names}, "runs": rows,
                "mismatches": len(mismatches), "failures": len(failures)}
     if mismatches or failures:
         err = report.stderr_console()

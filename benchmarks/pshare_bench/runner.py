@@ -110,8 +110,11 @@ class Runner:
 
     def pshare_command(self, argv: Sequence[str], ranks: int = 1,
                        placement: Optional[str] = None,
-                       stats_json: Optional[Path] = None) -> List[str]:
-        inner = [str(self.need("pshare-launch"))]
+                       stats_json: Optional[Path] = None,
+                       wrapper: Sequence[str] = ()) -> List[str]:
+        """[mpiexec -n RANKS] [WRAPPER...] pshare-launch [options] ARGV: the
+        wrapper (e.g. pshare_bench.pin) runs on every rank and execs the launcher."""
+        inner = [*map(str, wrapper), str(self.need("pshare-launch"))]
         if stats_json is not None:
             inner += ["--stats-json", str(stats_json)]
         if placement is not None:
@@ -151,11 +154,11 @@ class Runner:
         return self.run(argv, cwd=cwd)
 
     def run_pshare(self, argv: Sequence[str], ranks: int = 1, placement: Optional[str] = None,
-                   cwd=None) -> RunOutput:
+                   cwd=None, wrapper: Sequence[str] = ()) -> RunOutput:
         """Run under pshare with --stats-json; the report is in .stats."""
         with tempfile.TemporaryDirectory(prefix="pshare-bench-stats-") as tmp:
             stats_path = Path(tmp) / "stats.json"
-            out = self.run(self.pshare_command(argv, ranks, placement, stats_path),
+            out = self.run(self.pshare_command(argv, ranks, placement, stats_path, wrapper),
                            mpi=ranks > 1, cwd=cwd)
             try:
                 out.stats = json.loads(stats_path.read_text())
