@@ -431,9 +431,16 @@ cdef int on_fetch(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
     """The page (a[1] > 1: and the run after it, as far as it is mapped),
     after dropping to a[0] (0: keep)."""
     cdef pshare_wire r
-    cdef int64_t n = h.a[1] if h.a[1] > 1 else 1
+    cdef int64_t n = h.a[1] if h.a[1] > 1 else 1, i
     if n > PM_READAHEAD_MAX:
         n = PM_READAHEAD_MAX
+    # a page of the run granted here but not applied yet (or with messages
+    # held for it) stays here, with the rest of the run: its thread would
+    # reopen it after the drop (page_msg held this FETCH for the first page only)
+    for i in range(1, n):
+        if applying(e, h.page + i * PM_PAGE) != NULL:
+            n = i
+            break
     if h.a[0] or n > 1:
         n = command(e, e.control, C_CMD_PROTECT, <int64_t>h.page, h.a[0], n)
         if e.gone:

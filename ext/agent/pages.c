@@ -21,7 +21,8 @@
  * its last one brought, the fetch asks for more pages after it (a window that
  * doubles, up to PM_READAHEAD_MAX; any other fault starts it over at one).
  * The run is one transaction: its pages are busy together, the owner sends
- * them in one message (fewer if the mapping ends: only it knows), and the
+ * them in one message (fewer if the mapping ends, or at a page whose grant
+ * it has not applied yet: only it knows), and the
  * faulting thread applies them all.  A page joins only while it is in the
  * same hands as the first (same owner, same writer), idle, and not held by
  * the requester.
