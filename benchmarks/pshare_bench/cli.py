@@ -8,10 +8,10 @@ import argparse
 import os
 import sys
 
-from . import apps, faults, read, report, table1
+from . import apps, faults, read, report, sync, table1
 from .runner import BenchError, Runner
 
-SUBCOMMANDS = (table1, read, faults, apps)
+SUBCOMMANDS = (table1, read, faults, sync, apps)
 
 
 def parse_args(argv):
