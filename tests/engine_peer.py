@@ -19,7 +19,8 @@ The main thread keeps the engine serving (poll releases the GIL) while it
 waits for anything, and synchronises the ranks with a non-blocking barrier
 on COMM_WORLD between steps.  A scripted part checks single transactions
 exactly (the bytes that arrive, which commands each rank's control thread
-got, a FETCH/INV held back until a grant is applied, forwarded calls and
+got, a FETCH/INV held back until a grant is applied, a read-ahead run that
+stops before a page whose grant is not applied, forwarded calls and
 signals for remote threads reaching the right rank); then
 every rank's threads fault concurrently on a set of pages that carry a
 counter, and at the end each page's counter must be the number of
@@ -57,6 +58,7 @@ NAMES = {INVALID: "INVALID", READ: "READ", WRITE: "WRITE"}
 # ranks (group number a multiple of 12): the script counts the INVs home sends
 PA = 0x1000000000 + 8 * 16 * PAGE
 PB = PA + 7 * PAGE
+PC = PA + 16 * PAGE          # three pages in a row: read-ahead
 RANDOM_PAGES = [0x2000000000 + i * PAGE for i in range(8)] + \
                [0x3000000000 + i * 65 * PAGE for i in range(4)]
 THREADS = 3                  # app threads per rank in the concurrent part
@@ -114,19 +116,21 @@ class Rank:
             r0 = r1 = 0
             try:
                 if kind == CMD_PROTECT:
-                    # a[2] > 1: a read-ahead run (every page is mapped here); st 0: keep
-                    page, st, run = a[0], a[1], max(1, a[2])
+                    # dsm_set_run: the page and the run after it (read-ahead:
+                    # a[2] pages; every page is managed here), to state a[1]
+                    # (0: keep); answers how many pages that was
+                    first, st, r0 = a[0], a[1], max(1, a[2])
                     with self.lock:
-                        for p in range(page, page + run * PAGE, PAGE):
-                            if self.applying.get(p):
-                                self.error(f"CMD_PROTECT {NAMES.get(st, st)} of {p:#x} came "
+                        for page in range(first, first + r0 * PAGE, PAGE):
+                            if not st:
+                                continue
+                            if self.applying.get(page):
+                                self.error(f"CMD_PROTECT {NAMES.get(st, st)} of {page:#x} came "
                                            "while a grant of it was not applied yet")
-                            if st not in (0, INVALID, READ):
-                                self.error(f"CMD_PROTECT to state {st} ({p:#x})")
-                            if st:
-                                self.state[p] = st
-                                self.protects.append((p, st))
-                    r0 = run
+                            if st not in (INVALID, READ):
+                                self.error(f"CMD_PROTECT to state {st} ({page:#x})")
+                            self.state[page] = st
+                            self.protects.append((page, st))
                 elif kind == CMD_SIGNAL:
                     self.signals.append((a[1], a[2]))
                 elif kind == CMD_EXECUTOR and self.me == HOME:
@@ -157,18 +161,24 @@ class Rank:
             self.chan.reply(slot, (a[0] * 1000 + a[1],), data[::-1] + b"!%d" % slot)
             self.chan.app_post(UP_EXEC_DONE << 56 | slot << 40)
 
-    def fault(self, slot, page, write, access=None, before_apply=None):
-        """dsm_fault: ask, apply the grant, make the access (the instruction
+    def fault(self, slot, page, write, access=None, before_apply=None, runs=None):
+        """dsm_fault: ask, apply the grant (a read's may bring the pages after
+        this one too: a[1], read-ahead), make the access (the instruction
         retried: before UP_APPLIED, so the page cannot have gone), post
-        UP_APPLIED.  The granted state."""
+        UP_APPLIED for each page.  The granted state; `runs` gets the run's
+        length."""
         (granted, run, *_), _ = self.chan.app_call(slot, RQ_FAULT, (page, int(write)))
-        pages = range(page, page + max(1, run) * PAGE, PAGE)   # a read may bring a run
+        pages = range(page, page + max(1, run) * PAGE, PAGE)
+        if runs is not None:
+            runs.append(len(pages))
         with self.lock:
             self.faults += 1
             for p in pages:
                 self.applying[p] = self.applying.get(p, 0) + 1
-        if granted not in (READ, WRITE) or (write and granted != WRITE):
-            self.error(f"a {'write' if write else 'read'} fault on {page:#x} got {granted}")
+        if granted not in (READ, WRITE) or (write and granted != WRITE) or \
+                (len(pages) > 1 and granted != READ):
+            self.error(f"a {'write' if write else 'read'} fault on {page:#x} got {granted} "
+                       f"for {len(pages)} pages")
         try:
             if before_apply is not None:
                 before_apply()
@@ -355,6 +365,55 @@ def scripted(n):
               1: ["INVALID", "READ"], 2: ["READ", "INVALID"]}
     assert n.protected(PB) == expect.get(n.me, []), (n.protected(PB), expect.get(n.me))
     assert n.state_of(PB) == (READ if n.me < 2 else INVALID)
+
+    # read-ahead takes no page whose grant its owner has not applied yet:
+    # rank 1 writes P and Q0, then holds its write grant of Q1; home reads P
+    # and then Q0, the page right after, so Q0's fetch asks rank 1 for a run
+    # that would take Q1 too.  Rank 1 must stop the run before Q1: had it
+    # dropped Q1 to READ and sent its bytes, its thread would then open Q1 for
+    # writing, and home would keep a copy that no longer changes with it (and
+    # upgrade it, its bytes stale, on its next write: a lost update)
+    pp, q0, q1 = PC, PC + PAGE, PC + 2 * PAGE
+
+    def rank1_writes_p_q0():
+        for page, tag in ((pp, b"P by 1"), (q0, b"Q0 by 1")):
+            assert n.fault(1, page, True, access=lambda p=page, t=tag: n.write(p, tagged(t))) \
+                == WRITE
+    n.on(1, rank1_writes_p_q0)
+    got_q1, release_q1 = threading.Event(), threading.Event()
+
+    def write_q1_slowly():
+        def hold():
+            got_q1.set()
+            assert release_q1.wait(TIMEOUT)
+        assert n.fault(1, q1, True, access=lambda: n.write(q1, tagged(b"Q1 by 1")),
+                       before_apply=hold) == WRITE
+
+    n.sync("before the held write grant")
+    if n.me == 1:
+        t = n.spawn(write_q1_slowly)
+        n.wait(got_q1.is_set, "rank 1's grant of Q1")
+    n.sync("rank 1 holds a write grant of Q1")
+
+    def home_reads_p_q0():
+        runs = []
+        assert n.fault(1, pp, False, runs=runs) == READ
+        assert n.fault(1, q0, False, runs=runs) == READ
+        assert runs == [1, 1], f"pages granted per fault: {runs}"
+        assert n.read(pp) == tagged(b"P by 1") and n.read(q0) == tagged(b"Q0 by 1")
+        assert n.state_of(q1) == INVALID
+    n.on(HOME, home_reads_p_q0)
+    if n.me == 1:
+        release_q1.set()
+        n.join(t)
+        assert n.state_of(q1) == WRITE and n.read(q1) == tagged(b"Q1 by 1")
+        assert n.protected(q1) == [], n.protected(q1)
+    n.sync("rank 1 applied its grant of Q1")
+
+    def home_reads_q1():
+        assert n.fault(1, q1, False) == READ
+        assert n.read(q1) == tagged(b"Q1 by 1"), n.read(q1)[:40]
+    n.on(HOME, home_reads_q1)
 
     # forwarded calls: two threads of each other rank, two calls each; home
     # makes one executor per remote thread and answers with its bytes

@@ -127,6 +127,56 @@ def test_faults_contention(tmp_path):
         assert run["reason"] and c["median_us"] is None and c["over_idle"] is None
 
 
+def test_sync(tmp_path):
+    """Mutex and condvar hand-over and barrier rounds as A, B, C beside the MPI
+    round trip, and the barrier with one thread on each of 3 ranks."""
+    proc, doc = bench(tmp_path, "sync", "--count", "10", "--mpi-count", "20")
+    c_ok = check_modes(doc)
+    assert doc["params"]["barrier_ranks"] == 3
+    assert set(doc["measures"]) == {"mutex_handover", "condvar_handover", "barrier",
+                                    "barrier_wide"}
+    rtt = doc["mpi_roundtrip"]
+    assert rtt["size"] == 4096 and rtt["n"] == 20 and rtt["median_us"] > 0
+    for key in ("mutex_handover", "condvar_handover", "barrier"):
+        row = doc["measures"][key]
+        for m in "AB":
+            assert row[m]["n"] == 10 and row[m]["median_us"] > 0
+        assert (row["C"] is not None) == c_ok
+        assert (row["C_over_rtt"] is not None) == c_ok
+        if c_ok:
+            assert row["C"]["n"] == 10 and row["C_over_rtt"] > 0
+    if c_ok:
+        r1 = doc["modes"]["C"]["ranks"][1]
+        assert r1["threads"] == 1
+    w = doc["measures"]["barrier_wide"]
+    run = w["run"]
+    assert run["ranks"] == 3 and run["status"] in ("ok", "n/a")
+    assert run["command"][run["command"].index("-n") + 1] == "3"
+    assert "1,2" in run["command"]
+    if run["status"] == "ok":
+        assert w["n"] == 10 and w["median_us"] > 0 and w["over_rtt"] > 0
+        assert run["threads_per_rank"] == "1/1/1"
+    else:
+        assert run["reason"] and w["median_us"] is None
+    assert "mutex hand-over" in proc.stdout
+
+
+def test_sync_without_wide_barrier(tmp_path):
+    _, doc = bench(tmp_path, "sync", "--count", "5", "--mpi-count", "10", "--barrier-ranks", "0")
+    assert "barrier_wide" not in doc["measures"]
+    assert doc["params"]["barrier_ranks"] == 0
+
+
+def test_sync_helpers():
+    from pshare_bench.sync import check_spread
+    r = {"threads": 1, "faults_write": 2}
+    assert check_spread(None, 3) is not None
+    assert "not 3" in check_spread({"ranks": [r, r]}, 3)
+    assert "no thread ran on rank 2" in check_spread({"ranks": [r, r, dict(r, threads=0)]}, 3)
+    assert "no page fault on rank 1" in check_spread({"ranks": [r, {"threads": 1}, r]}, 3)
+    assert check_spread({"ranks": [r, r, r]}, 3) is None
+
+
 def test_contention_helpers():
     from pshare_bench.faults import check_contended, overlap
     assert overlap([(0, 10), (0, 10), (0, 10)]) == 1.0

@@ -8,10 +8,10 @@ import argparse
 import os
 import sys
 
-from . import apps, faults, read, report, scale, table1
+from . import apps, faults, read, report, scale, sync, table1
 from .runner import BenchError, Runner
 
-SUBCOMMANDS = (table1, read, faults, apps, scale)
+SUBCOMMANDS = (table1, read, faults, sync, apps, scale)
 
 
 def parse_args(argv):

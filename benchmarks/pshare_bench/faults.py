@@ -198,14 +198,7 @@ def render(doc, console):
               c_na or report.us(per_page["C"]), report.ratio(scan["C_page_over_rtt"]))
     console.print(t)
 
-    m = Table(title="MPI round trip between two ranks (mpi4py, MPI_THREAD_MULTIPLE)",
-              title_justify="left")
-    for col in ("bytes", "median µs", "p10 µs", "p90 µs", "round trips", "MPIR_CVAR_NOLOCAL", "library"):
-        m.add_column(col, justify="right")
-    m.add_row(str(rtt["size"]), report.us(rtt["median_us"]), report.us(rtt["p10_us"]),
-              report.us(rtt["p90_us"]), str(rtt["n"]), "1" if rtt["nolocal"] else "unset",
-              rtt["library"])
-    console.print(m)
+    console.print(report.rtt_table(rtt))
     contention = doc["measures"].get("contention")
     if contention:
         render_contention(contention, p, console)

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn,
                            TextColumn, TimeElapsedColumn)
+from rich.table import Table
 
 NA = "n/a"
 
@@ -127,3 +128,14 @@ def print_modes(console: Console, modes: dict) -> None:
     for mode, info in modes.items():
         status = "ok" if info["status"] == "ok" else escape(f"{NA}: {info['reason']}")
         console.print(f"  {mode} = {escape(info['label'])} — {status}", highlight=False)
+
+
+def rtt_table(rtt: dict) -> Table:
+    """The MPI round trip measured beside a benchmark (pingpong.measure)."""
+    m = Table(title="MPI round trip between two ranks (mpi4py, MPI_THREAD_MULTIPLE)",
+              title_justify="left")
+    for col in ("bytes", "median µs", "p10 µs", "p90 µs", "round trips", "MPIR_CVAR_NOLOCAL", "library"):
+        m.add_column(col, justify="right")
+    m.add_row(str(rtt["size"]), us(rtt["median_us"]), us(rtt["p10_us"]), us(rtt["p90_us"]),
+              str(rtt["n"]), "1" if rtt["nolocal"] else "unset", rtt["library"])
+    return m

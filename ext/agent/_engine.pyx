@@ -399,33 +399,15 @@ ctypedef int (*handler_t)(engine_t *e, int src, pshare_wire *h, const uint8_t *p
 cdef handler_t HANDLERS[16]
 
 
-cdef applying_t *blocker(engine_t *e, pshare_wire *h, applying_t *draining) noexcept nogil:
-    """The first page of a FETCH or INV (a FETCH of a read-ahead run: of its
-    pages) whose grant is not applied here yet or that has messages held
-    before this one, or NULL.  `draining`: the page whose held messages
-    are being served, this one among them (its queue does not count)."""
-    cdef int64_t n = h.a[1] if h.kind == W_FETCH and h.a[1] > 1 else 1, i
-    cdef applying_t *a
-    for i in range(n):
-        a = applying(e, h.page + i * PM_PAGE)
-        if a != NULL and (a.count > 0 or (a.head != NULL and a != draining)):
-            return a
-    return NULL
-
-
 cdef int page_msg(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
     """GRANT, FETCH, INV: in order per page, and a FETCH or INV only once
-    every grant before it of its page(s) has been applied here (else the
-    thread applying it would reopen a page this rank has given up).  A
-    FETCH of a run waits at the first page of it that is not ready; nothing
-    else for the run's pages comes meanwhile (they are busy at the manager)."""
+    every grant of its page before it has been applied here (else the
+    thread applying it would reopen a page this rank has given up).  The
+    other pages of a FETCH's read-ahead run do not hold it: on_fetch trims
+    the run before the first of them that is not ready."""
     cdef applying_t *a = applying(e, h.page)
-    if a != NULL and a.head != NULL:
+    if a != NULL and (a.head != NULL or (h.kind != W_GRANT and a.count > 0)):
         return hold(e, a, src, h, payload)
-    if h.kind != W_GRANT:
-        a = blocker(e, h, NULL)
-        if a != NULL:
-            return hold(e, a, src, h, payload)
     return HANDLERS[h.kind](e, src, h, payload)
 
 
@@ -470,9 +452,16 @@ cdef int on_fetch(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
     """The page (a[1] > 1: and the run after it, as far as it is mapped),
     after dropping to a[0] (0: keep)."""
     cdef pshare_wire r
-    cdef int64_t n = h.a[1] if h.a[1] > 1 else 1
+    cdef int64_t n = h.a[1] if h.a[1] > 1 else 1, i
     if n > PM_READAHEAD_MAX:
         n = PM_READAHEAD_MAX
+    # a page of the run granted here but not applied yet (or with messages
+    # held for it) stays here, with the rest of the run: its thread would
+    # reopen it after the drop (page_msg held this FETCH for its first page)
+    for i in range(1, n):
+        if applying(e, h.page + i * PM_PAGE) != NULL:
+            n = i
+            break
     if h.a[0] or n > 1:
         n = command(e, e.control, C_CMD_PROTECT, <int64_t>h.page, h.a[0], n)
         if e.gone:
@@ -620,7 +609,6 @@ cdef int dispatch(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
 cdef int on_applied(engine_t *e, uint64_t page) noexcept nogil:
     """A thread applied a grant: what waited for it goes on, in order."""
     cdef applying_t *a = applying(e, page)
-    cdef applying_t *other
     cdef msg_t *m
     cdef int r
     if a == NULL:
@@ -631,18 +619,6 @@ cdef int on_applied(engine_t *e, uint64_t page) noexcept nogil:
         a.head = m.next
         if a.head == NULL:
             a.tail = NULL
-        if m.h.kind != W_GRANT:
-            # a FETCH of a run may also wait for another of its pages
-            other = blocker(e, &m.h, a)
-            if other != NULL:
-                m.next = NULL
-                if other.tail != NULL:
-                    other.tail.next = m
-                else:
-                    other.head = m
-                other.tail = m
-                a = applying(e, page)
-                continue
         r = HANDLERS[m.h.kind](e, m.src, &m.h, <uint8_t *>m + sizeof(msg_t))
         free(m)
         a = applying(e, page)           # handlers may move the list

@@ -21,7 +21,8 @@
  * requester's window, which grows while its faults are sequential: the
  * engine keeps it); the run stays within the page's group (one manager).
  * The run is one transaction: its pages are busy together, the owner sends
- * them in one message (fewer if the mapping ends: only it knows), and the
+ * them in one message (fewer if the mapping ends, or at a page whose grant
+ * it has not applied yet: only it knows), and the
  * faulting thread applies them all.  A page joins only while it is in the
  * same hands as the first (same owner, same writer), idle, and not held by
  * the requester.
