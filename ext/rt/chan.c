@@ -57,10 +57,12 @@ struct pshare_mbox *chan_box(int slot)
  * since then a wake-up, which the scheduler favours, comes sooner than the
  * core would come back to a poller. */
 #define CHAN_SPIN_CYCLES 60000
-/* A server (the control thread, an executor) polls longer after each
- * command: in a burst of faults or calls the next comes within a round or
- * two of messages (~100 us). */
-#define CHAN_SERVE_SPIN_CYCLES 250000
+/* The control thread polls longer (~100 us) for its next command: in a
+ * burst of faults the next protect comes within a round or two of messages.
+ * An executor polls as long as any waiter: longer took the core from the
+ * agent that brings its next call when threads outnumber cores (a
+ * forwarded call went from 26 to 93 us on 2 vCPUs, pshare-bench table1). */
+#define CHAN_CONTROL_SPIN_CYCLES 250000
 #define CHAN_SPIN_YIELD 64
 #define CHAN_YIELD_SLOW 1000000        /* a yield this long (~0.4 ms, a time slice): the core is contended */
 
@@ -94,10 +96,10 @@ void chan_wait(struct pshare_mbox *b, uint32_t state)
     wait_state(b, state, CHAN_SPIN_CYCLES);
 }
 
-/* The control thread or an executor waiting for its next command. */
-void chan_wait_command(struct pshare_mbox *b)
+/* The control thread (control = 1) or an executor waiting for its next command. */
+void chan_wait_command(struct pshare_mbox *b, int control)
 {
-    wait_state(b, MB_REQUEST, CHAN_SERVE_SPIN_CYCLES);
+    wait_state(b, MB_REQUEST, control ? CHAN_CONTROL_SPIN_CYCLES : CHAN_SPIN_CYCLES);
 }
 
 void chan_reply(struct pshare_mbox *b)

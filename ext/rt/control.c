@@ -365,7 +365,7 @@ static void executor_loop(void *arg)
     int slot = thread_slot_index();
     struct pshare_mbox *box = chan_box(slot);
     for (;;) {
-        chan_wait_command(box);
+        chan_wait_command(box, 0);
         if (box->kind == CMD_EXECUTOR_END) {
             __atomic_store_n(&box->state, MB_IDLE, __ATOMIC_RELEASE);
             return;
@@ -429,7 +429,7 @@ static void control_loop(void *arg)
     int slot = thread_slot_index();
     struct pshare_mbox *box = chan_box(slot);
     for (;;) {
-        chan_wait_command(box);
+        chan_wait_command(box, 1);
         long r = 0;
         switch (box->kind) {
         case CMD_PROTECT:

@@ -296,7 +296,7 @@ HIDDEN int mem_prot_of(uintptr_t addr);
 HIDDEN void chan_post(uint64_t entry);
 HIDDEN struct pshare_mbox *chan_box(int slot);
 HIDDEN void chan_wait(struct pshare_mbox *b, uint32_t state);
-HIDDEN void chan_wait_command(struct pshare_mbox *b);
+HIDDEN void chan_wait_command(struct pshare_mbox *b, int control);
 HIDDEN void chan_reply(struct pshare_mbox *b);
 HIDDEN uint64_t chan_enter(void);
 HIDDEN void chan_leave(uint64_t old);
