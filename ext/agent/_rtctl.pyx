@@ -253,8 +253,10 @@ cdef extern from *:
 
 
 cdef class Channel:
-    """The agent's end of the channel (shm.h): the up ring it drains, the
-    mailboxes it answers, the commands it gives the runtime's threads."""
+    """The agent's end of the channel (shm.h), for the Python side: the
+    mailboxes of the rare requests, the commands it gives the runtime's
+    threads.  The up ring is drained by the engine (_engine.pyx), which
+    maps the same channel (`address`)."""
     cdef pshare_chan *chan
     cdef readonly int fd
     cdef size_t size
@@ -281,32 +283,6 @@ cdef class Channel:
 
     cdef inline pshare_mbox *box(self, int slot) noexcept nogil:
         return &self.chan.box[slot]      # C indexing: the real struct size
-
-    def drain(self, long timeout_ns):
-        """The up-ring entries posted so far; if there are none, sleep on the
-        doorbell for at most timeout_ns first."""
-        cdef pshare_chan *c = self.chan
-        cdef uint64_t head, e
-        cdef uint32_t bell
-        out = []
-        if timeout_ns != 0:
-            with nogil:
-                bell = <uint32_t>pshare_load(&c.doorbell)
-                head = c.head
-                if pshare_load(&c.ring[head % PSHARE_RING]) == 0:
-                    pshare_store_sc(&c.agent_waiting, 1)
-                    if pshare_load(&c.ring[head % PSHARE_RING]) == 0:
-                        futex_wait(&c.doorbell, bell, timeout_ns)
-                    pshare_store(&c.agent_waiting, 0)
-        while True:
-            head = c.head
-            e = pshare_load(&c.ring[head % PSHARE_RING])
-            if e == 0:
-                break
-            pshare_store(&c.ring[head % PSHARE_RING], 0)
-            c.head = head + 1
-            out.append(e)
-        return out
 
     def request(self, int slot):
         """(kind, a[10], data) of the request in a mailbox."""
@@ -363,16 +339,6 @@ cdef class Channel:
         b.kind = kind
         pshare_store(&b.state, MB_REQUEST)
         futex_wake(&b.state)
-
-    def result(self, int slot):
-        """An executor's finished work: (a[10], data); the mailbox is free again."""
-        cdef pshare_mbox *b = self.box(slot)
-        result = tuple(b.a[i] for i in range(10)), (<char *>b.data)[:b.len]
-        pshare_store(&b.state, MB_IDLE)
-        return result
-
-    # ---- the app's side (ext/rt/chan.c, the control and executor loops of
-    # control.c), for tests that drive the engine with no app: never the agent ----
 
     def app_post(self, uint64_t entry):
         """Tests: post an up-ring entry as an app thread does (chan_post)."""
