@@ -80,6 +80,7 @@ cdef enum:
     TAG = 7
     NRECV = 4                       # receives kept posted (matched in the order posted)
     RECV_SIZE = 104 + 260 * 1024    # PSHARE_WIRE_MAX (checked at import)
+    RD_STREAMS = 8                  # sequential read streams followed per rank
     COMMAND_SPIN_NS = 50000         # a command's answer is polled for this long, then slept for
     YIELD_SLOW_NS = 500000           # a sched_yield this long (a time slice): others hog the core
     CONTENDED_NS = 100000000        # ... and then the engine sleeps instead of polling this long
@@ -118,8 +119,13 @@ cdef struct engine_t:
     uint64_t hold_max               # anti-thrashing window's longest (0: off)
     uint64_t hold_next              # when the next page's window ends (0: none waits)
     int hold_dirty                  # the manager ran: its windows may have changed
-    uint64_t rd_next                # read-ahead: the page after this rank's last read run
-    int rd_window                   # ... and the run its next sequential read asks for
+    # read-ahead: the streams of sequential reads this rank's threads make
+    # (a loop reading two arrays at once is two): where each goes next, the
+    # run its next read asks for, when it was last used (to replace the oldest)
+    uint64_t rd_next[RD_STREAMS]
+    int rd_window[RD_STREAMS]
+    uint64_t rd_used[RD_STREAMS]
+    uint64_t rd_clock
     uint8_t *pagebuf                # a read-ahead run of pages, read from the store
     # receives: NRECV buffers, served strictly in the order posted
     uint8_t *rbuf[NRECV]
@@ -441,7 +447,7 @@ cdef int on_grant(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
             return R_OK
         a.count += 1
     if n > 1:
-        e.rd_next = h.page + n * PM_PAGE
+        read_run_granted(e, h.page, n)
     if src != e.rank and e.outstanding > 0:
         e.outstanding -= 1
     mbox_reply(e, h.slot, h.a[0], n, NULL, 0)
@@ -629,6 +635,35 @@ cdef int on_applied(engine_t *e, uint64_t page) noexcept nogil:
     return R_OK
 
 
+cdef int read_window(engine_t *e, uint64_t page) noexcept nogil:
+    """The run a read fault at `page` asks for: twice the last one's if it
+    continues one of this rank's read streams, else 1 (a new stream, in the
+    place of the least recently used)."""
+    cdef int i, s = 0
+    e.rd_clock += 1
+    for i in range(RD_STREAMS):
+        if e.rd_next[i] == page:
+            s = i
+            e.rd_window[s] = 2 if e.rd_window[s] < 2 else min(2 * e.rd_window[s], PM_READAHEAD_MAX)
+            break
+        if e.rd_used[i] < e.rd_used[s]:
+            s = i
+    else:
+        e.rd_window[s] = 1
+    e.rd_next[s] = page + PM_PAGE          # until the grant says how many came
+    e.rd_used[s] = e.rd_clock
+    return e.rd_window[s]
+
+
+cdef void read_run_granted(engine_t *e, uint64_t page, int64_t n) noexcept nogil:
+    """A run of n pages from `page` came: its stream goes on after it."""
+    cdef int i
+    for i in range(RD_STREAMS):
+        if e.rd_next[i] == page + PM_PAGE:
+            e.rd_next[i] = page + n * PM_PAGE
+            return
+
+
 cdef int on_request(engine_t *e, int slot) noexcept nogil:
     cdef pshare_mbox *b = box(e, slot)
     cdef pshare_wire h
@@ -640,12 +675,7 @@ cdef int on_request(engine_t *e, int slot) noexcept nogil:
         hdr(&h, W_FAULT, slot, page)
         h.a[0] = b.a[1]
         if not b.a[1]:
-            if page == e.rd_next:
-                e.rd_window = 2 if e.rd_window < 2 else min(2 * e.rd_window, PM_READAHEAD_MAX)
-            else:
-                e.rd_window = 1
-            e.rd_next = page + PM_PAGE
-            h.a[1] = e.rd_window
+            h.a[1] = read_window(e, page)
         dest = pm_manager_of(page, e.size)
         if dest != e.rank:
             e.outstanding += 1
