@@ -113,6 +113,12 @@ class Node:
         self.py_sent[msg[0]] = self.py_sent.get(msg[0], 0) + 1
         self.engine.send_py(rank, pickle.dumps(msg, PICKLE_PROTOCOL))
 
+    def unpickle(self, ev):
+        """The Python message of an EV_PY event, counted by kind."""
+        msg = pickle.loads(ev[2])
+        self.py_received[msg[0]] = self.py_received.get(msg[0], 0) + 1
+        return msg
+
     def ask(self, rank, msg, then):
         """Home: send `msg` (its second field becomes a fresh key) to another
         agent and go on; `then(*answer)` runs when its reply comes."""
@@ -153,9 +159,7 @@ class Node:
         elif ev[0] == EV_REQUEST:
             self.on_request(ev[1])
         elif ev[0] == EV_PY:
-            msg = pickle.loads(ev[2])
-            self.py_received[msg[0]] = self.py_received.get(msg[0], 0) + 1
-            self.handle(msg, ev[1])
+            self.handle(self.unpickle(ev), ev[1])
         elif ev[0] == EV_GONE:
             st = self.app_exited()
             if st is not None:
@@ -189,11 +193,8 @@ class Node:
         deadline = time.monotonic() + timeout
         while ((set(peers) - self.byes) or self.engine.pending()) and time.monotonic() < deadline:
             ev = self.engine.poll(0.001)
-            if ev is not None and ev[0] == EV_PY:
-                msg = pickle.loads(ev[2])
-                self.py_received[msg[0]] = self.py_received.get(msg[0], 0) + 1
-                if msg[0] == "bye":
-                    self.byes.add(ev[1])
+            if ev is not None and ev[0] == EV_PY and self.unpickle(ev)[0] == "bye":
+                self.byes.add(ev[1])
         self.engine.cancel(wait_sends=not (set(peers) - self.byes))
         self.comm.Free()
 

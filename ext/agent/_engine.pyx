@@ -158,7 +158,6 @@ cdef struct engine_t:
     int closing                     # the job is over: serve nothing, send nothing more
     # idle policy
     int outstanding                 # this rank's requests and asks not answered yet
-    long idle
     uint64_t last_busy_ns
     uint64_t contended_until        # poll not before this (a yield came back late)
     # counters
@@ -267,29 +266,35 @@ cdef void reap(engine_t *e) noexcept nogil:
             i += 1
 
 
+cdef int enqueue(engine_t *e, msg_t **head, msg_t **tail, int src, pshare_wire *h,
+                 const void *payload) noexcept nogil:
+    """A copy of the message (h.len payload bytes) at the end of a FIFO: the
+    messages to this rank itself, or those held for a page."""
+    cdef msg_t *m = <msg_t *>malloc(sizeof(msg_t) + h.len)
+    if m == NULL:
+        fail(e, "out of memory for a message")
+        return -1
+    m.next = NULL
+    m.src = src
+    memcpy(&m.h, h, sizeof(pshare_wire))
+    if h.len:
+        memcpy(<uint8_t *>m + sizeof(msg_t), payload, h.len)
+    if tail[0] != NULL:
+        tail[0].next = m
+    else:
+        head[0] = m
+    tail[0] = m
+    return 0
+
+
 cdef int send(engine_t *e, int dest, pshare_wire *h, const void *payload,
               uint64_t n) noexcept nogil:
     """Never blocks (two agents each blocked sending to the other would wait
     forever); to this rank itself, the message joins the local queue."""
-    cdef msg_t *lm
     cdef uint8_t *buf
     h.len = n
     if dest == e.rank:
-        lm = <msg_t *>malloc(sizeof(msg_t) + n)
-        if lm == NULL:
-            fail(e, "out of memory for a message")
-            return -1
-        lm.next = NULL
-        lm.src = e.rank
-        memcpy(&lm.h, h, sizeof(pshare_wire))
-        if n:
-            memcpy(<uint8_t *>lm + sizeof(msg_t), payload, n)
-        if e.ltail != NULL:
-            e.ltail.next = lm
-        else:
-            e.lhead = lm
-        e.ltail = lm
-        return 0
+        return enqueue(e, &e.lhead, &e.ltail, e.rank, h, payload)
     if e.nsend == e.capsend:
         reap(e)
         if e.nsend == e.capsend:
@@ -382,21 +387,7 @@ cdef void applying_drop(engine_t *e, applying_t *a) noexcept nogil:
 
 cdef int hold(engine_t *e, applying_t *a, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
     """Keep a message for the page until the grants before it are applied."""
-    cdef msg_t *m = <msg_t *>malloc(sizeof(msg_t) + h.len)
-    if m == NULL:
-        fail(e, "out of memory for a held message")
-        return -1
-    m.next = NULL
-    m.src = src
-    memcpy(&m.h, h, sizeof(pshare_wire))
-    if h.len:
-        memcpy(<uint8_t *>m + sizeof(msg_t), payload, h.len)
-    if a.tail != NULL:
-        a.tail.next = m
-    else:
-        a.head = m
-    a.tail = m
-    return 0
+    return enqueue(e, &a.head, &a.tail, src, h, payload)
 
 
 # ---- message handlers: one per kind (the dispatch table) ----
@@ -823,12 +814,10 @@ cdef int serve(engine_t *e, uint64_t max_ns) noexcept nogil:
             if e.lhead != NULL or e.nsend:
                 busy = 1
         if busy:
-            e.idle = 0
             e.last_busy_ns = t
             continue
         if t - start >= max_ns:
             return R_OK
-        e.idle += 1
         if e.hold_next:
             yield_core(e)               # a window ends soon: stay awake for it
             continue
