@@ -66,6 +66,15 @@ def job_line(msg):
     sys.stderr.flush()
 
 
+def usable_cores():
+    """Cores this rank may run on: its affinity (a Slurm cpuset, taskset),
+    not the machine's count, which "block" would otherwise fill one rank with."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
 class Agent:
     def __init__(self, opts, program_path, comm):
         self.opts = opts
@@ -218,7 +227,7 @@ class Agent:
                 self.proc.kill()
             self.proc.wait()
             return status
-        placement = Placement(self.opts.placement, self.size, os.cpu_count() or 1)
+        placement = Placement(self.opts.placement, self.size, usable_cores())
         self.node = Node(self.comm, self.chan, self.ctl, self.store, placement,
                          lambda: self.proc.poll(), self.proc.pid, self.opts.hold_us)
         self.log(f"address space checked ({len(self.layout())} mappings, the same on "

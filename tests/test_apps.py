@@ -3,11 +3,13 @@ same exit status, stdout, stderr (minus the launcher's 'pshare:' lines) and
 files left in its working directory."""
 
 import difflib
+import os
 
 import pytest
 
 from helpers import (MODES, cases, describe_files_diff, is_segv_report, mode_id,
-                     pshare_lines, run_native, run_pshare, strip_pshare_lines)
+                     pshare_command, pshare_lines, run_command, run_native, run_pshare,
+                     strip_pshare_lines)
 
 CASES = cases()
 
@@ -126,3 +128,33 @@ def test_hold_us_refused(value, apps_bin, tmp_path):
     got = run_pshare(apps_bin["atomics"], (), tmp_path, "singleton", extra_opts=["--hold-us", value])
     err = got.stderr.decode()
     assert got.returncode == 2 and err.count("\n") == 1 and "--hold-us" in err, err
+
+
+@pytest.mark.pshare
+def test_block_placement_counts_the_ranks_cores(apps_bin, tmp_path, request):
+    """--placement block puts as many threads on a rank as the rank may use
+    cores: its CPU affinity (a Slurm cpuset, taskset), not the machine's count,
+    which on a pinned rank put every thread on rank 1."""
+    import json
+    import shutil
+    mpiexec = request.getfixturevalue("mpiexec")
+    taskset = shutil.which("taskset")
+    if taskset is None or len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs taskset and 2 cores")
+    case = next(c for c in CASES if c.app == "barrier_phases")
+    binary = apps_bin[case.app]
+    native = run_native(binary, case.args, tmp_path / "native")
+    stats = tmp_path / "stats.json"
+    inner = pshare_command(binary, case.args, "singleton",
+                           ["--placement", "block", "--stats-json", str(stats)])
+    shared = run_command([str(mpiexec), "-n", "3", taskset, "-c", "0", *inner],
+                         cwd=tmp_path / "pshare")
+    _assert_same(native, shared, "native", "pshare/mpiexec3 block, 1 core a rank",
+                 strip_launcher_lines=True)
+    placed = [r["threads"] for r in json.loads(stats.read_text())["ranks"]]
+    # one core a rank: one thread each, ranks 1, 2, home, 1, ... (main is on home);
+    # counting the machine's 2 cores gave two each: [1, 2, 2] for 4 threads
+    want = [1, 0, 0]
+    for t in range(sum(placed) - 1):
+        want[(t + 1) % 3] += 1
+    assert placed == want, placed

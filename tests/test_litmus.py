@@ -13,6 +13,10 @@ threads' stores are out of their store buffers) before its bytes leave.
   rank, r0 = r1 = 0 does appear; with the threads on different ranks every
   such pair of accesses meets a page transfer, and the outcome must not appear
 - mp: message passing, plain volatile accesses (x86 keeps their order)
+- mp3: message passing to three readers on one rank at once (any reader seeing
+  the flag but not the data is forbidden): the readers fault on the same pages
+  together while the writer takes them back, which caught a thread reopening a
+  page its control thread had just closed (then reading a stale copy)
 - iriw: independent reads of independent writes, plain (forbidden on x86 too)
 
 Where the threads run (main is on home; the program's threads T0.. are placed
@@ -20,7 +24,8 @@ by pshare): "home" = every thread on home; "n2rr" = 2 ranks round robin (T0
 on rank 1, T1 on home, ...); "n2p1" = 2 ranks, --placement 1 (every thread on
 rank 1, the pages come from home); "n3rr" = 3 ranks round robin (T0 on rank
 1, T1 on rank 2: home only manages); "n4rr" (iriw) = one thread on each of 4
-ranks.  Each run's --stats-json must show that placement.  Nothing here
+ranks; "w0r1" = the writer T0 on home, T1..T3 on rank 1; "w1r2" = the writer on
+rank 1, T1..T3 on rank 2 (home only manages).  Each run's --stats-json must show that placement.  Nothing here
 depends on timing: a run lasts at least MIN_ITERS iterations and then until
 SECONDS have passed, whatever the machine's speed.
 """
@@ -37,7 +42,7 @@ SECONDS = 1.0
 ENV = {"LITMUS_TIMEOUT": "20"}
 RUN_TIMEOUT_S = 90
 
-THREADS = {"sb": 2, "sb_plain": 2, "mp": 2, "iriw": 4}
+THREADS = {"sb": 2, "sb_plain": 2, "mp": 2, "mp3": 4, "iriw": 4}
 #: configuration -> (pshare mode, launcher options, threads per rank for 2 and 4 threads)
 CONFIGS = {
     "home": ("singleton", (), {2: [3], 4: [5]}),
@@ -45,10 +50,13 @@ CONFIGS = {
     "n2p1": (("mpiexec", 2), ("--placement", "1"), {2: [1, 2], 4: [1, 4]}),
     "n3rr": (("mpiexec", 3), (), {2: [1, 1, 1], 4: [2, 2, 1]}),
     "n4rr": (("mpiexec", 4), (), {4: [2, 1, 1, 1]}),
+    "w0r1": (("mpiexec", 2), ("--placement", "0,1,1,1"), {4: [2, 3]}),
+    "w1r2": (("mpiexec", 3), ("--placement", "1,2,2,2"), {4: [1, 1, 3]}),
 }
 #: sb_plain only where its two threads are on different ranks
 CASES = [(t, c) for t in ("sb", "mp", "iriw") for c in ("home", "n2rr", "n2p1", "n3rr")] + \
-        [("sb_plain", "n2rr"), ("sb_plain", "n3rr"), ("iriw", "n4rr")]
+        [("sb_plain", "n2rr"), ("sb_plain", "n3rr"), ("iriw", "n4rr"),
+         ("mp3", "w0r1"), ("mp3", "w1r2")]
 LAYOUTS = ("pages", "page")
 
 
@@ -82,7 +90,7 @@ def check_run(r, test, layout) -> dict:
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
-@pytest.mark.parametrize("test", ("sb", "mp", "iriw"))
+@pytest.mark.parametrize("test", ("sb", "mp", "mp3", "iriw"))
 def test_native(test, layout, litmus, tmp_path):
     """The harness natively: what x86 forbids (sb with fences, mp, iriw) never appears."""
     r = run_native(litmus, (test, layout, str(MIN_ITERS), str(SECONDS / 2)), tmp_path / "run",

@@ -29,7 +29,21 @@ def add_parser(sub, common):
     p.add_argument("--threads", type=int, metavar="T", help="app threads (default N×C)")
     p.add_argument("--scale", type=float, default=1.0, help="problem size factor (default 1)")
     p.add_argument("--repeat", type=int, default=1, help="runs of each, best time kept (default 1)")
+    p.add_argument("--placement", default="block",
+                   help="pshare-launch --placement for the pshare runs (default block: "
+                        "C consecutive threads per rank, ranks 1..N-1 first, as a node of "
+                        "C cores would run them; roundrobin deals consecutive threads, "
+                        "whose data are neighbours, to different ranks)")
     p.set_defaults(run=run, render=render)
+
+
+def placement_for(policy, threads, nodes, per_node):
+    """The --placement list the pshare runs get: "block" spelled out as a list
+    (C consecutive threads per rank, ranks 1.. first, home last), anything
+    else passed as it is."""
+    if policy != "block":
+        return policy
+    return ",".join(str((t // per_node + 1) % nodes) for t in range(threads))
 
 
 def machine_cpus():
@@ -48,6 +62,7 @@ def run(args, runner):
     if threads < 1 or args.scale <= 0 or args.repeat < 1:
         raise ValueError("--threads and --repeat must be at least 1, --scale positive")
     names = app_names(args.apps)
+    placement = placement_for(args.placement, threads, nodes, per_node)
     cpus = machine_cpus()
     over = pin.oversubscribed(nodes, per_node, cpus)
     pinning = {
@@ -74,6 +89,7 @@ def run(args, runner):
             runs = (("native", lambda: runner.run([*wrap_native, "--", *argv], cwd=cwd)),
                     ("ideal", lambda: runner.run([*wrap_ideal, "--", *argv], cwd=cwd)),
                     ("pshare", lambda: runner.run_pshare(argv, ranks=nodes, cwd=cwd,
+                                                         placement=placement,
                                                          wrapper=[*wrap_rank, "--"])))
             results = {}
             for i, (config, go) in enumerate(runs):
@@ -120,10 +136,12 @@ def run(args, runner):
                       + report.escape(f"{r['error']}\n$ {' '.join(_last_command(r))}"),
                       highlight=False)
     params = {"nodes": nodes, "cores_per_node": per_node, "threads": threads, "apps": names,
-              "scale": args.scale, "repeat": args.repeat, "nolocal": runner.nolocal}
+              "scale": args.scale, "repeat": args.repeat, "nolocal": runner.nolocal,
+              "placement": args.placement}
     results = {"apps": {n: APPS_BY_NAME[n].what for n in names},
                "cpus": pin.format_cpus(cpus), "cores_available": len(cpus),
                "cores_wanted": nodes * per_node, "oversubscribed": over, "pinning": pinning,
+               "placement": placement,
                "runs": rows, "mismatches": len(mismatches), "failures": len(failures)}
     return report.document("scale", params, results), 1 if (mismatches or failures) else 0
 

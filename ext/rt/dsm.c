@@ -27,6 +27,14 @@
 #define PAGES_MAX (1UL << 35)          /* 47-bit address space */
 
 static uint8_t *pstate;
+/* Serialises every change of the page states with the mprotect that applies
+ * it.  Without it a thread that read a page's state, then lost the CPU, could
+ * mprotect the page open again after the control thread had closed it for an
+ * invalidation (set INVALID, mprotect NONE): the rank then read a copy the
+ * manager no longer knew about (a stale read, seen as a wrong n-body result on
+ * 4 ranks x 4 cores).  Taken with the app's signals blocked (a handler that
+ * faulted would wait for its own thread) and never across a wait for the agent. */
+static int prot_lock;
 
 long dsm_init(void)
 {
@@ -99,20 +107,24 @@ void dsm_protect(uintptr_t lo, uintptr_t hi, int prot)
 {
     if (!rt.dsm)
         return;
+    rt_lock(&prot_lock);
     for (uintptr_t a = lo; a < hi; a += PAGE_SIZE) {
         uint8_t *b = &pstate[a / PAGE_SIZE];
         if (*b & PS_MANAGED)
             *b = (*b & ~PS_PROT) | (prot & PS_PROT);
     }
     apply(lo, hi);
+    rt_unlock(&prot_lock);
 }
 
 /* Set this rank's DSM state of one page and the kernel protection with it. */
 void dsm_set(uintptr_t page, int state)
 {
     uint8_t *b = &pstate[page / PAGE_SIZE];
+    rt_lock(&prot_lock);
     *b = (*b & (PS_PROT | PS_MANAGED)) | (uint8_t)(state << PS_SHIFT);
     apply(page, page + PAGE_SIZE);
+    rt_unlock(&prot_lock);
 }
 
 /* CMD_PROTECT of a run (read-ahead, wire.h): the first page and the managed
@@ -127,11 +139,13 @@ long dsm_set_run(uintptr_t page, long count, int state)
     while (n < count && page / PAGE_SIZE + n < PAGES_MAX && (pstate[page / PAGE_SIZE + n] & PS_MANAGED))
         n++;
     if (state) {
+        rt_lock(&prot_lock);
         for (long i = 0; i < n; i++) {
             uint8_t *b = &pstate[page / PAGE_SIZE + i];
             *b = (*b & (PS_PROT | PS_MANAGED)) | (uint8_t)(state << PS_SHIFT);
         }
         apply(page, page + n * PAGE_SIZE);
+        rt_unlock(&prot_lock);
     }
     return n;
 }
@@ -150,8 +164,14 @@ int dsm_fault(uintptr_t addr, int write)
         return 0;                                  /* the app's own protection: real */
     int have = dsm_state(b);
     if (have == DSM_WRITE || (have == DSM_READ && !write)) {
-        /* another thread of this rank got it meanwhile: make sure the view is open */
+        /* another thread of this rank got it meanwhile: make sure the view is
+         * open, from the state as it is under the lock (the control thread may
+         * have taken the page since we looked) */
+        uint64_t mask = chan_enter();
+        rt_lock(&prot_lock);
         apply(page, page + PAGE_SIZE);
+        rt_unlock(&prot_lock);
+        chan_leave(mask);
         return 1;
     }
     int slot = thread_slot_index();

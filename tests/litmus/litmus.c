@@ -17,6 +17,12 @@
  *             mp        message passing, plain volatile accesses
  *                         T0: data = 1; flag = 1   T1: while (!flag); r1 = data
  *                         forbidden: r1 = 0 (x86 keeps store and load order)
+ *             mp3       message passing to three readers at once (T1..T3 each
+ *                       run T1's part); forbidden: any reader sees data = 0.
+ *                       With the readers on one rank they fault on the same
+ *                       pages together while the writer's rank takes them
+ *                       back: a reader that reopened a page the control
+ *                       thread had just closed kept reading a stale copy
  *             iriw      independent reads of independent writes, plain
  *                         T0: x = 1   T1: y = 1
  *                         T2: r2a = x; r2b = y   T3: r3a = y; r3b = x
@@ -83,7 +89,7 @@ static void *map_pages(long bytes)
     return p;
 }
 
-enum test { SB, SB_PLAIN, MP, IRIW };
+enum test { SB, SB_PLAIN, MP, MP3, IRIW };
 
 static enum test test;
 static int nthreads;
@@ -201,6 +207,7 @@ static void *thread_main(void *arg)
             }
             break;
         case MP:
+        case MP3:
             if (t == 0) {
                 VSTORE(x, 1);                  /* data */
                 VSTORE(y, 1);                  /* flag */
@@ -212,8 +219,8 @@ static void *thread_main(void *arg)
                         if (!limit)
                             limit = now + timeout_ns;
                         else if (now > limit)
-                            STUCK("litmus: thread 1 timed out waiting for the flag "
-                                  "(iteration %ld; data %ld, flag %ld)", i, VLOAD(x), VLOAD(y));
+                            STUCK("litmus: thread %d timed out waiting for the flag "
+                                  "(iteration %ld; data %ld, flag %ld)", t, i, VLOAD(x), VLOAD(y));
                     }
                 a = VLOAD(x);
             }
@@ -241,7 +248,7 @@ static void *thread_main(void *arg)
 int main(int argc, char **argv)
 {
     if (argc != 5 || atol(argv[3]) < 1 || atof(argv[4]) < 0)
-        DIE(2, "usage: %s sb|sb_plain|mp|iriw pages|page MIN_ITERS SECONDS", argv[0]);
+        DIE(2, "usage: %s sb|sb_plain|mp|mp3|iriw pages|page MIN_ITERS SECONDS", argv[0]);
     const char *name = argv[1], *layout = argv[2];
     if (!strcmp(name, "sb"))
         test = SB, nthreads = 2;
@@ -249,6 +256,8 @@ int main(int argc, char **argv)
         test = SB_PLAIN, nthreads = 2;
     else if (!strcmp(name, "mp"))
         test = MP, nthreads = 2;
+    else if (!strcmp(name, "mp3"))
+        test = MP3, nthreads = 4;
     else if (!strcmp(name, "iriw"))
         test = IRIW, nthreads = 4;
     else
@@ -282,12 +291,15 @@ int main(int argc, char **argv)
 
     /* every outcome, as the bits of the results in the order of the usage */
     long counts[16] = {0}, forbidden = 0;
-    int bits = test == MP ? 1 : test == IRIW ? 4 : 2;
+    int bits = test == MP ? 1 : test == IRIW ? 4 : test == MP3 ? 3 : 2;
     for (long i = 0; i < iterations; i++) {
         int key;
         switch (test) {
         case MP:
             key = results[1][i] & 1;
+            break;
+        case MP3:       /* r1 r2 r3 */
+            key = (results[1][i] & 1) << 2 | (results[2][i] & 1) << 1 | (results[3][i] & 1);
             break;
         case IRIW:      /* r2a r2b r3a r3b */
             key = (results[2][i] & 1) << 3 | (results[2][i] >> 1 & 1) << 2 |
@@ -299,8 +311,11 @@ int main(int argc, char **argv)
         }
         counts[key]++;
     }
-    int bad = test == MP ? 0 : test == IRIW ? 0xa : 0;   /* 0, 1010, 00 */
-    forbidden = counts[bad];
+    /* mp: 0; iriw: 1010; sb: 00; mp3: every key but 111 */
+    int bad = test == MP ? 0 : test == IRIW ? 0xa : 0;
+    for (int k = 0; k < 1 << bits; k++)
+        if (test == MP3 ? k != 7 : k == bad)
+            forbidden += counts[k];
     printf("test %s %s\nthreads %d\niterations %ld\n", name, layout, nthreads, iterations);
     for (int k = 0; k < 1 << bits; k++) {
         if (!counts[k])
@@ -309,7 +324,8 @@ int main(int argc, char **argv)
         for (int b = 0; b < bits; b++)
             key[b] = (char)('0' + (k >> (bits - 1 - b) & 1));
         key[bits] = 0;
-        printf("outcome %s %ld%s\n", key, counts[k], k == bad ? " forbidden" : "");
+        int is_bad = test == MP3 ? k != 7 : k == bad;
+        printf("outcome %s %ld%s\n", key, counts[k], is_bad ? " forbidden" : "");
     }
     printf("forbidden %ld\n", forbidden);
     return 0;
