@@ -30,6 +30,7 @@ from pshare_shm cimport *
 cdef extern from "wire.h" nogil:
     enum:
         W_FAULT, W_GRANT, W_FETCH, W_PAGE, W_INV, W_INV_DONE, W_SYS, W_ANSWER, W_SIGNAL, W_PY
+        W_FWAIT, W_FWAKE, W_FCANCEL, W_FWOKEN
         W_NKINDS
     struct pshare_wire:
         uint32_t kind
@@ -61,6 +62,17 @@ cdef extern from "pages.h" nogil:
     void pm_inspect(pm *m, uint64_t page, int *owner, uint64_t *copyset, int *writer,
                     int *busy, int *queued)
     uint64_t pm_count(pm *m)
+
+cdef extern from "futexes.h" nogil:
+    struct fx:
+        pass
+    ctypedef void (*fx_woken_fn)(void *ctx, int rank, int slot) noexcept nogil
+    fx *fx_new()
+    void fx_free(fx *t)
+    int fx_wait(fx *t, uint64_t addr, int rank, int slot, uint32_t bitset)
+    int fx_wake(fx *t, uint64_t addr, int n, uint32_t bitset, fx_woken_fn woken, void *ctx)
+    int fx_cancel(fx *t, uint64_t addr, int rank, int slot)
+    uint64_t fx_waiting(const fx *t)
 
 cdef extern from "sched.h" nogil:
     int sched_yield()
@@ -116,6 +128,7 @@ cdef struct engine_t:
     pshare_chan *chan
     pshare_ctl *ctl
     pm *m                           # the manager of this rank's share of the pages
+    fx *fx                          # ... and of the futex words on them (futexes.c)
     uint64_t hold_max               # anti-thrashing window's longest (0: off)
     uint64_t hold_next              # when the next page's window ends (0: none waits)
     int hold_dirty                  # the manager ran: its windows may have changed
@@ -465,6 +478,8 @@ cdef int on_fetch(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
             return R_EVENT
         if n < 1 or n > PM_READAHEAD_MAX:
             n = 1                       # the page itself always (it faulted somewhere)
+        if h.a[0] == C_DSM_INVALID:
+            dropped(e, h.page, n)
     if pread(e.store, e.pagebuf, n * PM_PAGE, h.page) != n * PM_PAGE:
         fail(e, "cannot read a page from the store")
         return R_OK
@@ -483,12 +498,25 @@ cdef int on_page(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) n
     return R_OK
 
 
+cdef inline void dropped(engine_t *e, uint64_t page, int64_t n) noexcept nogil:
+    """This rank's copies of n pages from `page` on are gone (the control
+    thread has applied it): their drop counters move on, so a futex wait
+    checked against one of them before, and not sent yet, is not sent (it
+    could arrive after the wake: ext/rt/futex.c)."""
+    cdef int64_t i
+    cdef uint32_t *c
+    for i in range(n):
+        c = &e.chan.fdrop[PSHARE_FDROP_OF(page + i * PM_PAGE)]
+        pshare_store(c, c[0] + 1)
+
+
 cdef int on_inv(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
     cdef pshare_wire r
     command(e, e.control, C_CMD_PROTECT, <int64_t>h.page, C_DSM_INVALID, 0)
     if e.gone:
         return R_EVENT
     e.invalidations += 1
+    dropped(e, h.page, 1)
     hdr(&r, W_INV_DONE, -1, h.page)
     send(e, src, &r, NULL, 0)                          # to the page's manager
     return R_OK
@@ -553,7 +581,7 @@ cdef int on_sys(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) no
 
 
 cdef int on_answer(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
-    if e.outstanding > 0:
+    if src != e.rank and e.outstanding > 0:
         e.outstanding -= 1
     mbox_reply(e, h.slot, h.a[0], h.a[1], payload, h.len)
     return R_OK
@@ -576,6 +604,42 @@ cdef int on_py(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noe
     return R_EVENT
 
 
+# ---- private futexes of managed pages (ext/rt/futex.c): served by the page's manager ----
+
+cdef void fx_woken(void *ctx, int rank, int slot) noexcept nogil:
+    cdef engine_t *e = <engine_t *>ctx
+    cdef pshare_wire h
+    hdr(&h, W_FWOKEN, slot, 0)
+    send(e, rank, &h, NULL, 0)
+
+
+cdef int on_fwait(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    if fx_wait(e.fx, h.page, src, h.slot, <uint32_t>h.a[0]) != 0:
+        fail(e, "out of memory for a futex waiter")
+    return R_OK
+
+
+cdef int on_fwake(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    cdef int n = <int>h.a[0] if h.a[0] < 0x7fffffff else 0x7fffffff
+    cdef int woke = fx_wake(e.fx, h.page, n, <uint32_t>h.a[1], fx_woken, e)
+    answer(e, src, h.slot, woke, 0, NULL, 0)
+    return R_OK
+
+
+cdef int on_fcancel(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    cdef pshare_wire r
+    if fx_cancel(e.fx, h.page, src, h.slot):
+        hdr(&r, W_FWOKEN, h.slot, 0)
+        r.a[0] = h.a[0]
+        send(e, src, &r, NULL, 0)
+    return R_OK                         # else a wake took it first: its FWOKEN is on the way
+
+
+cdef int on_fwoken(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    mbox_reply(e, h.slot, h.a[0], 0, NULL, 0)
+    return R_OK
+
+
 HANDLERS[W_FAULT] = on_fault
 HANDLERS[W_GRANT] = on_grant
 HANDLERS[W_FETCH] = on_fetch
@@ -586,6 +650,10 @@ HANDLERS[W_SYS] = on_sys
 HANDLERS[W_ANSWER] = on_answer
 HANDLERS[W_SIGNAL] = on_signal
 HANDLERS[W_PY] = on_py
+HANDLERS[W_FWAIT] = on_fwait
+HANDLERS[W_FWAKE] = on_fwake
+HANDLERS[W_FCANCEL] = on_fcancel
+HANDLERS[W_FWOKEN] = on_fwoken
 
 
 cdef int dispatch(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
@@ -672,6 +740,25 @@ cdef int on_request(engine_t *e, int slot) noexcept nogil:
             e.outstanding += 1
         send(e, dest, &h, NULL, 0)
         return R_OK
+    if b.kind == C_RQ_FWAIT:
+        # not sent when this rank lost the page since the thread read the
+        # word (the wake may be on its way): a spurious wake-up instead
+        if pshare_load(&e.chan.fdrop[PSHARE_FDROP_OF(<uint64_t>b.a[0])]) != <uint32_t>b.a[2]:
+            mbox_reply(e, slot, 0, 0, NULL, 0)
+            return R_OK
+        hdr(&h, W_FWAIT, slot, <uint64_t>b.a[0])
+        h.a[0] = b.a[1]
+        send(e, pm_manager_of(<uint64_t>b.a[0], e.size), &h, NULL, 0)
+        return R_OK
+    if b.kind == C_RQ_FWAKE:
+        hdr(&h, W_FWAKE, slot, <uint64_t>b.a[0])
+        h.a[0] = b.a[1]
+        h.a[1] = b.a[2]
+        dest = pm_manager_of(<uint64_t>b.a[0], e.size)
+        if dest != e.rank:
+            e.outstanding += 1
+        send(e, dest, &h, NULL, 0)
+        return R_OK
     if b.kind == C_RQ_SYSCALL and e.rank != HOME:
         hdr(&h, W_SYS, slot, 0)
         for i in range(10):
@@ -713,6 +800,12 @@ cdef int on_entry(engine_t *e, uint64_t entry) noexcept nogil:
         return on_applied(e, low * PM_PAGE)
     if kind == C_UP_EXEC_DONE:
         return on_exec_done(e, slot)
+    if kind == C_UP_FCANCEL:
+        # the wait's address is still in the slot's mailbox
+        hdr(&h, W_FCANCEL, slot, <uint64_t>box(e, slot).a[0])
+        h.a[0] = -<int64_t>low
+        send(e, pm_manager_of(<uint64_t>box(e, slot).a[0], e.size), &h, NULL, 0)
+        return R_OK
     if kind == C_UP_SIGNAL:
         if e.ex_rank[slot] >= 0:
             hdr(&h, W_SIGNAL, -1, 0)
@@ -875,7 +968,8 @@ cdef class Engine:
                 raise MemoryError()
             e.rreq[i] = MPI_REQUEST_NULL
         e.m = pm_new(emit, e)
-        if e.m == NULL:
+        e.fx = fx_new()
+        if e.m == NULL or e.fx == NULL:
             raise MemoryError()
         e.hold_max = <uint64_t>(hold_us * 1000)
         pm_set_hold(e.m, e.hold_max)
@@ -922,6 +1016,7 @@ cdef class Engine:
                 free(m)
         free(e.ap)
         pm_free(e.m)
+        fx_free(e.fx)
         free(e.ex_of)
         free(e.ex_rank)
         free(e.ex_slot)

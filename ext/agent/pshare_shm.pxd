@@ -15,11 +15,14 @@ cdef extern from "shm.h" nogil:
         C_UP_APPLIED "UP_APPLIED"
         C_UP_EXEC_DONE "UP_EXEC_DONE"
         C_UP_SIGNAL "UP_SIGNAL"
+        C_UP_FCANCEL "UP_FCANCEL"
         C_RQ_FAULT "RQ_FAULT"
         C_RQ_SYSCALL "RQ_SYSCALL"
         C_RQ_SPAWN "RQ_SPAWN"
         C_RQ_GLOBAL "RQ_GLOBAL"
         C_RQ_THREAD_EXIT "RQ_THREAD_EXIT"
+        C_RQ_FWAIT "RQ_FWAIT"
+        C_RQ_FWAKE "RQ_FWAKE"
         C_CMD_PROTECT "CMD_PROTECT"
         C_CMD_SPAWN "CMD_SPAWN"
         C_CMD_EXECUTOR "CMD_EXECUTOR"
@@ -40,7 +43,8 @@ cdef extern from "shm.h" nogil:
         int32_t state, signo, code, tid, thread
         uint64_t addr, ip
 
-    int PSHARE_CHAN_FD, PSHARE_MBOX_DATA, PSHARE_RING, PSHARE_HIST
+    int PSHARE_CHAN_FD, PSHARE_MBOX_DATA, PSHARE_RING, PSHARE_HIST, PSHARE_FDROP
+    uint64_t PSHARE_FDROP_OF(uint64_t addr)
     int MB_IDLE, MB_REQUEST, MB_REPLY
 
     struct pshare_mbox:
@@ -57,6 +61,7 @@ cdef extern from "shm.h" nogil:
         uint64_t head
         uint64_t tail
         uint64_t ring[1]
+        uint32_t fdrop[1]
         pshare_mbox box[1]
 
     struct pshare_ctl:

@@ -28,7 +28,11 @@
     X(SYS,       7, "-> home: slot, a[0..9] the call, payload = its input bytes")   \
     X(ANSWER,    8, "home -> rank: slot, a[0] result, a[1] flag, payload = output") \
     X(SIGNAL,    9, "home -> rank: a[0] cluster tid, a[1] signal")                  \
-    X(PY,       10, "payload = a pickled message of the Python side (rare ops)")
+    X(PY,       10, "payload = a pickled message of the Python side (rare ops)")   \
+    X(FWAIT,    11, "-> the futex page's manager: page = address, slot, a[0] bitset") \
+    X(FWAKE,    12, "-> the manager: page = address, slot, a[0] how many, a[1] bitset; ANSWER a[0] woken") \
+    X(FCANCEL,  13, "-> the manager: page = address, slot, a[0] -errno: end the slot's wait") \
+    X(FWOKEN,   14, "manager -> waiter's rank: slot, a[0] 0 or -errno (its wait is over)")
 
 enum pshare_wire_kind {
 #define PSHARE_WIRE_ENUM(name, nr, what) W_##name = nr,
@@ -46,7 +50,7 @@ static const char *const pshare_wire_names[W_NKINDS] = {
 struct pshare_wire {
     uint32_t kind;          /* enum pshare_wire_kind */
     int32_t slot;           /* the requesting thread's mailbox slot on its rank */
-    uint64_t page;          /* page address (FAULT .. INV_DONE) */
+    uint64_t page;          /* page address (FAULT .. INV_DONE), futex address (FWAIT ..) */
     int64_t a[10];          /* kind-specific (SYS: the mailbox's a[]) */
     uint64_t len;           /* payload bytes after the header */
 };
@@ -58,6 +62,7 @@ struct pshare_wire {
 #define PSHARE_WIRE_MAX (PSHARE_WIRE_HDR + PSHARE_WIRE_MAX_PAYLOAD)
 
 _Static_assert(sizeof(struct pshare_wire) == 104, "the header is part of the protocol");
+_Static_assert(W_NKINDS <= 16, "the engine's handler table and counters have 16 entries");
 _Static_assert(PSHARE_WIRE_MAX_PAYLOAD >= 256 * 1024, "a mailbox's data must fit (shm.h)");
 
 #endif

@@ -90,6 +90,25 @@ static void wait_state(struct pshare_mbox *b, uint32_t state, uint64_t spin)
     }
 }
 
+/* Poll the mailbox as chan_wait does before it sleeps: 1 once it says
+ * `state`, 0 when the poll ran out. */
+int chan_poll(struct pshare_mbox *b, uint32_t state)
+{
+    uint64_t t0 = rdtsc();
+    for (unsigned n = 1; rdtsc() - t0 < CHAN_SPIN_CYCLES; n++) {
+        if (__atomic_load_n(&b->state, __ATOMIC_ACQUIRE) == state)
+            return 1;
+        __builtin_ia32_pause();
+        if (n % CHAN_SPIN_YIELD == 0) {
+            uint64_t y = rdtsc();
+            sys0(PSHARE_NR_sched_yield);
+            if (rdtsc() - y > CHAN_YIELD_SLOW)
+                break;
+        }
+    }
+    return __atomic_load_n(&b->state, __ATOMIC_ACQUIRE) == state;
+}
+
 /* A thread waiting for the agent's answer. */
 void chan_wait(struct pshare_mbox *b, uint32_t state)
 {
@@ -126,14 +145,36 @@ void chan_leave(uint64_t old)
  * between chan_enter and chan_leave. */
 long chan_call(int slot, uint32_t kind)
 {
+    chan_send(slot, kind);
+    return chan_finish(slot);
+}
+
+/* chan_call in two halves, for a caller that posts under a lock (futex.c). */
+void chan_send(int slot, uint32_t kind)
+{
     struct pshare_mbox *b = chan_box(slot);
     b->kind = kind;
     b->t0 = rdtsc();
     __atomic_store_n(&b->state, MB_REQUEST, __ATOMIC_RELEASE);
     chan_post((uint64_t)UP_MBOX << 56 | (uint64_t)slot << 40);
+}
+
+long chan_finish(int slot)
+{
+    struct pshare_mbox *b = chan_box(slot);
     chan_wait(b, MB_REPLY);
     __atomic_store_n(&b->state, MB_IDLE, __ATOMIC_RELEASE);
     return b->a[0];
+}
+
+/* Whether the up ring has room for a post that must not wait for the agent
+ * (one made under a lock the control thread may need: the agent could be
+ * waiting for the control thread, not draining). */
+int chan_room(void)
+{
+    struct pshare_chan *c = rt.chan;
+    return __atomic_load_n(&c->tail, __ATOMIC_ACQUIRE) - __atomic_load_n(&c->head, __ATOMIC_ACQUIRE)
+           < PSHARE_RING / 2;
 }
 
 void hist_add(uint64_t *hist, uint64_t cycles)

@@ -416,8 +416,11 @@ long signal_thread(long tid, long sig)
         chan_post((uint64_t)UP_SIGNAL << 56 | (uint64_t)slot << 40 | (uint64_t)sig);
         return 0;
     }
-    if (slot >= 0)
-        return sys3(PSHARE_NR_tgkill, sys0(PSHARE_NR_getpid), thread_slot_tid(slot), sig);
+    if (slot >= 0) {
+        long r = sys3(PSHARE_NR_tgkill, sys0(PSHARE_NR_getpid), thread_slot_tid(slot), sig);
+        futex_signalled(slot);        /* a futex wait looks at its signals now */
+        return r;
+    }
     return sys3(PSHARE_NR_tgkill, sys0(PSHARE_NR_getpid), tid, sig);
 }
 

@@ -228,6 +228,12 @@ static long spread_call(unsigned long nr, const long *a, struct kucontext *uc)
             return spread_clone(uc, 17, 0, 0, 0, 0);
         case PSHARE_NR_vfork:
             return spread_clone(uc, K_CLONE_VM | K_CLONE_VFORK | 17, 0, 0, 0, 0);
+        case PSHARE_NR_futex: {
+            long r = futex_spread(a);      /* private wait/wake: at the page's manager */
+            if (r != FUTEX_HOME)
+                return r;
+            break;
+        }
         case PSHARE_NR_getrusage:
             if (a[0] == K_RUSAGE_THREAD)
                 return run_here(nr, a);      /* the calling thread's own: where it runs */

@@ -200,6 +200,33 @@ int dsm_fault(uintptr_t addr, int write)
     return 1;
 }
 
+/* prot_lock for futex.c: a futex word is read and its wait posted while
+ * this rank cannot lose the page (the app's signals blocked by the caller). */
+void dsm_lock(void)
+{
+    rt_lock(&prot_lock);
+}
+
+void dsm_unlock(void)
+{
+    rt_unlock(&prot_lock);
+}
+
+int dsm_managed(uintptr_t addr)
+{
+    return rt.dsm && addr < PAGES_MAX * PAGE_SIZE && (pstate[addr / PAGE_SIZE] & PS_MANAGED);
+}
+
+/* Under dsm_lock: 1 when this rank may read the managed page of addr now,
+ * 0 when it must fault it in first, -1 when the app's protection forbids. */
+int dsm_readable(uintptr_t addr)
+{
+    uint8_t b = pstate[addr / PAGE_SIZE];
+    if (!(b & K_PROT_READ))
+        return -1;
+    return dsm_state(b) != DSM_INVALID;
+}
+
 /* Make [p, p+len) readable (or writable) by touching it, so that a system
  * call executed here finds it present. */
 void dsm_touch(const void *p, size_t len, int write)

@@ -37,6 +37,7 @@
 #define E_FAULT 14
 #define E_EXIST 17
 #define E_INVAL 22
+#define E_TIMEDOUT 110
 #define E_NOSYS 38
 
 #define K_SIGABRT 6
@@ -94,6 +95,12 @@
 #define K_FUTEX_WAIT 0
 #define K_FUTEX_WAKE 1
 #define K_FUTEX_PRIVATE 128
+#define K_FUTEX_CLOCK_REALTIME 256
+#define K_FUTEX_CMD_MASK 127
+#define K_FUTEX_WAIT_BITSET 9
+#define K_FUTEX_WAKE_BITSET 10
+#define K_CLOCK_REALTIME 0
+#define K_CLOCK_MONOTONIC 1
 
 #define K_O_RDONLY 0
 #define K_O_CLOEXEC 02000000
@@ -301,6 +308,10 @@ HIDDEN void chan_reply(struct pshare_mbox *b);
 HIDDEN uint64_t chan_enter(void);
 HIDDEN void chan_leave(uint64_t old);
 HIDDEN long chan_call(int slot, uint32_t kind);
+HIDDEN void chan_send(int slot, uint32_t kind);
+HIDDEN long chan_finish(int slot);
+HIDDEN int chan_poll(struct pshare_mbox *b, uint32_t state);
+HIDDEN int chan_room(void);
 HIDDEN void hist_add(uint64_t *hist, uint64_t cycles);
 
 /* ---- dsm.c ---- */
@@ -313,6 +324,14 @@ HIDDEN void dsm_set(uintptr_t page, int state);
 HIDDEN long dsm_set_run(uintptr_t page, long count, int state);
 HIDDEN int dsm_fault(uintptr_t addr, int write);
 HIDDEN void dsm_touch(const void *p, size_t len, int write);
+HIDDEN void dsm_lock(void);
+HIDDEN void dsm_unlock(void);
+HIDDEN int dsm_managed(uintptr_t addr);
+HIDDEN int dsm_readable(uintptr_t addr);
+/* futex.c */
+#define FUTEX_HOME (-(1L << 40))       /* futex_spread: not ours, the call goes on as before */
+HIDDEN long futex_spread(const long *a);
+HIDDEN void futex_signalled(int slot);
 
 /* ---- marshal.c ---- */
 #define MSPEC_MAX 1040

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define PSHARE_MAGIC     0x31657261687370ULL      /* "pshare1" */
-#define PSHARE_VERSION   1
+#define PSHARE_VERSION   2
 #define PSHARE_CTL_FD    1021                     /* control block (this struct) */
 #define PSHARE_STORE_FD  1022                     /* page store, handed over here; the runtime moves it (fds.c) */
 #define PSHARE_CHAN_FD   1020                     /* channel: rings and mailboxes */
@@ -108,6 +108,11 @@ struct pshare_ctl {
  */
 #define PSHARE_MBOX_DATA (256 * 1024)
 #define PSHARE_RING 4096
+/* Drop counters (futex.c): the agent adds one to fdrop[PSHARE_FDROP_OF(page)]
+ * each time this rank's copy of a page is invalidated, after the control
+ * thread has applied it. */
+#define PSHARE_FDROP 1024
+#define PSHARE_FDROP_OF(addr) (((uint64_t)(addr) >> 12) % PSHARE_FDROP)
 
 enum pshare_mbox_state { MB_IDLE = 0, MB_REQUEST = 1, MB_REPLY = 2 };
 
@@ -120,6 +125,8 @@ enum pshare_up_kind {
     UP_APPLIED = 2,       /* the slot applied a page grant (page in the entry) */
     UP_EXEC_DONE = 3,     /* an executor finished a forwarded call (reply in its mailbox) */
     UP_SIGNAL = 4,        /* home: a signal for the thread of this executor (signal in the entry) */
+    UP_FCANCEL = 5,       /* the slot's futex wait ends early: the errno (ETIMEDOUT, EINTR) in
+                             the entry; its mailbox still holds the wait (futex.c) */
 };
 
 /* mailbox request kinds, app -> agent */
@@ -130,6 +137,10 @@ enum pshare_req {
     RQ_SPAWN = 3,         /* new thread: data = register frame; a[0] flags */
     RQ_GLOBAL = 4,        /* address-space op / sigaction: a[0] nr, a[1..6] args, data */
     RQ_THREAD_EXIT = 5,   /* a[0] cluster tid */
+    RQ_FWAIT = 6,         /* private futex wait at the page's manager: a[0] address, a[1] bitset,
+                             a[2] the drop count read with the value (futex.c) -> a[0] 0 (woken,
+                             or spuriously), -ETIMEDOUT, -EINTR */
+    RQ_FWAKE = 7,         /* a[0] address, a[1] how many, a[2] bitset -> a[0] how many woke */
 };
 
 /* commands, agent -> control thread / executor */
@@ -161,6 +172,7 @@ struct pshare_chan {
     uint64_t head;                /* next entry the agent reads */
     uint64_t tail;                /* next entry a producer claims */
     uint64_t ring[PSHARE_RING];   /* 0 = not yet written */
+    uint32_t fdrop[PSHARE_FDROP]; /* see PSHARE_FDROP */
     struct pshare_mbox box[PSHARE_MAX_THREADS];
 };
 

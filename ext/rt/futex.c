@@ -1,0 +1,193 @@
+/*
+ * futex.c - private futexes of managed memory, served by the page's manager.
+ *
+ * With several ranks a futex word lives on a page that moves; a wait and a
+ * wake must still meet.  FUTEX_WAIT and FUTEX_WAKE (and their _BITSET forms)
+ * with FUTEX_PRIVATE_FLAG on a managed page go, as RQ_FWAIT / RQ_FWAKE, to
+ * the agent of the rank that manages the page (pm_manager_of), which keeps
+ * the waiters (ext/agent/futexes.c): no trip to home, no page trip.  Other
+ * operations, shared futexes and unmanaged memory stay on home's kernel
+ * (control.c), as before; the two never meet (a documented limit).
+ *
+ * A wait that arrives is never late (no lost wake-up).  The kernel checks
+ * the word and queues the waiter under one lock; here:
+ *   - the thread reads the word while this rank holds a valid copy, and
+ *     posts the wait, both under dsm_lock: the page cannot be taken from
+ *     this rank in between (the control thread drops pages under that lock);
+ *   - a waker of this rank posts its wake under dsm_lock too, after its
+ *     store: if the store came first, the waiter read the new value;
+ *     otherwise the wait is ahead of the wake on the up ring, and the agent
+ *     sends them in that order;
+ *   - a waker of another rank first had to take the page from this one:
+ *     its agent adds one to the page's drop counter once the drop is
+ *     applied.  The waiter read the counter with the word; its agent sends
+ *     the wait only if the counter has not moved since, and then the wait
+ *     goes out before the drop's answer (INV_DONE or PAGE) to the same
+ *     manager, which grants the waker the page only after that answer.  If
+ *     the counter moved, the thread gets a spurious wake-up (0), which every
+ *     futex user must accept, and looks again.
+ * The wait itself polls, then sleeps on the mailbox in slices of at most
+ * 10 ms: a timeout or a signal for the thread (the app's signals stay
+ * blocked meanwhile: the mailbox is in use) sends a cancel (UP_FCANCEL);
+ * the manager answers it unless a wake got there first, and either way
+ * exactly one answer comes.  The thread is not "busy" while it waits: a
+ * fork parks it (threads.c).
+ */
+#include "rt.h"
+
+#define SLICE_NS 10000000L
+
+struct kts {
+    long sec, nsec;
+};
+
+static long ts_ns(const struct kts *t)
+{
+    return t->sec * 1000000000L + t->nsec;
+}
+
+static long clock_ns(int clk)
+{
+    struct kts t;
+    sys2(PSHARE_NR_clock_gettime, clk, &t);
+    return ts_ns(&t);
+}
+
+/* A signal the thread would take now (its own or the process's, not blocked
+ * by the app's mask, not the runtime's). */
+static int signal_waiting(uint64_t app_mask)
+{
+    uint64_t pending = 0;
+    sys2(PSHARE_NR_rt_sigpending, &pending, 8);
+    return (pending & ~app_mask & ~RT_RESERVED_SIGS) != 0;
+}
+
+/* Post the mailbox's request under dsm_lock, with room on the ring (a full
+ * ring would make the post wait for the agent while we hold the lock). */
+static void post_locked(int slot, uint32_t kind)
+{
+    while (!chan_room()) {
+        dsm_unlock();
+        struct kts pause = { 0, 50000 };
+        sys2(PSHARE_NR_nanosleep, &pause, 0);
+        dsm_lock();
+    }
+    chan_send(slot, kind);
+}
+
+static long wake(uintptr_t uaddr, long n, uint32_t bitset)
+{
+    int slot = thread_slot_index();
+    struct pshare_mbox *box = chan_box(slot);
+    uint64_t mask = chan_enter();
+    thread_busy(1);
+    box->a[0] = (long)uaddr;
+    box->a[1] = n;
+    box->a[2] = bitset;
+    box->len = 0;
+    dsm_lock();
+    post_locked(slot, RQ_FWAKE);
+    dsm_unlock();
+    long r = chan_finish(slot);
+    thread_busy(0);
+    chan_leave(mask);
+    return r;
+}
+
+/* deadline_ns < 0: none; clk: its clock. */
+static long wait(uintptr_t uaddr, uint32_t expected, uint32_t bitset, long deadline_ns, int clk)
+{
+    int slot = thread_slot_index();
+    struct pshare_mbox *box = chan_box(slot);
+    uint64_t mask = chan_enter();
+    for (;;) {
+        dsm_lock();
+        int ok = dsm_readable(uaddr);
+        if (ok > 0)
+            break;                            /* with the lock */
+        dsm_unlock();
+        if (ok < 0) {
+            chan_leave(mask);
+            return -E_FAULT;
+        }
+        dsm_touch((void *)uaddr, 4, 0);      /* fault it in, then look again */
+    }
+    if (__atomic_load_n((uint32_t *)uaddr, __ATOMIC_SEQ_CST) != expected) {
+        dsm_unlock();
+        chan_leave(mask);
+        return -E_AGAIN;
+    }
+    box->a[0] = (long)uaddr;
+    box->a[1] = bitset;
+    box->a[2] = __atomic_load_n(&rt.chan->fdrop[PSHARE_FDROP_OF(uaddr)], __ATOMIC_ACQUIRE);
+    box->len = 0;
+    post_locked(slot, RQ_FWAIT);
+    dsm_unlock();
+
+    int cancelled = 0;
+    if (!chan_poll(box, MB_REPLY)) {
+        while (__atomic_load_n(&box->state, __ATOMIC_ACQUIRE) != MB_REPLY) {
+            long slice = SLICE_NS;
+            if (!cancelled) {
+                int why = 0;
+                if (deadline_ns >= 0) {
+                    long left = deadline_ns - clock_ns(clk);
+                    if (left <= 0)
+                        why = E_TIMEDOUT;
+                    else if (left < slice)
+                        slice = left;
+                }
+                if (!why && signal_waiting(mask))
+                    why = E_INTR;
+                if (why) {
+                    chan_post((uint64_t)UP_FCANCEL << 56 | (uint64_t)slot << 40 | (uint64_t)why);
+                    cancelled = 1;
+                    continue;
+                }
+            }
+            struct kts t = { slice / 1000000000L, slice % 1000000000L };
+            sys4(PSHARE_NR_futex, &box->state, K_FUTEX_WAIT, MB_REQUEST, &t);
+        }
+    }
+    __atomic_store_n(&box->state, MB_IDLE, __ATOMIC_RELEASE);
+    long r = box->a[0];
+    chan_leave(mask);
+    return r;
+}
+
+long futex_spread(const long *a)
+{
+    uintptr_t uaddr = (uintptr_t)a[0];
+    long op = a[1];
+    int cmd = op & K_FUTEX_CMD_MASK;
+    if (!(op & K_FUTEX_PRIVATE) || !dsm_managed(uaddr))
+        return FUTEX_HOME;
+    int bits = cmd == K_FUTEX_WAIT_BITSET || cmd == K_FUTEX_WAKE_BITSET;
+    if (cmd != K_FUTEX_WAIT && cmd != K_FUTEX_WAKE && !bits)
+        return FUTEX_HOME;
+    uint32_t bitset = bits ? (uint32_t)a[5] : 0xffffffffu;
+    if ((uaddr & 3) || !bitset)
+        return -E_INVAL;
+    if ((op & K_FUTEX_CLOCK_REALTIME) && cmd != K_FUTEX_WAIT && cmd != K_FUTEX_WAIT_BITSET)
+        return -E_NOSYS;                              /* as the kernel */
+    if (cmd == K_FUTEX_WAKE || cmd == K_FUTEX_WAKE_BITSET)
+        return wake(uaddr, (int)a[2], bitset);
+    long deadline = -1;
+    int clk = (op & K_FUTEX_CLOCK_REALTIME) ? K_CLOCK_REALTIME : K_CLOCK_MONOTONIC;
+    if (a[3]) {
+        struct kts t;
+        memcpy(&t, (const void *)a[3], sizeof t);    /* app memory: may fault in */
+        if (t.sec < 0 || t.nsec < 0 || t.nsec >= 1000000000L)
+            return -E_INVAL;
+        /* FUTEX_WAIT: relative (CLOCK_MONOTONIC); FUTEX_WAIT_BITSET: absolute */
+        deadline = cmd == K_FUTEX_WAIT ? clock_ns(clk) + ts_ns(&t) : ts_ns(&t);
+    }
+    return wait(uaddr, (uint32_t)a[2], bitset, deadline, clk);
+}
+
+/* A signal was sent to the thread of `slot` (control.c): if it sleeps in a
+ * wait, it looks now rather than at the end of its slice. */
+void futex_signalled(int slot)
+{
+    sys3(PSHARE_NR_futex, &chan_box(slot)->state, K_FUTEX_WAKE, 1);
+}
