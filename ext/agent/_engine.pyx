@@ -1263,6 +1263,41 @@ cdef class PageManager:
         return pm_count(self.m)
 
 
+cdef void record_woken(void *ctx, int rank, int slot) noexcept nogil:
+    with gil:
+        (<list>ctx).append((rank, slot))
+
+
+cdef class FutexWaiters:
+    """futexes.c driven from Python: wake() returns the (rank, slot) it woke,
+    in order."""
+    cdef fx *t
+
+    def __cinit__(self):
+        self.t = fx_new()
+        if self.t == NULL:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        fx_free(self.t)
+
+    def wait(self, unsigned long addr, int rank, int slot, unsigned int bitset=0xffffffff):
+        if fx_wait(self.t, addr, rank, slot, bitset) != 0:
+            raise MemoryError()
+
+    def wake(self, unsigned long addr, int n, unsigned int bitset=0xffffffff):
+        cdef list woken = []
+        cdef int got = fx_wake(self.t, addr, n, bitset, record_woken, <void *>woken)
+        assert got == len(woken)
+        return woken
+
+    def cancel(self, unsigned long addr, int rank, int slot):
+        return bool(fx_cancel(self.t, addr, rank, slot))
+
+    def __len__(self):
+        return fx_waiting(self.t)
+
+
 PM = {"FETCH": PM_FETCH, "INV": PM_INV, "GRANT": PM_GRANT}
 WIRE = {pshare_wire_names[k].decode(): k for k in range(1, W_NKINDS)}
 MAX_RANKS = PM_MAX_RANKS

@@ -36,6 +36,21 @@ static uint8_t *pstate;
  * faulted would wait for its own thread) and never across a wait for the agent. */
 static int prot_lock;
 
+/* A thread holding prot_lock must not park for a fork (threads.c): another
+ * thread waiting for the lock could then never park, and the fork would wait
+ * for it forever.  Busy, it parks right after it lets go. */
+static void lock_prot(void)
+{
+    thread_busy(1);
+    rt_lock(&prot_lock);
+}
+
+static void unlock_prot(void)
+{
+    rt_unlock(&prot_lock);
+    thread_busy(0);
+}
+
 long dsm_init(void)
 {
     long p = sys6(PSHARE_NR_mmap, 0, PAGES_MAX, K_PROT_READ | K_PROT_WRITE,
@@ -107,24 +122,24 @@ void dsm_protect(uintptr_t lo, uintptr_t hi, int prot)
 {
     if (!rt.dsm)
         return;
-    rt_lock(&prot_lock);
+    lock_prot();
     for (uintptr_t a = lo; a < hi; a += PAGE_SIZE) {
         uint8_t *b = &pstate[a / PAGE_SIZE];
         if (*b & PS_MANAGED)
             *b = (*b & ~PS_PROT) | (prot & PS_PROT);
     }
     apply(lo, hi);
-    rt_unlock(&prot_lock);
+    unlock_prot();
 }
 
 /* Set this rank's DSM state of one page and the kernel protection with it. */
 void dsm_set(uintptr_t page, int state)
 {
     uint8_t *b = &pstate[page / PAGE_SIZE];
-    rt_lock(&prot_lock);
+    lock_prot();
     *b = (*b & (PS_PROT | PS_MANAGED)) | (uint8_t)(state << PS_SHIFT);
     apply(page, page + PAGE_SIZE);
-    rt_unlock(&prot_lock);
+    unlock_prot();
 }
 
 /* CMD_PROTECT of a run (read-ahead, wire.h): the first page and the managed
@@ -139,13 +154,13 @@ long dsm_set_run(uintptr_t page, long count, int state)
     while (n < count && page / PAGE_SIZE + n < PAGES_MAX && (pstate[page / PAGE_SIZE + n] & PS_MANAGED))
         n++;
     if (state) {
-        rt_lock(&prot_lock);
+        lock_prot();
         for (long i = 0; i < n; i++) {
             uint8_t *b = &pstate[page / PAGE_SIZE + i];
             *b = (*b & (PS_PROT | PS_MANAGED)) | (uint8_t)(state << PS_SHIFT);
         }
         apply(page, page + n * PAGE_SIZE);
-        rt_unlock(&prot_lock);
+        unlock_prot();
     }
     return n;
 }
@@ -168,9 +183,9 @@ int dsm_fault(uintptr_t addr, int write)
          * open, from the state as it is under the lock (the control thread may
          * have taken the page since we looked) */
         uint64_t mask = chan_enter();
-        rt_lock(&prot_lock);
+        lock_prot();
         apply(page, page + PAGE_SIZE);
-        rt_unlock(&prot_lock);
+        unlock_prot();
         chan_leave(mask);
         return 1;
     }
@@ -204,12 +219,12 @@ int dsm_fault(uintptr_t addr, int write)
  * this rank cannot lose the page (the app's signals blocked by the caller). */
 void dsm_lock(void)
 {
-    rt_lock(&prot_lock);
+    lock_prot();
 }
 
 void dsm_unlock(void)
 {
-    rt_unlock(&prot_lock);
+    unlock_prot();
 }
 
 int dsm_managed(uintptr_t addr)
