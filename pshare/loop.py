@@ -238,10 +238,10 @@ class Node:
             getattr(self, "m_" + kind)(src, *msg[1:])
 
     # every rank
-    def m_replay(self, src, key, a, data, lo=0, hi=0):
+    def m_replay(self, src, key, a, data, lo=0, hi=0, owner=0):
         (r, *_), _ = self.command(CMD_GLOBAL, a, data)
         if hi > lo:
-            self.engine.forget(lo, hi)      # the pages of it this rank manages start over
+            self.engine.forget(lo, hi, owner)   # the pages of it this rank manages start over
         self.reply("replay", key, r)
 
     def m_start(self, src, key, a, frame):
@@ -310,13 +310,15 @@ class Node:
 
     def m_global(self, src, rank, slot, a, data):
         """Decide on home, replay everywhere else, then let the caller go on."""
-        decide = tuple(a[:7]) + (1,)
+        decide = tuple(a[:7]) + (1 | rank << 8,)
         result, out = self.command(CMD_GLOBAL, decide, data)
-        ret, lo, hi = result[0], result[8], result[9]
+        # the range whose pages start over, and at which rank (a new anonymous
+        # mapping: its maker's; control.c's apply_global)
+        ret, owner, lo, hi = result[0], result[7], result[8], result[9]
         if is_err(ret) or self.size == 1:
             self.answer(rank, slot, ret, 0, out)
             return
-        replay = (a[0],) + tuple(result[1:7]) + (0,)
+        replay = (a[0],) + tuple(result[1:7]) + (owner << 8,)
         results = {}
 
         def replayed(r, got):
@@ -331,9 +333,9 @@ class Node:
                     self.replay_failed(r2, problem)
                     return
             if hi > lo:
-                self.engine.forget(lo, hi)
+                self.engine.forget(lo, hi, owner)
             self.answer(rank, slot, ret, 0, out)
 
         # every rank applies the replays in the order home sends them
         for r in range(1, self.size):
-            self.ask(r, ("replay", replay, out, lo, hi), lambda got, r=r: replayed(r, got))
+            self.ask(r, ("replay", replay, out, lo, hi, owner), lambda got, r=r: replayed(r, got))

@@ -158,3 +158,25 @@ def test_block_placement_counts_the_ranks_cores(apps_bin, tmp_path, request):
     for t in range(sum(placed) - 1):
         want[(t + 1) % 3] += 1
     assert placed == want, placed
+
+
+@pytest.mark.pshare
+@pytest.mark.parametrize("nranks", (2, 3), ids=["mpiexec2", "mpiexec3"])
+def test_memory_a_thread_maps_starts_on_its_rank(nranks, apps_bin, tmp_path, request):
+    """fresh_owned.c: a worker on rank 1 maps 64 pages and fills them.  They
+    start on rank 1 (no page travels to it: far fewer faults there than
+    pages), main's reads bring 32 of them home, and main's own mapping at the
+    same place is home's and reads as zeroes."""
+    import json
+    request.getfixturevalue("mpiexec")
+    binary = apps_bin["fresh_owned"]
+    native = run_native(binary, (), tmp_path / "native")
+    stats = tmp_path / "stats.json"
+    shared = run_pshare(binary, (), tmp_path / "pshare", ("mpiexec", nranks),
+                        extra_opts=["--stats-json", str(stats)])
+    _assert_same(native, shared, "native", f"pshare/mpiexec{nranks}", strip_launcher_lines=True)
+    home, worker = json.loads(stats.read_text())["ranks"][:2]
+    assert worker["threads"] == 1
+    faults = worker["faults_read"] + worker["faults_write"] + worker["faults_upgrade"]
+    assert faults < 32, f"rank 1 faulted {faults} times on memory it made: {worker}"
+    assert home["pages_in"] >= 32, home

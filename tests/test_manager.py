@@ -56,8 +56,8 @@ class RecordingNet:
         self.m.request(page, write, rank, slot, want)
         self.collect()
 
-    def forget(self, lo, hi):
-        self.m.forget(lo, hi)
+    def forget(self, lo, hi, owner=HOME):
+        self.m.forget(lo, hi, owner)
 
     def page(self, page):
         """(owner, copyset, writer) of a page the manager knows."""
@@ -290,6 +290,35 @@ def test_no_window_without_thrashing():
     net.m.clock(5_000_000)                          # long after: no storm, no window
     net.request(PAGE, True, 2, 2)
     assert len(net.asks) == 1
+
+
+def test_a_mapping_made_on_another_rank_starts_there(net):
+    """An anonymous mapping a thread of rank 2 made: its pages are rank 2's
+    before anyone asks (rank 2 writes them without a fault; a reader fetches
+    from rank 2), and a read-ahead run stays inside it."""
+    lo, hi = 16 * PAGE, 24 * PAGE                              # half a group
+    net.forget(lo, hi, owner=2)
+    assert [net.m.fresh_owner(a) for a in (lo - PAGE, lo, hi - PAGE, hi)] == [HOME, 2, 2, HOME]
+    net.request(lo, write=True, rank=2, slot=1)                 # the maker: at once
+    assert not net.asks and net.grants[-1][:4] == (2, 1, lo, WRITE)
+    net.request(lo + PAGE, write=False, rank=1, slot=3, want=16)
+    assert net.asks == [("fetch", 2, lo + PAGE, READ, 7)]      # to the end of the mapping
+    net.answer()
+    assert net.grants[-1][0] == 1 and net.page(hi - PAGE) == (2, {1, 2}, False)
+    # unmapped, then mapped again by home: home's once more
+    net.forget(lo, hi)
+    net.request(lo + 2 * PAGE, write=False, rank=1, slot=3)
+    assert net.asks[-1][:2] == ("fetch", HOME)
+
+
+def test_fresh_ranges_cut_and_kept_in_order(net):
+    """The owners of fresh ranges survive the cuts around them."""
+    net.forget(10 * PAGE, 20 * PAGE, owner=1)
+    net.forget(30 * PAGE, 40 * PAGE, owner=2)
+    net.forget(15 * PAGE, 35 * PAGE, owner=3)                   # over the end of one, start of the other
+    net.forget(17 * PAGE, 18 * PAGE)                            # a hole, home's
+    want = {9: HOME, 10: 1, 14: 1, 15: 3, 16: 3, 17: HOME, 18: 3, 34: 3, 35: 2, 39: 2, 40: HOME}
+    assert {p: net.m.fresh_owner(p * PAGE) for p in want} == want
 
 
 def test_forget_starts_pages_over_at_home_but_not_busy_ones(net):

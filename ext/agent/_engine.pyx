@@ -55,7 +55,8 @@ cdef extern from "pages.h" nogil:
     int pm_request(pm *m, uint64_t page, int write, int rank, int slot, int want)
     int pm_manager_of(uint64_t page, int nranks)
     void pm_answer(pm *m, uint64_t page, const uint8_t *data, int count)
-    void pm_forget(pm *m, uint64_t lo, uint64_t hi)
+    int pm_forget(pm *m, uint64_t lo, uint64_t hi, int owner)
+    int pm_fresh_owner(pm *m, uint64_t page)
     void pm_set_hold(pm *m, uint64_t max_ns)
     void pm_set_clock(pm *m, uint64_t now_ns)
     uint64_t pm_tick(pm *m)
@@ -1133,10 +1134,12 @@ cdef class Engine:
                     post_end(e, ex)
                 return
 
-    def forget(self, unsigned long lo, unsigned long hi):
-        """[lo, hi) was unmapped or zeroed: the pages of it this rank manages
-        start over at home."""
-        pm_forget(self.e.m, lo, hi)
+    def forget(self, unsigned long lo, unsigned long hi, int owner=HOME):
+        """[lo, hi) was mapped, unmapped or zeroed: the pages of it this rank
+        manages start over, fresh, at `owner` (the rank whose thread mapped
+        it; home for everything else)."""
+        if pm_forget(self.e.m, lo, hi, owner) != 0:
+            raise MemoryError()
 
     def cancel(self, bint wait_sends=True):
         """Before MPI ends: the posted receives are withdrawn and the sends
@@ -1247,8 +1250,13 @@ cdef class PageManager:
             view = data
             pm_answer(self.m, page, &view[0], len(data) // PM_PAGE)
 
-    def forget(self, unsigned long lo, unsigned long hi):
-        pm_forget(self.m, lo, hi)
+    def forget(self, unsigned long lo, unsigned long hi, int owner=0):
+        if pm_forget(self.m, lo, hi, owner) != 0:
+            raise MemoryError()
+
+    def fresh_owner(self, unsigned long page):
+        """Whose the page is before anyone asks for it."""
+        return pm_fresh_owner(self.m, page)
 
     def page(self, unsigned long page):
         """(owner, copyset as a set, writer, busy, queued) or None if unknown."""

@@ -14,8 +14,11 @@
  * the page's protection (the engine's "applying" list), and MPI keeps a
  * grant ahead of everything home sends that rank after it.
  *
- * A page nobody asked for yet is owned by home with write access: home held
- * every page at start, and fresh pages start there too.
+ * A page nobody asked for yet is owned with write access by home (it held
+ * every page at start) or, in a mapping a thread of another rank made, by
+ * that rank (the runtime starts such a mapping writable there and invalid
+ * everywhere else, so the pages a thread makes for itself never travel):
+ * `fresh`, the ranges of the latter, sorted and disjoint.
  *
  * Read-ahead: a read fault may ask for more pages after its own (the
  * requester's window, which grows while its faults are sequential: the
@@ -65,9 +68,16 @@ struct page {
     struct waiter *head, *tail;
 };
 
+struct fresh {
+    uint64_t lo, hi;
+    int owner;
+};
+
 struct pm {
     struct page **buckets;
     uint64_t nbuckets, count;
+    struct fresh *fresh;          /* mappings whose new pages are another rank's than home */
+    int nfresh;
     pm_emit_fn emit;
     void *ctx;
     uint64_t now, hold_max;
@@ -117,7 +127,56 @@ void pm_free(struct pm *m)
             drop(p);
         }
     free(m->buckets);
+    free(m->fresh);
     free(m);
+}
+
+/* Whose a page is before anyone asks for it (see the top). */
+int pm_fresh_owner(struct pm *m, uint64_t addr)
+{
+    int lo = 0, hi = m->nfresh;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (m->fresh[mid].hi <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < m->nfresh && m->fresh[lo].lo <= addr ? m->fresh[lo].owner : HOME;
+}
+
+/* [lo, hi) now belongs to `owner` when fresh: cut it out of the ranges, then
+ * (owner not home) add it, in order.  0, or -1 when there is no memory. */
+static int set_fresh(struct pm *m, uint64_t lo, uint64_t hi, int owner)
+{
+    if (!m->nfresh && owner == HOME)
+        return 0;
+    /* a range may be split in two, and one is added */
+    struct fresh *out = malloc((m->nfresh + 2) * sizeof *out);
+    if (!out)
+        return -1;
+    int n = 0, added = owner == HOME;
+    for (int i = 0; i < m->nfresh; i++) {
+        struct fresh f = m->fresh[i];
+        if (!added && f.lo >= lo) {
+            out[n++] = (struct fresh){ lo, hi, owner };
+            added = 1;
+        }
+        if (f.lo < lo)
+            out[n++] = (struct fresh){ f.lo, f.hi < lo ? f.hi : lo, f.owner };
+        if (!added && f.hi > lo) {
+            out[n++] = (struct fresh){ lo, hi, owner };
+            added = 1;
+        }
+        if (f.hi > hi)
+            out[n++] = (struct fresh){ f.lo > hi ? f.lo : hi, f.hi, f.owner };
+    }
+    if (!added)
+        out[n++] = (struct fresh){ lo, hi, owner };
+    free(m->fresh);
+    m->fresh = out;
+    m->nfresh = n;
+    return 0;
 }
 
 static struct page *find(struct pm *m, uint64_t addr)
@@ -156,8 +215,8 @@ static struct page *get(struct pm *m, uint64_t addr)
     if (!p)
         return NULL;
     p->addr = addr;
-    p->owner = HOME;
-    p->copyset = 1ULL << HOME;
+    p->owner = pm_fresh_owner(m, addr);
+    p->copyset = 1ULL << p->owner;
     p->writer = 1;
     if (m->count >= m->nbuckets)
         grow(m);
@@ -227,7 +286,7 @@ static int readahead(struct pm *m, struct page *p, int rank, int want)
                 (q->copyset & me))
                 break;
         } else {
-            if (!(p->owner == HOME && p->writer))       /* a new entry is home's, writable */
+            if (!p->writer || pm_fresh_owner(m, a) != p->owner)   /* a new entry: fresh, writable */
                 break;
             q = get(m, a);
             if (!q)
@@ -385,8 +444,10 @@ void pm_answer(struct pm *m, uint64_t page, const uint8_t *data, int count)
     }
 }
 
-void pm_forget(struct pm *m, uint64_t lo, uint64_t hi)
+int pm_forget(struct pm *m, uint64_t lo, uint64_t hi, int owner)
 {
+    if (set_fresh(m, lo, hi, owner) != 0)
+        return -1;
     if ((hi - lo) / PM_PAGE <= m->count) {
         for (uint64_t a = lo; a < hi; a += PM_PAGE) {
             struct page **pp = &m->buckets[bucket_of(m, a)];
@@ -401,7 +462,7 @@ void pm_forget(struct pm *m, uint64_t lo, uint64_t hi)
                     break;
                 }
         }
-        return;
+        return 0;
     }
     for (uint64_t b = 0; b < m->nbuckets; b++)
         for (struct page **pp = &m->buckets[b]; *pp;) {
@@ -414,6 +475,7 @@ void pm_forget(struct pm *m, uint64_t lo, uint64_t hi)
                 pp = &p->next;
             }
         }
+    return 0;
 }
 
 void pm_set_hold(struct pm *m, uint64_t max_ns)

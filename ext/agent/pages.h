@@ -59,8 +59,12 @@ int pm_request(struct pm *m, uint64_t page, int write, int rank, int slot, int w
 /* The answer to a FETCH (data = `count` pages from `page` on: at least one, at most
  * what was asked) or an INV (data = NULL) of `page`. */
 void pm_answer(struct pm *m, uint64_t page, const uint8_t *data, int count);
-/* [lo, hi) was unmapped or zeroed: its pages start over at home. */
-void pm_forget(struct pm *m, uint64_t lo, uint64_t hi);
+/* [lo, hi) was mapped, unmapped or zeroed: its pages start over, fresh, held
+ * for writing by `owner` (the rank whose thread mapped it: its pages never
+ * travel there; home for everything else). */
+int pm_forget(struct pm *m, uint64_t lo, uint64_t hi, int owner);
+/* Whose a page nobody asked for yet is (tests). */
+int pm_fresh_owner(struct pm *m, uint64_t page);
 /* Tests: the entry of a page (-1 owner when it has none), pages known. */
 void pm_inspect(struct pm *m, uint64_t page, int *owner, uint64_t *copyset, int *writer,
                 int *busy, int *queued);

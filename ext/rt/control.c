@@ -266,12 +266,18 @@ long run_global(long nr, const long *a)
 /* What home's control thread decides and every other one replays.  On home
  * (decide) the box is rewritten into its replay form: mmap gets the address
  * chosen and MAP_FIXED; a read-only file mapping gets the file's path.
- * a[8], a[9]: the range whose pages start over in the DSM (0, 0: none). */
-static long apply_global(struct pshare_mbox *box, int decide)
+ * a[7]: 1 = decide, 0 = replay, + the calling thread's rank << 8; out, on
+ * home: the rank the new pages start at (an anonymous mapping starts at its
+ * maker's rank: dsm_start_owned).  a[8], a[9]: the range whose pages start
+ * over in the DSM (0, 0: none). */
+static long apply_global(struct pshare_mbox *box)
 {
     long nr = box->a[0], *a = &box->a[1];
+    int decide = box->a[7] & 1, maker = (int)(box->a[7] >> 8);
     long r;
     box->a[8] = box->a[9] = 0;
+    if (decide)
+        box->a[7] = 0;                  /* the pages start at home unless said below */
     switch (nr) {
     case PSHARE_NR_mmap: {
         int flags = a[3];
@@ -294,6 +300,10 @@ static long apply_global(struct pshare_mbox *box, int decide)
                 a[3] = (a[3] & ~K_MAP_TYPE) | K_MAP_PRIVATE | K_MAP_ANONYMOUS;   /* contents by DSM */
                 a[4] = -1;
                 a[5] = 0;
+            } else if (maker != 0) {
+                /* zeroes the maker writes first: they start there */
+                dsm_start_owned(r, r + PAGE_UP(a[1]), 0);
+                box->a[7] = maker;
             }
             box->a[8] = r;
             box->a[9] = r + PAGE_UP(a[1]);
@@ -312,7 +322,10 @@ static long apply_global(struct pshare_mbox *box, int decide)
             sys1(PSHARE_NR_close, fd);
             return r;
         }
-        return mem_mmap(a[0], a[1], a[2], flags, a[4], a[5]);
+        r = mem_mmap(a[0], a[1], a[2], flags, a[4], a[5]);
+        if (!IS_ERR(r) && maker != 0)   /* home said it starts at the maker's rank */
+            dsm_start_owned(r, r + PAGE_UP(a[1]), maker == rt.ctl->rank);
+        return r;
     }
     case PSHARE_NR_munmap:
         r = mem_munmap(a[0], a[1]);
@@ -456,7 +469,7 @@ static void control_loop(void *arg)
             break;
         }
         case CMD_GLOBAL:
-            r = apply_global(box, box->a[7]);
+            r = apply_global(box);
             break;
         case CMD_SIGNAL:
             r = signal_thread(box->a[1], box->a[2]);

@@ -142,6 +142,23 @@ void dsm_set(uintptr_t page, int state)
     unlock_prot();
 }
 
+/* A new anonymous mapping [lo, hi) a thread of another rank than home made:
+ * its pages start writable on that rank (`mine`) and invalid everywhere
+ * else, home included (the managers know: pm_forget's owner), so the memory
+ * a thread makes for itself never travels to it. */
+void dsm_start_owned(uintptr_t lo, uintptr_t hi, int mine)
+{
+    if (!rt.dsm)
+        return;
+    lock_prot();
+    for (uintptr_t a = lo; a < hi; a += PAGE_SIZE) {
+        uint8_t *b = &pstate[a / PAGE_SIZE];
+        *b = (*b & (PS_PROT | PS_MANAGED)) | (uint8_t)((mine ? DSM_WRITE : DSM_INVALID) << PS_SHIFT);
+    }
+    apply(lo, hi);
+    unlock_prot();
+}
+
 /* CMD_PROTECT of a run (read-ahead, wire.h): the first page and the managed
  * pages right after it, at most `count` in all, drop to `state` (0: keep
  * theirs); returns how many that was.  It stops at the first page that is
