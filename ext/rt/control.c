@@ -420,6 +420,19 @@ static void executor_loop(void *arg)
     }
 }
 
+/* A signal for a thread of this rank, as a tgkill within the one process
+ * gives it: from home's pid (the app's getpid), not this rank's.  glibc's
+ * SIGCANCEL handler ignores a signal whose si_pid is not getpid(), so a
+ * thread on another rank could not be cancelled.  Only the thread itself may
+ * queue a signal that says SI_TKILL with a pid of our choosing: off home it
+ * is asked to (thread_forward_signal), on home tgkill says the truth. */
+static long tgkill_local(int tid, long sig)
+{
+    if (rt.is_home || sig == 0)
+        return sys3(PSHARE_NR_tgkill, sys0(PSHARE_NR_getpid), tid, sig);
+    return thread_forward_signal(tid, sig);
+}
+
 /* A signal for a cluster-wide tid: a thread of this rank, or (on home) the
  * executor of a thread elsewhere, in which case the agent carries it. */
 long signal_thread(long tid, long sig)
@@ -430,7 +443,7 @@ long signal_thread(long tid, long sig)
         return 0;
     }
     if (slot >= 0) {
-        long r = sys3(PSHARE_NR_tgkill, sys0(PSHARE_NR_getpid), thread_slot_tid(slot), sig);
+        long r = tgkill_local(thread_slot_tid(slot), sig);
         futex_signalled(slot);        /* a futex wait looks at its signals now */
         return r;
     }

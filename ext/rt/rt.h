@@ -274,6 +274,7 @@ HIDDEN int thread_slot_of_tid(long tid);
 HIDDEN size_t *thread_bounce(void);
 HIDDEN struct trap *thread_trap(void);
 HIDDEN void thread_park(const struct ksiginfo *si);
+HIDDEN long thread_forward_signal(int tid, long sig);
 HIDDEN void thread_busy(int on);
 HIDDEN int *thread_app_ctid(void);
 HIDDEN void thread_clear_app_ctid(void);

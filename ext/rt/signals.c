@@ -29,12 +29,12 @@ static void *app_restorer[65];            /* what the app asked for, reported ba
 static uint64_t app_onstack;              /* signals whose handler the app put on SA_ONSTACK */
 static int sig_lock;
 
-static long install(int sig, void (*handler)(int, struct ksiginfo *, void *))
+static long install(int sig, void (*handler)(int, struct ksiginfo *, void *), long nodefer)
 {
     struct ksigaction k = {
         .handler = (void *)handler,
         /* SA_RESTART: a call interrupted to park the thread for a fork goes on */
-        .flags = K_SA_SIGINFO | K_SA_ONSTACK | K_SA_NODEFER | K_SA_RESTORER | K_SA_RESTART,
+        .flags = K_SA_SIGINFO | K_SA_ONSTACK | nodefer | K_SA_RESTORER | K_SA_RESTART,
         .restorer = (void *)pshare_restore_rt,
         .mask = 0,
     };
@@ -95,11 +95,13 @@ static void on_park(int sig, struct ksiginfo *si, void *ctx)
 
 long signals_init(void)
 {
-    long r = install(K_SIGSYS, on_sigsys);
+    long r = install(K_SIGSYS, on_sigsys, K_SA_NODEFER);
     if (!IS_ERR(r))
-        r = install(K_SIGSEGV, on_sigsegv);
+        r = install(K_SIGSEGV, on_sigsegv, K_SA_NODEFER);
+    /* one at a time: signals forwarded to a thread (threads.c) come as a
+     * queue of them, which nested would overrun the slot's signal stack */
     if (!IS_ERR(r))
-        r = install(K_SIGPARK, on_park);
+        r = install(K_SIGPARK, on_park, 0);
     return r;
 }
 
