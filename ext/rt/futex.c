@@ -62,17 +62,13 @@ static int signal_waiting(uint64_t app_mask)
     return (pending & ~app_mask & ~RT_RESERVED_SIGS) != 0;
 }
 
-/* Post the mailbox's request under dsm_lock, with room on the ring (a full
- * ring would make the post wait for the agent while we hold the lock). */
-static void post_locked(int slot, uint32_t kind)
+/* The up ring is nearly full: let the agent drain it (a post made under
+ * dsm_lock must not wait for the agent, which may be waiting for the
+ * control thread, which may be waiting for the lock). */
+static void ring_pause(void)
 {
-    while (!chan_room()) {
-        dsm_unlock();
-        struct kts pause = { 0, 50000 };
-        sys2(PSHARE_NR_nanosleep, &pause, 0);
-        dsm_lock();
-    }
-    chan_send(slot, kind);
+    struct kts pause = { 0, 50000 };
+    sys2(PSHARE_NR_nanosleep, &pause, 0);
 }
 
 static long wake(uintptr_t uaddr, long n, uint32_t bitset)
@@ -85,8 +81,14 @@ static long wake(uintptr_t uaddr, long n, uint32_t bitset)
     box->a[1] = n;
     box->a[2] = bitset;
     box->len = 0;
-    dsm_lock();
-    post_locked(slot, RQ_FWAKE);
+    for (;;) {
+        dsm_lock();
+        if (chan_room())
+            break;
+        dsm_unlock();
+        ring_pause();
+    }
+    chan_send(slot, RQ_FWAKE);
     dsm_unlock();
     long r = chan_finish(slot);
     thread_busy(0);
@@ -100,17 +102,21 @@ static long wait(uintptr_t uaddr, uint32_t expected, uint32_t bitset, long deadl
     int slot = thread_slot_index();
     struct pshare_mbox *box = chan_box(slot);
     uint64_t mask = chan_enter();
+    /* the word is read and the wait posted in one hold of the lock */
     for (;;) {
         dsm_lock();
         int ok = dsm_readable(uaddr);
-        if (ok > 0)
+        if (ok > 0 && chan_room())
             break;                            /* with the lock */
         dsm_unlock();
         if (ok < 0) {
             chan_leave(mask);
             return -E_FAULT;
         }
-        dsm_touch((void *)uaddr, 4, 0);      /* fault it in, then look again */
+        if (ok == 0)
+            dsm_touch((void *)uaddr, 4, 0);  /* fault it in, then look again */
+        else
+            ring_pause();
     }
     if (__atomic_load_n((uint32_t *)uaddr, __ATOMIC_SEQ_CST) != expected) {
         dsm_unlock();
@@ -121,7 +127,7 @@ static long wait(uintptr_t uaddr, uint32_t expected, uint32_t bitset, long deadl
     box->a[1] = bitset;
     box->a[2] = __atomic_load_n(&rt.chan->fdrop[PSHARE_FDROP_OF(uaddr)], __ATOMIC_ACQUIRE);
     box->len = 0;
-    post_locked(slot, RQ_FWAIT);
+    chan_send(slot, RQ_FWAIT);
     dsm_unlock();
 
     int cancelled = 0;
