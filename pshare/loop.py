@@ -22,7 +22,7 @@ import time
 
 from mpi4py import MPI  # noqa: F401  loaded (MPI_Init) before the engine, which needs libmpi
 
-from ._engine import EV_FAILED, EV_GONE, EV_PY, EV_REQUEST, MAX_THREADS, Engine
+from ._engine import EV_FAILED, EV_GONE, EV_PY, EV_REQUEST, Engine
 # mailbox requests and commands: defined once, in ext/rt/shm.h
 from ._rtctl import CMD_EXECUTOR, CMD_GLOBAL, CMD_SPAWN, RQ_GLOBAL, RQ_SPAWN, RQ_THREAD_EXIT
 from ._systab import NAMES, NUMBERS
@@ -79,10 +79,6 @@ class Node:
         self.py_received = {}
         if self.rank == HOME:
             self.placement = placement
-            # threads started on each rank and not known to have ended: a
-            # new one starts without its parent waiting while there is
-            # surely a slot for it there (m_spawn)
-            self.live = [0] * self.size
 
     def command(self, kind, args, data=None):
         """A command to this rank's control thread, waited for."""
@@ -273,7 +269,6 @@ class Node:
     def m_texit(self, src, rank, slot, cluster):
         """A remote thread ended: so does its executor (the engine knows which)."""
         self.engine.thread_ended(cluster)
-        self.live[rank] -= 1
 
     def m_spawn(self, src, rank, slot, a, frame):
         flags, tls, ctid, ptid, newsp = a
@@ -303,37 +298,15 @@ class Node:
             self.answer(rank, slot, cluster)
             return
 
-        # While the rank surely has a slot (its control thread, and a margin
-        # for slots whose threads ended but the kernel has not let go of)
-        # the parent goes on at once: its thread starts there meanwhile, and
-        # what the thread sends comes after the start's reply, which binds
-        # its executor; signals for it go there from now on.
-        at_once = self.live[target] + 1 < MAX_THREADS - 16
-        self.live[target] += 1
-
         def started(tid, rslot):
             if tid < 0:
-                self.live[target] -= 1
                 self.engine.end_executor(ex)
-                if at_once:
-                    # its parent was told it started: nothing can be put right
-                    sys.stderr.write(f"pshare: rank {target}: a new thread could not start "
-                                     f"({errno.errorcode.get(-tid, tid)}): the job ends\n")
-                    sys.stderr.flush()
-                    self.failure = (target, STATUS_PSHARE_FAILED)
-                    self.finish(STATUS_PSHARE_FAILED)
-                else:
-                    self.answer(rank, slot, tid)
+                self.answer(rank, slot, tid)
                 return
             self.engine.bind_executor(ex, target, rslot, cluster)
-            if not at_once:
-                self.answer(rank, slot, cluster)
-
-        if at_once:
-            self.engine.bind_signals(ex, target, cluster)
-        self.ask(target, ("start", (0, flags, tls, ctid, cluster), frame), started)
-        if at_once:
             self.answer(rank, slot, cluster)
+
+        self.ask(target, ("start", (0, flags, tls, ctid, cluster), frame), started)
 
     def m_global(self, src, rank, slot, a, data):
         """Decide on home, replay everywhere else, then let the caller go on."""

@@ -1109,12 +1109,6 @@ cdef class Engine:
         e.ex_slot[ex] = slot
         e.ex_cluster[ex] = cluster
 
-    def bind_signals(self, int ex, int rank, long cluster):
-        """Home: signals for `cluster` (executor `ex`) go to `rank` already,
-        before its thread's slot there is known (bind_executor)."""
-        self.e.ex_rank[ex] = rank
-        self.e.ex_cluster[ex] = cluster
-
     def executor_busy(self, int ex, int rank, int slot):
         """Home: the work Python posts to `ex` is answered to `rank`'s `slot`."""
         self.e.ex_busy_rank[ex] = rank
@@ -1315,6 +1309,5 @@ cdef class FutexWaiters:
 PM = {"FETCH": PM_FETCH, "INV": PM_INV, "GRANT": PM_GRANT}
 WIRE = {pshare_wire_names[k].decode(): k for k in range(1, W_NKINDS)}
 MAX_RANKS = PM_MAX_RANKS
-MAX_THREADS = PSHARE_MAX_THREADS
 GROUP_PAGES = PM_GROUP_PAGES
 READAHEAD_MAX = PM_READAHEAD_MAX
