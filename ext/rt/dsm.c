@@ -232,6 +232,15 @@ int dsm_fault(uintptr_t addr, int write)
     return 1;
 }
 
+/* A fork-like child is one thread: a runtime thread (the control thread,
+ * which is not parked for a fork) may have held prot_lock when the parent
+ * forked, and the child, which faults pages in while it copies its memory,
+ * would wait for it forever (fork_wait at 2 ranks hung 1 run in 6). */
+void dsm_fork_child(void)
+{
+    prot_lock = 0;
+}
+
 /* prot_lock for futex.c: a futex word is read and its wait posted while
  * this rank cannot lose the page (the app's signals blocked by the caller). */
 void dsm_lock(void)

@@ -327,6 +327,7 @@ HIDDEN int dsm_fault(uintptr_t addr, int write);
 HIDDEN void dsm_touch(const void *p, size_t len, int write);
 HIDDEN void dsm_start_owned(uintptr_t lo, uintptr_t hi, int mine);
 HIDDEN void dsm_lock(void);
+HIDDEN void dsm_fork_child(void);
 HIDDEN void dsm_unlock(void);
 HIDDEN int dsm_managed(uintptr_t addr);
 HIDDEN int dsm_readable(uintptr_t addr);

@@ -287,6 +287,7 @@ static long clone_process(struct kucontext *uc, unsigned long flags, uintptr_t n
         rt_unlock(&fork_lock);
         return ret;
     }
+    dsm_fork_child();                   /* before it faults: see dsm.c */
     mem_privatize();
     atomic_store(gate, 1);
     sys3(PSHARE_NR_futex, gate, K_FUTEX_WAKE, 1);
