@@ -66,36 +66,12 @@ struct pshare_mbox *chan_box(int slot)
 #define CHAN_SPIN_YIELD 64
 #define CHAN_YIELD_SLOW 1000000        /* a yield this long (~0.4 ms, a time slice): the core is contended */
 
-/* Wait until the mailbox says `state`: poll a little (`spin` TSC cycles),
- * then sleep; the agent wakes us (shared futex). */
-static void wait_state(struct pshare_mbox *b, uint32_t state, uint64_t spin)
+/* Poll the mailbox for `spin` TSC cycles (yielding the core now and then,
+ * and giving up early when a yield took long): 1 once it says `state`. */
+static int poll_state(struct pshare_mbox *b, uint32_t state, uint64_t spin)
 {
     uint64_t t0 = rdtsc();
     for (unsigned n = 1; rdtsc() - t0 < spin; n++) {
-        if (__atomic_load_n(&b->state, __ATOMIC_ACQUIRE) == state)
-            return;
-        __builtin_ia32_pause();
-        if (n % CHAN_SPIN_YIELD == 0) {
-            uint64_t y = rdtsc();
-            sys0(PSHARE_NR_sched_yield);
-            if (rdtsc() - y > CHAN_YIELD_SLOW)
-                break;
-        }
-    }
-    for (;;) {
-        uint32_t s = __atomic_load_n(&b->state, __ATOMIC_ACQUIRE);
-        if (s == state)
-            return;
-        sys4(PSHARE_NR_futex, &b->state, K_FUTEX_WAIT, s, 0);
-    }
-}
-
-/* Poll the mailbox as chan_wait does before it sleeps: 1 once it says
- * `state`, 0 when the poll ran out. */
-int chan_poll(struct pshare_mbox *b, uint32_t state)
-{
-    uint64_t t0 = rdtsc();
-    for (unsigned n = 1; rdtsc() - t0 < CHAN_SPIN_CYCLES; n++) {
         if (__atomic_load_n(&b->state, __ATOMIC_ACQUIRE) == state)
             return 1;
         __builtin_ia32_pause();
@@ -107,6 +83,27 @@ int chan_poll(struct pshare_mbox *b, uint32_t state)
         }
     }
     return __atomic_load_n(&b->state, __ATOMIC_ACQUIRE) == state;
+}
+
+/* Wait until the mailbox says `state`: poll a little (`spin` TSC cycles),
+ * then sleep; the agent wakes us (shared futex). */
+static void wait_state(struct pshare_mbox *b, uint32_t state, uint64_t spin)
+{
+    if (poll_state(b, state, spin))
+        return;
+    for (;;) {
+        uint32_t s = __atomic_load_n(&b->state, __ATOMIC_ACQUIRE);
+        if (s == state)
+            return;
+        sys4(PSHARE_NR_futex, &b->state, K_FUTEX_WAIT, s, 0);
+    }
+}
+
+/* Poll the mailbox as chan_wait does before it sleeps: 1 once it says
+ * `state`, 0 when the poll ran out (futex.c then sleeps its own way). */
+int chan_poll(struct pshare_mbox *b, uint32_t state)
+{
+    return poll_state(b, state, CHAN_SPIN_CYCLES);
 }
 
 /* A thread waiting for the agent's answer. */
