@@ -8,6 +8,7 @@
 #define PSHARE_BENCH_H
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,20 @@ static inline void *xcalloc(size_t n, size_t size)
     if (!p)
         DIE("out of memory");
     return p;
+}
+
+/* Start n threads of fn, each given its number (0 .. n-1) as its argument,
+ * and join them all: how long that took, in ns (what the programs time). */
+static inline int64_t run_threads(void *(*fn)(void *), long n)
+{
+    pthread_t tid[n];
+    int64_t t0 = now_ns();
+    for (long t = 0; t < n; t++)
+        if (pthread_create(&tid[t], NULL, fn, (void *)t) != 0)
+            DIE("pthread_create failed");
+    for (long t = 0; t < n; t++)
+        pthread_join(tid[t], NULL);
+    return now_ns() - t0;
 }
 
 /* A spin that gives up after a minute: a protocol bug must not hang the run. */

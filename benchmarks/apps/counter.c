@@ -36,15 +36,8 @@ int main(int argc, char **argv)
         DIE("usage: %s THREADS(1-%d) ITERS", argv[0], MAX_THREADS);
     nthreads = atol(argv[1]);
     iters = atol(argv[2]);
-    pthread_t tid[MAX_THREADS];
-    int64_t t0 = now_ns();
-    for (long t = 0; t < nthreads; t++)
-        if (pthread_create(&tid[t], NULL, work, NULL) != 0)
-            DIE("pthread_create failed");
-    for (long t = 0; t < nthreads; t++)
-        pthread_join(tid[t], NULL);
-    int64_t t1 = now_ns();
+    int64_t elapsed = run_threads(work, nthreads);
     printf("checksum %ld %llu\n", counter, sum);
-    printf("elapsed_s %.6f\n", (t1 - t0) / 1e9);
+    printf("elapsed_s %.6f\n", elapsed / 1e9);
     return 0;
 }

@@ -131,19 +131,12 @@ int main(int argc, char **argv)
             block(i / bs, j / bs)[(i % bs) * bs + j % bs] = v;
         }
     pthread_barrier_init(&barrier, NULL, (unsigned)nthreads);
-    pthread_t tid[MAX_THREADS];
-    int64_t t0 = now_ns();
-    for (long t = 0; t < nthreads; t++)
-        if (pthread_create(&tid[t], NULL, lu, (void *)t) != 0)
-            DIE("pthread_create failed");
-    for (long t = 0; t < nthreads; t++)
-        pthread_join(tid[t], NULL);
-    int64_t t1 = now_ns();
+    int64_t elapsed = run_threads(lu, nthreads);
     double sum = 0;
     for (long i = 0; i < n; i++)
         for (long j = 0; j < n; j++)   /* row order, weighted: a misplaced block shows */
             sum += block(i / bs, j / bs)[(i % bs) * bs + j % bs] * (double)(1 + (i + 2 * j) % 7);
     printf("checksum %.12e\n", sum);
-    printf("elapsed_s %.6f\n", (t1 - t0) / 1e9);
+    printf("elapsed_s %.6f\n", elapsed / 1e9);
     return 0;
 }

@@ -41,18 +41,11 @@ int main(int argc, char **argv)
             a[i * n + j] = (double)((i * 7 + j * 3) % 17) / 17.0;
             b[i * n + j] = (double)((i * 5 + j * 11) % 13) / 13.0 - 0.5;
         }
-    pthread_t tid[MAX_THREADS];
-    int64_t t0 = now_ns();
-    for (long t = 0; t < nthreads; t++)
-        if (pthread_create(&tid[t], NULL, multiply, (void *)t) != 0)
-            DIE("pthread_create failed");
-    for (long t = 0; t < nthreads; t++)
-        pthread_join(tid[t], NULL);
-    int64_t t1 = now_ns();
+    int64_t elapsed = run_threads(multiply, nthreads);
     double sum = 0;
     for (long i = 0; i < n * n; i++)
         sum += c[i];
     printf("checksum %.12e\n", sum);
-    printf("elapsed_s %.6f\n", (t1 - t0) / 1e9);
+    printf("elapsed_s %.6f\n", elapsed / 1e9);
     return 0;
 }

@@ -80,18 +80,11 @@ int main(int argc, char **argv)
         vy[i] = 0.1 * x[i];
     }
     pthread_barrier_init(&barrier, NULL, (unsigned)nthreads);
-    pthread_t tid[MAX_THREADS];
-    int64_t t0 = now_ns();
-    for (long t = 0; t < nthreads; t++)
-        if (pthread_create(&tid[t], NULL, simulate, (void *)t) != 0)
-            DIE("pthread_create failed");
-    for (long t = 0; t < nthreads; t++)
-        pthread_join(tid[t], NULL);
-    int64_t t1 = now_ns();
+    int64_t elapsed = run_threads(simulate, nthreads);
     double sum = 0;
     for (long i = 0; i < n; i++)
         sum += (x[i] + 2 * y[i] + 3 * z[i]) * (double)(1 + i % 7) + vx[i] - vy[i] + vz[i];
     printf("checksum %.12e\n", sum);
-    printf("elapsed_s %.6f\n", (t1 - t0) / 1e9);
+    printf("elapsed_s %.6f\n", elapsed / 1e9);
     return 0;
 }

@@ -80,14 +80,7 @@ int main(int argc, char **argv)
         keys[0][i] = (uint32_t)(x >> 32);
     }
     pthread_barrier_init(&barrier, NULL, (unsigned)nthreads);
-    pthread_t tid[MAX_THREADS];
-    int64_t t0 = now_ns();
-    for (long t = 0; t < nthreads; t++)
-        if (pthread_create(&tid[t], NULL, sort, (void *)t) != 0)
-            DIE("pthread_create failed");
-    for (long t = 0; t < nthreads; t++)
-        pthread_join(tid[t], NULL);
-    int64_t t1 = now_ns();
+    int64_t elapsed = run_threads(sort, nthreads);
     const uint32_t *out = keys[PASSES & 1];
     int sorted = 1;
     uint64_t sum = 0;
@@ -97,6 +90,6 @@ int main(int argc, char **argv)
         sum += (uint64_t)out[i] * (uint64_t)(i + 1);   /* weighted: a swapped key shows */
     }
     printf("checksum sorted=%d %llu\n", sorted, (unsigned long long)sum);
-    printf("elapsed_s %.6f\n", (t1 - t0) / 1e9);
+    printf("elapsed_s %.6f\n", elapsed / 1e9);
     return sorted ? 0 : 1;
 }

@@ -17,8 +17,8 @@ from rich.table import Table
 
 from . import pingpong, report
 from .report import safe_ratio
-from .runner import (exit_status, na_label, parse_output, program, run_abc, stats_summary,
-                     summarize)
+from .runner import (exit_status, na_label, not_spread, parse_output, program, run_abc,
+                     stats_summary, summarize)
 
 PAGE = 4096
 #: (key in the program's output, what the table calls it)
@@ -133,17 +133,7 @@ def run_contention(runner, prog, threads: int, count: int, steps) -> dict:
 
 def check_contended(stats, threads: int):
     """None if each of ranks 1..threads ran a thread and took read faults; else why not."""
-    if not stats:
-        return "no --stats-json report"
-    ranks = stats.get("ranks") or []
-    if len(ranks) < threads + 1:
-        return f"{len(ranks)} ranks, not {threads + 1}"
-    for r in range(1, threads + 1):
-        if ranks[r].get("threads", 0) <= 0:
-            return f"no thread ran on rank {r}"
-        if ranks[r].get("faults_read", 0) <= 0:
-            return f"no read fault on rank {r}"
-    return None
+    return not_spread(stats, threads + 1, ("faults_read",), "read fault")
 
 
 def contention_measure(run: dict, idle_median_us, rtt_median_us) -> dict:

@@ -177,6 +177,22 @@ class Runner:
         raise ValueError(mode)
 
 
+def not_spread(stats, ranks: int, fault_kinds, fault_name: str):
+    """None if each of ranks 1..ranks-1 of a --stats-json report ran a
+    thread and took faults of those kinds; else why not, in a few words."""
+    if not stats:
+        return "no --stats-json report"
+    per = stats.get("ranks") or []
+    if len(per) < ranks:
+        return f"{len(per)} ranks, not {ranks}"
+    for r in range(1, ranks):
+        if per[r].get("threads", 0) <= 0:
+            return f"no thread ran on rank {r}"
+        if sum(per[r].get(k, 0) for k in fault_kinds) <= 0:
+            return f"no {fault_name} on rank {r}"
+    return None
+
+
 def _kill_group(pgid: int) -> None:
     try:
         os.killpg(pgid, signal.SIGKILL)

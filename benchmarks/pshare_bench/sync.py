@@ -16,8 +16,8 @@ from rich.table import Table
 
 from . import pingpong, report
 from .report import safe_ratio
-from .runner import (exit_status, na_label, parse_output, program, run_abc, stats_summary,
-                     summarize, threads_per_rank)
+from .runner import (exit_status, na_label, not_spread, parse_output, program, run_abc,
+                     stats_summary, summarize, threads_per_rank)
 
 PAGE = 4096
 #: (key in the program's output and the JSON, what the table calls it)
@@ -112,17 +112,8 @@ def run_wide(runner, prog, ranks: int, count: int, steps) -> dict:
 
 def check_spread(stats, ranks: int):
     """None if each of ranks 1..RANKS-1 ran a thread that took page faults; else why not."""
-    if not stats:
-        return "no --stats-json report"
-    per = stats.get("ranks") or []
-    if len(per) < ranks:
-        return f"{len(per)} ranks, not {ranks}"
-    for r in range(1, ranks):
-        if per[r].get("threads", 0) <= 0:
-            return f"no thread ran on rank {r}"
-        if sum(per[r].get(k, 0) for k in ("faults_read", "faults_write", "faults_upgrade")) <= 0:
-            return f"no page fault on rank {r}"
-    return None
+    return not_spread(stats, ranks, ("faults_read", "faults_write", "faults_upgrade"),
+                      "page fault")
 
 
 def wide_measure(run: dict, two_ranks_median_us, rtt_median_us) -> dict:
