@@ -104,7 +104,7 @@ class Agent:
         env, flags = config.app_environment(base_env, runtime)
         if self.rank != 0:
             config.apply_rlimits(rlimits)
-        self.ctl = ControlBlock(self.rank, self.size, flags)
+        self.ctl = ControlBlock(self.rank, self.size, flags, usable_cores())
         self.chan = Channel()
         self.store = make_store()
         os.dup2(self.ctl.fd, CTL_FD)
@@ -231,7 +231,8 @@ class Agent:
         self.node = Node(self.comm, self.chan, self.ctl, self.store, placement,
                          lambda: self.proc.poll(), self.proc.pid, self.opts.hold_us)
         self.log(f"address space checked ({len(self.layout())} mappings, the same on "
-                 f"every rank); placement {self.opts.placement}")
+                 f"every rank); placement {self.opts.placement}; doorbell rung by "
+                 f"{len(self.node.rung_by)} of {self.size - 1} peers")
         if self.rank == 0:
             self.ctl.set_go()
         code = self.node.run()

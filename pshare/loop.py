@@ -59,6 +59,26 @@ def replay_problem(nr, home_ret, ret, data):
     return None
 
 
+def ring_peers_on_this_host(comm, engine, chan):
+    """MPI cannot wake an agent that sleeps, so the agents on one host map
+    each other's doorbell (the first page of the channel, opened through
+    /proc) and ring it after a message (the engine's ring_peer).  A rank
+    that every peer can ring sleeps until rung instead of waking to poll.
+    Collective over `comm`; returns the peers that ring this rank."""
+    rank, size = comm.Get_rank(), comm.Get_size()
+    local = comm.Split_type(MPI.COMM_TYPE_SHARED)
+    st = os.fstat(chan.fd)
+    peers = local.allgather((rank, os.getpid(), chan.fd, st.st_dev, st.st_ino))
+    local.Free()
+    rings = {r for r, pid, fd, dev, ino in peers
+             if r != rank and engine.ring_peer_at(r, f"/proc/{pid}/fd/{fd}".encode(), dev, ino)}
+    every = comm.allgather(rings)
+    rung_by = [r for r in range(size) if rank in every[r]]
+    if len(rung_by) == size - 1:
+        engine.rung_by_all()
+    return rung_by
+
+
 class Node:
     def __init__(self, comm, chan, ctl, store_fd, placement, app_exited, app_pid, hold_us=0.0):
         self.rank = comm.Get_rank()
@@ -70,6 +90,7 @@ class Node:
         # the engine's own communicator: its posted receives see nothing else
         self.comm = comm.Dup()
         self.engine = Engine(self.comm, chan.address, ctl.address, store_fd, app_pid, hold_us)
+        self.rung_by = ring_peers_on_this_host(self.comm, self.engine, chan)
         self.expected = {}                    # (rank, key) -> what to do with its reply
         self.next_key = 0
         self.result = None                    # the job's exit status, once known
@@ -89,8 +110,8 @@ class Node:
 
     @property
     def counts(self):
-        """Pages this agent moved in and out, and copies it dropped."""
-        return self.engine.counts()
+        """Pages this agent moved in and out, copies it dropped, doorbells."""
+        return dict(self.engine.counts(), doorbell_peers=len(self.rung_by))
 
     @property
     def traffic(self):

@@ -21,6 +21,8 @@ JSON schema (``version`` 1)::
                 "pages_in": int, "pages_out": int, "invalidations": int,
                 "regions": int, "regions_peak": int,
                 "pages_managed": int, "pages_managed_peak": int,
+                "doorbell_peers": int,     # peers (on this host) that wake this agent
+                "doorbell_rings": int,     # times this agent woke a sleeping peer
                 "fault_latency": {"count", "mean_us", "p50_us", "p99_us"},
                 "forward_latency": {"count", "mean_us", "p50_us", "p99_us"}}]}
 """
@@ -74,6 +76,8 @@ def rank_record(rank, host, pid, ctl, hz, agent_counts, traffic=None):
                              "faults_read", "faults_write", "faults_upgrade", "pages_in",
                              "pages_out", "invalidations", "regions", "regions_peak",
                              "pages_managed", "pages_managed_peak")},
+        "doorbell_peers": c.get("doorbell_peers", 0),
+        "doorbell_rings": c.get("doorbell_rings", 0),
         "bytes_sent": traffic.get("bytes_sent", 0),
         "bytes_received": traffic.get("bytes_received", 0),
         "messages_sent": dict(sorted(traffic.get("messages_sent", {}).items())),
@@ -133,6 +137,7 @@ def render(report, file=None):
         ("pages managed (peak)", lambda r: f"{r['pages_managed']} ({r['pages_managed_peak']})"),
         ("agent bytes sent/received",
          lambda r: f"{_size(r.get('bytes_sent', 0))}/{_size(r.get('bytes_received', 0))}"),
+        ("doorbell: peers / rings", lambda r: f"{r['doorbell_peers']}/{r['doorbell_rings']}"),
         ("fault µs mean/p50/p99", lambda r: _lat(r["fault_latency"])),
         ("forwarded µs mean/p50/p99", lambda r: _lat(r["forward_latency"])),
     ]

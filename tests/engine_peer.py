@@ -42,6 +42,7 @@ import traceback
 from mpi4py import MPI
 
 from pshare._engine import EV_FAILED, EV_GONE, EV_PY, EV_REQUEST, Engine
+from pshare.loop import ring_peers_on_this_host
 from pshare._rtctl import (CMD_EXECUTOR, CMD_PROTECT, CMD_SIGNAL, CMD_SYSCALL,
                            DSM_INVALID as INVALID, DSM_READ as READ, DSM_WRITE as WRITE, RQ_FAULT,
                            RQ_SYSCALL, UP_APPLIED, UP_EXEC_DONE, UP_SIGNAL, Channel, ControlBlock,
@@ -83,6 +84,8 @@ class Rank:
         self.comm = world.Dup()
         self.engine = Engine(self.comm, self.chan.address, self.ctl.address, self.store,
                              self.app.pid)
+        self.rung_by = ring_peers_on_this_host(self.comm, self.engine, self.chan)
+        self.dings = 0                    # "ding" messages received (the doorbell step)
         self.lock = threading.Lock()      # a thread's access vs. the control thread's dsm_set
         self.state = {}                   # page -> this rank's DSM state (the runtime's byte)
         self.protects = []                # (page, state) the control thread was told, in order
@@ -210,6 +213,9 @@ class Rank:
             return
         if ev[0] == EV_PY:
             msg = pickle.loads(ev[2])
+            if msg[0] == "ding":
+                self.dings += 1
+                return
             if msg[0] != "bye":
                 raise AssertionError(f"rank {self.me}: unexpected message {msg}")
             self.byes.add(ev[1])
@@ -443,6 +449,31 @@ def scripted(n):
     for tid, sig in n.signals:
         assert tid == 100000 + FIRST_EXECUTOR + sig - 1, (tid, sig)
     # and each reached the rank whose thread that executor serves: check()
+
+    doorbell(n)
+
+
+def doorbell(n):
+    """A message to a peer on this host whose engine says it sleeps rings its
+    doorbell once (ring_peer); to one that does not say so, it does not.
+    Rank 1's engine is not serving meanwhile (plain barriers), so its flag
+    is the test's."""
+    assert n.rung_by == [r for r in range(n.size) if r != n.me], n.rung_by   # one host
+    for waiting in (1, 0):
+        if n.me == 1:
+            n.chan.set_agent_waiting(waiting)
+            before = n.chan.doorbell
+        n.world.Barrier()
+        if n.me == HOME:
+            n.engine.send_py(1, pickle.dumps(("ding",), 5))
+        n.world.Barrier()
+        if n.me == 1:
+            rung = n.chan.doorbell - before
+            n.chan.set_agent_waiting(0)
+            assert rung == waiting, f"agent_waiting {waiting}: the doorbell went up by {rung}"
+        n.sync(f"doorbell, agent_waiting {waiting}")
+    if n.me == 1:
+        n.wait(lambda: n.dings == 2, "the two dings")
 
 
 # ---- the concurrent part ----

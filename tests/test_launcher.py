@@ -258,6 +258,8 @@ def test_paper_calls_from_another_rank(nranks, apps_bin, tmp_path):
     assert shared.files == native.files
     ranks = json.loads(out.read_text())["ranks"]
     assert ranks[1]["threads"] == 1 and ranks[1]["syscalls_forwarded"] >= 7
+    # one host: every agent can wake every other one (loop.ring_peers_on_this_host)
+    assert [r["doorbell_peers"] for r in ranks] == [nranks - 1] * nranks
     for call in ("mkdir", "rmdir", "openat", "symlink", "flock", "close"):
         assert ranks[1]["syscalls"].get(call, 0) >= 1, call
 

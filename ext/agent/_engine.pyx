@@ -18,10 +18,14 @@ one is served before Python has handled it.
 from libc.stdint cimport uint64_t, uint32_t, int32_t, int64_t, uint8_t, intptr_t
 from libc.stdlib cimport malloc, calloc, realloc, free
 from libc.string cimport memcpy, memset
-from posix.unistd cimport pread, pwrite
+from posix.unistd cimport pread, pwrite, close
+from posix.fcntl cimport open, O_RDWR, O_CLOEXEC
+from posix.mman cimport mmap, munmap, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_FAILED
+from posix.stat cimport struct_stat, fstat
 from cpython.bytes cimport PyBytes_FromStringAndSize, PyBytes_AS_STRING, PyBytes_GET_SIZE
 
 from mpi4py.libmpi cimport (MPI_Comm, MPI_Request, MPI_Status, MPI_Isend, MPI_Irecv, MPI_Test,
+                            MPI_Request_get_status,
                             MPI_Cancel, MPI_Wait, MPI_Get_count, MPI_BYTE, MPI_ANY_SOURCE,
                             MPI_REQUEST_NULL, MPI_STATUS_IGNORE, MPI_Comm_f2c)
 from pshare_shm cimport *
@@ -95,8 +99,11 @@ cdef enum:
     RECV_SIZE = 104 + 260 * 1024    # PSHARE_WIRE_MAX (checked at import)
     RD_STREAMS = 8                  # sequential read streams followed per rank
     COMMAND_SPIN_NS = 50000         # a command's answer is polled for this long, then slept for
+    SPIN_AFTER_WORK_NS = 200000     # idle, the engine polls (yielding) this long after work ...
+    SPIN_WAITING_NS = 5000000       # ... and this long while this rank waits for answers
     YIELD_SLOW_NS = 500000           # a sched_yield this long (a time slice): others hog the core
     CONTENDED_NS = 100000000        # ... and then the engine sleeps instead of polling this long
+    PEER_MAP = 4096                 # what is mapped of a peer's channel: its doorbell
 
 # what poll() reports to Python
 cdef enum:
@@ -145,9 +152,10 @@ cdef struct engine_t:
     uint8_t *rbuf[NRECV]
     MPI_Request rreq[NRECV]
     int rnext
-    # sends not yet complete, with their buffers
+    # sends not yet complete, with their buffers and destinations
     MPI_Request *sreq
     void **sbuf
+    int *sdest
     int nsend, capsend
     # messages to this rank itself, in order
     msg_t *lhead
@@ -170,12 +178,16 @@ cdef struct engine_t:
     char *failure
     int gone
     int closing                     # the job is over: serve nothing, send nothing more
+    # the doorbells of the peers on this host (their channels' first page,
+    # NULL for a peer elsewhere): a message to a sleeping peer rings it
+    pshare_chan **peer              # [rank]
+    int rung_by_all                 # every peer rings this rank: sleep until rung
     # idle policy
     int outstanding                 # this rank's requests and asks not answered yet
     uint64_t last_busy_ns
     uint64_t contended_until        # poll not before this (a yield came back late)
     # counters
-    uint64_t bytes_sent, bytes_received, pages_in, pages_out, invalidations
+    uint64_t bytes_sent, bytes_received, pages_in, pages_out, invalidations, rings
     uint64_t sent[16]
     uint64_t received[16]
 
@@ -184,6 +196,15 @@ cdef inline uint64_t now_ns() noexcept nogil:
     cdef timespec ts
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return <uint64_t>ts.tv_sec * 1000000000 + ts.tv_nsec
+
+
+cdef inline int cores_contended(engine_t *e) noexcept nogil:
+    """This rank runs more threads that want a core than it has: the app's
+    live ones and this engine.  Polling then takes the core from a thread
+    that computes (a yield gives it back within microseconds), so the
+    engine sleeps instead (chan.c's waiters do the same)."""
+    cdef uint64_t live = pshare_load(&e.ctl.threads_started) - pshare_load(&e.ctl.threads_exited)
+    return e.ctl.cores != 0 and live + 1 > e.ctl.cores
 
 
 cdef inline void yield_core(engine_t *e) noexcept nogil:
@@ -246,10 +267,11 @@ cdef int64_t command(engine_t *e, int slot, uint32_t kind, int64_t a0, int64_t a
     pshare_store(&b.state, MB_REQUEST)
     futex_wake(&b.state)
     # the control thread answers in a few µs (it polls a while after each
-    # command too): poll first, sleep after
+    # command too): poll first, sleep after; at once if the thread needs
+    # this core
     t0 = now_ns()
     while (pshare_load(&b.state) != MB_REPLY and now_ns() - t0 < COMMAND_SPIN_NS
-           and now_ns() > e.contended_until):
+           and now_ns() > e.contended_until and not cores_contended(e)):
         yield_core(e)
     while pshare_load(&b.state) != MB_REPLY:
         futex_wait(&b.state, MB_REQUEST, 1000000)
@@ -265,8 +287,23 @@ cdef int64_t command(engine_t *e, int slot, uint32_t kind, int64_t a0, int64_t a
 
 # ---- sending ----
 
+cdef inline void ring_peer(engine_t *e, int dest) noexcept nogil:
+    """Wake the engine of `dest` if it sleeps (a peer on this host): MPI
+    cannot.  Its sleep re-checks MPI after it says it waits (serve)."""
+    cdef pshare_chan *c = e.peer[dest]
+    if c == NULL:
+        return
+    pshare_fence()
+    if pshare_load(&c.agent_waiting):
+        pshare_add_sc(&c.doorbell, 1)
+        futex_wake(&c.doorbell)
+        e.rings += 1
+
+
 cdef void reap(engine_t *e) noexcept nogil:
-    """Forget the sends that are complete, and their buffers."""
+    """Forget the sends that are complete, and their buffers.  A send not
+    complete may need its receiver's progress (a large message goes in
+    pieces): its receiver is rung again."""
     cdef int i = 0, done
     while i < e.nsend:
         done = 0
@@ -276,7 +313,9 @@ cdef void reap(engine_t *e) noexcept nogil:
             e.nsend -= 1
             e.sreq[i] = e.sreq[e.nsend]
             e.sbuf[i] = e.sbuf[e.nsend]
+            e.sdest[i] = e.sdest[e.nsend]
         else:
+            ring_peer(e, e.sdest[i])
             i += 1
 
 
@@ -315,7 +354,8 @@ cdef int send(engine_t *e, int dest, pshare_wire *h, const void *payload,
             e.capsend = e.capsend * 2 if e.capsend else 64
             e.sreq = <MPI_Request *>realloc(e.sreq, e.capsend * sizeof(MPI_Request))
             e.sbuf = <void **>realloc(e.sbuf, e.capsend * sizeof(void *))
-            if e.sreq == NULL or e.sbuf == NULL:
+            e.sdest = <int *>realloc(e.sdest, e.capsend * sizeof(int))
+            if e.sreq == NULL or e.sbuf == NULL or e.sdest == NULL:
                 fail(e, "out of memory for the send list")
                 return -1
     buf = <uint8_t *>malloc(PSHARE_WIRE_HDR + n)
@@ -327,7 +367,9 @@ cdef int send(engine_t *e, int dest, pshare_wire *h, const void *payload,
         memcpy(buf + PSHARE_WIRE_HDR, payload, n)
     MPI_Isend(buf, <int>(PSHARE_WIRE_HDR + n), MPI_BYTE, dest, TAG, e.comm, &e.sreq[e.nsend])
     e.sbuf[e.nsend] = buf
+    e.sdest[e.nsend] = dest
     e.nsend += 1
+    ring_peer(e, dest)
     e.bytes_sent += PSHARE_WIRE_HDR + n
     if h.kind != W_PY:
         e.sent[h.kind] += 1
@@ -856,6 +898,13 @@ cdef int post_recv(engine_t *e, int i) noexcept nogil:
     return MPI_Irecv(e.rbuf[i], RECV_SIZE, MPI_BYTE, MPI_ANY_SOURCE, TAG, e.comm, &e.rreq[i])
 
 
+cdef inline int mpi_waiting(engine_t *e) noexcept nogil:
+    """A message is in the next receive (looked at, not taken)."""
+    cdef int done = 0
+    MPI_Request_get_status(e.rreq[e.rnext], &done, MPI_STATUS_IGNORE)
+    return done
+
+
 cdef int drain_mpi(engine_t *e, int *busy) noexcept nogil:
     cdef int done, i, r, n
     cdef MPI_Status st
@@ -915,22 +964,30 @@ cdef int serve(engine_t *e, uint64_t max_ns) noexcept nogil:
         if e.hold_next:
             yield_core(e)               # a window ends soon: stay awake for it
             continue
-        if t > e.contended_until and (t - e.last_busy_ns < 200000 or
-                                      (e.outstanding > 0 and t - e.last_busy_ns < 5000000)):
+        if t > e.contended_until and not cores_contended(e) and (
+                t - e.last_busy_ns < SPIN_AFTER_WORK_NS or
+                (e.outstanding > 0 and t - e.last_busy_ns < SPIN_WAITING_NS)):
             yield_core(e)
             continue
         if e.nsend:
             reap(e)
-        # sleep an eighth of the quiet time so far (at least 30 µs, 10 while
-        # the core is contended, at most 2 ms): a message after a quiet gap
-        # waits at most 1/8 of the gap, and a rank whose app computes is
-        # woken a few dozen times, not every 30 µs (its agent shares the core)
-        timeout = min(max((t - e.last_busy_ns) // 8,
-                          30000 if t > e.contended_until else 10000), 2000000)
-        bell = <uint32_t>pshare_load(&c.doorbell)
+        if e.rung_by_all and e.nsend == 0:
+            # every peer rings this rank's doorbell after its message, the
+            # app after its request: the timeout only bounds a missed ring
+            timeout = 2000000
+        else:
+            # sleep an eighth of the quiet time so far (at least 30 µs, 10 while
+            # the core is contended, at most 2 ms): a message after a quiet gap
+            # waits at most 1/8 of the gap, and a rank whose app computes is
+            # woken a few dozen times, not every 30 µs (its agent shares the core)
+            timeout = min(max((t - e.last_busy_ns) // 8,
+                              30000 if t > e.contended_until else 10000), 2000000)
         if pshare_load(&c.ring[c.head % PSHARE_RING]) == 0:
+            # say so first, then look at the ring and MPI a last time: a
+            # request or a message after that rings (ring_doorbell, ring_peer)
             pshare_store_sc(&c.agent_waiting, 1)
-            if pshare_load(&c.ring[c.head % PSHARE_RING]) == 0:
+            bell = <uint32_t>pshare_load(&c.doorbell)
+            if pshare_load(&c.ring[c.head % PSHARE_RING]) == 0 and not mpi_waiting(e):
                 futex_wait(&c.doorbell, bell, timeout)
             pshare_store(&c.agent_waiting, 0)
 
@@ -968,6 +1025,9 @@ cdef class Engine:
             if e.rbuf[i] == NULL:
                 raise MemoryError()
             e.rreq[i] = MPI_REQUEST_NULL
+        e.peer = <pshare_chan **>calloc(e.size, sizeof(pshare_chan *))
+        if e.peer == NULL:
+            raise MemoryError()
         e.m = pm_new(emit, e)
         e.fx = fx_new()
         if e.m == NULL or e.fx == NULL:
@@ -1006,6 +1066,12 @@ cdef class Engine:
                 free(e.sbuf[i])         # else MPI may still read it: leaked, the process ends
         free(e.sreq)
         free(e.sbuf)
+        free(e.sdest)
+        if e.peer != NULL:
+            for i in range(e.size):
+                if e.peer[i] != NULL:
+                    munmap(e.peer[i], PEER_MAP)
+            free(e.peer)
         while e.lhead != NULL:
             m = e.lhead
             e.lhead = m.next
@@ -1134,6 +1200,37 @@ cdef class Engine:
                     post_end(e, ex)
                 return
 
+    def ring_peer_at(self, int rank, bytes path, unsigned long dev, unsigned long ino):
+        """Map the doorbell of `rank`'s agent, a peer on this host, from its
+        channel (`path`: /proc/PID/fd/N of that agent, checked to be the
+        memfd `dev`, `ino`): from now on a message to it rings.  False if
+        it cannot be opened here (another pid namespace, /proc hidden)."""
+        cdef engine_t *e = self.e
+        cdef struct_stat st
+        cdef void *p
+        cdef int fd
+        if rank < 0 or rank >= e.size or rank == e.rank:
+            raise ValueError(f"rank {rank} is not a peer")
+        fd = open(path, O_RDWR | O_CLOEXEC)
+        if fd < 0:
+            return False
+        if fstat(fd, &st) != 0 or st.st_dev != dev or st.st_ino != ino:
+            close(fd)
+            return False
+        p = mmap(NULL, PEER_MAP, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+        close(fd)
+        if p == MAP_FAILED:
+            return False
+        if e.peer[rank] != NULL:
+            munmap(e.peer[rank], PEER_MAP)
+        e.peer[rank] = <pshare_chan *>p
+        return True
+
+    def rung_by_all(self):
+        """Every peer rings this rank (each mapped its doorbell): sleep until
+        rung (the timeout only bounds a missed ring)."""
+        self.e.rung_by_all = 1
+
     def forget(self, unsigned long lo, unsigned long hi, int owner=HOME):
         """[lo, hi) was mapped, unmapped or zeroed: the pages of it this rank
         manages start over, fresh, at `owner` (the rank whose thread mapped
@@ -1181,7 +1278,7 @@ cdef class Engine:
     def counts(self):
         cdef engine_t *e = self.e
         return {"pages_in": e.pages_in, "pages_out": e.pages_out,
-                "invalidations": e.invalidations}
+                "invalidations": e.invalidations, "doorbell_rings": e.rings}
 
     def traffic(self):
         """Bytes each way (every message) and messages by kind (the binary

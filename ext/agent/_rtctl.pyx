@@ -80,7 +80,7 @@ cdef class ControlBlock:
     cdef pshare_ctl *ctl
     cdef readonly int fd
 
-    def __cinit__(self, int rank, int nranks, unsigned flags):
+    def __cinit__(self, int rank, int nranks, unsigned flags, unsigned cores=0):
         self.fd = _memfd(b"pshare-ctl", sizeof(pshare_ctl))
         cdef void *p = mmap(NULL, sizeof(pshare_ctl), PROT_READ | PROT_WRITE, MAP_SHARED, self.fd, 0)
         if p == MAP_FAILED:
@@ -94,6 +94,7 @@ cdef class ControlBlock:
         self.ctl.rank = rank
         self.ctl.nranks = nranks
         self.ctl.agent_pid = os.getpid()
+        self.ctl.cores = cores
 
     def __dealloc__(self):
         if self.ctl != NULL:
@@ -280,6 +281,15 @@ cdef class Channel:
     def address(self):
         """Where the channel is mapped in this process (for pshare._engine)."""
         return <size_t>self.chan
+
+    @property
+    def doorbell(self):
+        """Tests: the doorbell word (the app and this host's peers ring it)."""
+        return pshare_load(&self.chan.doorbell)
+
+    def set_agent_waiting(self, int waiting):
+        """Tests: say the engine sleeps (as serve does), so that rings come."""
+        pshare_store_sc(&self.chan.agent_waiting, waiting)
 
     cdef inline pshare_mbox *box(self, int slot) noexcept nogil:
         return &self.chan.box[slot]      # C indexing: the real struct size

@@ -68,6 +68,7 @@ cdef extern from "shm.h" nogil:
         uint64_t magic
         uint32_t version, flags
         int32_t rank, nranks, agent_pid, home_pid
+        uint32_t cores, pad0
         int32_t state, app_pid
         char error[256]
         uint64_t threads_started, threads_exited, threads_peak
@@ -112,7 +113,11 @@ cdef extern from *:
     #define pshare_load(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
     #define pshare_store(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
     #define pshare_store_sc(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
+    #define pshare_fence() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+    #define pshare_add_sc(p, v) __atomic_fetch_add((p), (v), __ATOMIC_SEQ_CST)
     """
     uint64_t pshare_load(void *p) nogil
     void pshare_store(void *p, uint64_t v) nogil
     void pshare_store_sc(void *p, uint64_t v) nogil
+    void pshare_fence() nogil
+    void pshare_add_sc(uint32_t *p, uint32_t v) nogil

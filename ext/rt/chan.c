@@ -66,10 +66,27 @@ struct pshare_mbox *chan_box(int slot)
 #define CHAN_SPIN_YIELD 64
 #define CHAN_YIELD_SLOW 1000000        /* a yield this long (~0.4 ms, a time slice): the core is contended */
 
+/* Whether this rank runs more threads that want a core than it has cores:
+ * the app's live threads and the agent.  A poller then takes the core from
+ * a thread that computes: a yield does not give it up for long (the
+ * scheduler hands the core back to the poller within microseconds, so a
+ * poller kept half the core: matmul at 2 ranks on 1 core each went from
+ * 0.5x to 1.1x a one-core run when nothing polled).  So it sleeps at once,
+ * and the agent wakes it. */
+static int cores_contended(void)
+{
+    const struct pshare_ctl *c = rt.ctl;
+    uint64_t live = atomic_load(&c->threads_started) - atomic_load(&c->threads_exited);
+    return c->cores && live + 1 > c->cores;
+}
+
 /* Poll the mailbox for `spin` TSC cycles (yielding the core now and then,
- * and giving up early when a yield took long): 1 once it says `state`. */
+ * and giving up early when a yield took long): 1 once it says `state`.
+ * No poll at all while the cores are contended. */
 static int poll_state(struct pshare_mbox *b, uint32_t state, uint64_t spin)
 {
+    if (cores_contended())
+        spin = 0;
     uint64_t t0 = rdtsc();
     for (unsigned n = 1; rdtsc() - t0 < spin; n++) {
         if (__atomic_load_n(&b->state, __ATOMIC_ACQUIRE) == state)

@@ -370,6 +370,33 @@ static long apply_global(struct pshare_mbox *box)
     }
 }
 
+/* The runtime's own threads (the control thread, executors) run for a few
+ * microseconds when woken, often on a core where an app thread computes.
+ * A short time slice lets their wake-up preempt it at once (EEVDF, Linux
+ * 6.12+: sched_runtime of a SCHED_OTHER thread is its slice; a shorter
+ * slice than the running task's preempts) instead of after its slice, up
+ * to a few ms.  Everything else (nice, policy) is kept; older kernels
+ * ignore the field. */
+#define RUNTIME_SLICE_NS 100000
+
+static void short_slice(void)
+{
+    struct {
+        uint32_t size, policy;
+        uint64_t flags;
+        int32_t nice;
+        uint32_t priority;
+        uint64_t runtime, deadline, period;
+        uint32_t util_min, util_max;
+    } attr;
+    memset(&attr, 0, sizeof attr);
+    if (sys4(PSHARE_NR_sched_getattr, 0, &attr, sizeof attr, 0) != 0 || attr.policy != 0)
+        return;                                    /* not SCHED_OTHER: leave it */
+    attr.size = sizeof attr;
+    attr.runtime = RUNTIME_SLICE_NS;
+    sys3(PSHARE_NR_sched_setattr, 0, &attr, 0);
+}
+
 /* ---- executors (home) ---- */
 
 static void executor_loop(void *arg)
@@ -377,6 +404,7 @@ static void executor_loop(void *arg)
     (void)arg;
     int slot = thread_slot_index();
     struct pshare_mbox *box = chan_box(slot);
+    short_slice();
     for (;;) {
         chan_wait_command(box, 0);
         if (box->kind == CMD_EXECUTOR_END) {
@@ -457,6 +485,7 @@ static void control_loop(void *arg)
     (void)arg;
     int slot = thread_slot_index();
     struct pshare_mbox *box = chan_box(slot);
+    short_slice();
     for (;;) {
         chan_wait_command(box, 1);
         long r = 0;
