@@ -66,15 +66,6 @@ def job_line(msg):
     sys.stderr.flush()
 
 
-def usable_cores():
-    """Cores this rank may run on: its affinity (a Slurm cpuset, taskset),
-    not the machine's count, which "block" would otherwise fill one rank with."""
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
 class Agent:
     def __init__(self, opts, program_path, comm):
         self.opts = opts
@@ -104,7 +95,7 @@ class Agent:
         env, flags = config.app_environment(base_env, runtime)
         if self.rank != 0:
             config.apply_rlimits(rlimits)
-        self.ctl = ControlBlock(self.rank, self.size, flags, usable_cores())
+        self.ctl = ControlBlock(self.rank, self.size, flags)
         self.chan = Channel()
         self.store = make_store()
         os.dup2(self.ctl.fd, CTL_FD)
@@ -216,7 +207,7 @@ class Agent:
     def serve(self):
         """Run the event loop until the job ends; returns its exit status."""
         from .loop import Node
-        from .placement import Placement
+        from .placement import Placement, usable_cores
         verdict, home_pid = self.check_layouts()
         self.ctl.set_home_pid(home_pid)
         if verdict is not None:

@@ -26,7 +26,7 @@ from ._engine import EV_FAILED, EV_GONE, EV_PY, EV_REQUEST, Engine
 # mailbox requests and commands: defined once, in ext/rt/shm.h
 from ._rtctl import CMD_EXECUTOR, CMD_GLOBAL, CMD_SPAWN, RQ_GLOBAL, RQ_SPAWN, RQ_THREAD_EXIT
 from ._systab import NAMES, NUMBERS
-from .placement import HOME
+from .placement import HOME, usable_cores
 
 #: every Python message travels as pickle.dumps(msg, PICKLE_PROTOCOL) bytes
 PICKLE_PROTOCOL = 5
@@ -90,6 +90,7 @@ class Node:
         # the engine's own communicator: its posted receives see nothing else
         self.comm = comm.Dup()
         self.engine = Engine(self.comm, chan.address, ctl.address, store_fd, app_pid, hold_us)
+        self.engine.set_cores(usable_cores())
         self.rung_by = ring_peers_on_this_host(self.comm, self.engine, chan)
         self.expected = {}                    # (rank, key) -> what to do with its reply
         self.next_key = 0

@@ -1,7 +1,22 @@
 """Where each new thread goes: the placement policy (home's agent uses it)."""
+import os
 
 HOME = 0                     # rank 0: main() runs there, and every forwarded call
 POLICIES = ("roundrobin", "home", "block")
+
+
+def usable_cpus():
+    """The cores this process may run on (its affinity: a Slurm cpuset,
+    taskset, mpiexec's binding), not the machine's."""
+    try:
+        return frozenset(os.sched_getaffinity(0))
+    except AttributeError:
+        return frozenset(range(os.cpu_count() or 1))
+
+
+def usable_cores():
+    """How many: "block" fills a rank with that many threads."""
+    return len(usable_cpus()) or 1
 
 
 class Placement:

@@ -182,6 +182,8 @@ cdef struct engine_t:
     # NULL for a peer elsewhere): a message to a sleeping peer rings it
     pshare_chan **peer              # [rank]
     int rung_by_all                 # every peer rings this rank: sleep until rung
+    uint32_t cores                  # cores of this rank's affinity (0: unknown)
+    int contended                   # cores_contended's last answer
     # idle policy
     int outstanding                 # this rank's requests and asks not answered yet
     uint64_t last_busy_ns
@@ -198,13 +200,22 @@ cdef inline uint64_t now_ns() noexcept nogil:
     return <uint64_t>ts.tv_sec * 1000000000 + ts.tv_nsec
 
 
-cdef inline int cores_contended(engine_t *e) noexcept nogil:
-    """This rank runs more threads that want a core than it has: the app's
-    live ones and this engine.  Polling then takes the core from a thread
-    that computes (a yield gives it back within microseconds), so the
-    engine sleeps instead (chan.c's waiters do the same)."""
+cdef int cores_contended(engine_t *e) noexcept nogil:
+    """This rank has more threads that want a core than the cores of its
+    affinity: its live app threads and this engine.  Polling then takes the
+    core from a thread that computes (a yield gives it back within
+    microseconds), so the engine sleeps instead, and so do the app's
+    waiters, which read the verdict in the channel (chan.c).  Answered
+    again at each idle moment: threads come and go.  Peers on the same
+    cores are not counted: on 2 vCPUs shared by 2 ranks that made every
+    fault pay an idle vCPU's wake-up (pshare-bench faults: 70 µs against
+    28-105 µs)."""
     cdef uint64_t live = pshare_load(&e.ctl.threads_started) - pshare_load(&e.ctl.threads_exited)
-    return e.ctl.cores != 0 and live + 1 > e.ctl.cores
+    cdef int contended = e.cores != 0 and live + 1 > e.cores
+    if contended != e.contended:
+        e.contended = contended
+        pshare_store(&e.chan.contended, contended)
+    return contended
 
 
 cdef inline void yield_core(engine_t *e) noexcept nogil:
@@ -439,6 +450,15 @@ cdef applying_t *applying_add(engine_t *e, uint64_t page) noexcept nogil:
 cdef void applying_drop(engine_t *e, applying_t *a) noexcept nogil:
     e.nap -= 1
     a[0] = e.ap[e.nap]
+
+
+cdef int holding(engine_t *e) noexcept nogil:
+    """A message waits for a grant to be applied here."""
+    cdef int i
+    for i in range(e.nap):
+        if e.ap[i].head != NULL:
+            return 1
+    return 0
 
 
 cdef int hold(engine_t *e, applying_t *a, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
@@ -933,7 +953,7 @@ cdef int serve(engine_t *e, uint64_t max_ns) noexcept nogil:
     sleep is an eighth of the quiet time so far: short right after work,
     up to 2 ms when the job is quiet)."""
     cdef uint64_t start = now_ns(), t
-    cdef int busy, r
+    cdef int busy, r, contended
     cdef uint32_t bell
     cdef pshare_chan *c = e.chan
     cdef long timeout
@@ -964,7 +984,8 @@ cdef int serve(engine_t *e, uint64_t max_ns) noexcept nogil:
         if e.hold_next:
             yield_core(e)               # a window ends soon: stay awake for it
             continue
-        if t > e.contended_until and not cores_contended(e) and (
+        contended = cores_contended(e)
+        if t > e.contended_until and not contended and (
                 t - e.last_busy_ns < SPIN_AFTER_WORK_NS or
                 (e.outstanding > 0 and t - e.last_busy_ns < SPIN_WAITING_NS)):
             yield_core(e)
@@ -984,8 +1005,11 @@ cdef int serve(engine_t *e, uint64_t max_ns) noexcept nogil:
                               30000 if t > e.contended_until else 10000), 2000000)
         if pshare_load(&c.ring[c.head % PSHARE_RING]) == 0:
             # say so first, then look at the ring and MPI a last time: a
-            # request or a message after that rings (ring_doorbell, ring_peer)
+            # request or a message after that rings (ring_doorbell, ring_peer);
+            # an applied grant rings only if a message waits for one
+            pshare_store_sc(&c.apply_wanted, holding(e))
             pshare_store_sc(&c.agent_waiting, 1)
+            pshare_fence()
             bell = <uint32_t>pshare_load(&c.doorbell)
             if pshare_load(&c.ring[c.head % PSHARE_RING]) == 0 and not mpi_waiting(e):
                 futex_wait(&c.doorbell, bell, timeout)
@@ -1225,6 +1249,11 @@ cdef class Engine:
             munmap(e.peer[rank], PEER_MAP)
         e.peer[rank] = <pshare_chan *>p
         return True
+
+    def set_cores(self, int cores):
+        """The cores of this rank's affinity: what cores_contended counts
+        its threads against."""
+        self.e.cores = cores
 
     def rung_by_all(self):
         """Every peer rings this rank (each mapped its doorbell): sleep until

@@ -80,7 +80,7 @@ cdef class ControlBlock:
     cdef pshare_ctl *ctl
     cdef readonly int fd
 
-    def __cinit__(self, int rank, int nranks, unsigned flags, unsigned cores=0):
+    def __cinit__(self, int rank, int nranks, unsigned flags):
         self.fd = _memfd(b"pshare-ctl", sizeof(pshare_ctl))
         cdef void *p = mmap(NULL, sizeof(pshare_ctl), PROT_READ | PROT_WRITE, MAP_SHARED, self.fd, 0)
         if p == MAP_FAILED:
@@ -94,7 +94,6 @@ cdef class ControlBlock:
         self.ctl.rank = rank
         self.ctl.nranks = nranks
         self.ctl.agent_pid = os.getpid()
-        self.ctl.cores = cores
 
     def __dealloc__(self):
         if self.ctl != NULL:

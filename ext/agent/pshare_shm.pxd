@@ -58,6 +58,8 @@ cdef extern from "shm.h" nogil:
     struct pshare_chan:
         uint32_t doorbell
         uint32_t agent_waiting
+        uint32_t apply_wanted
+        uint32_t contended
         uint64_t head
         uint64_t tail
         uint64_t ring[1]
@@ -68,7 +70,6 @@ cdef extern from "shm.h" nogil:
         uint64_t magic
         uint32_t version, flags
         int32_t rank, nranks, agent_pid, home_pid
-        uint32_t cores, pad0
         int32_t state, app_pid
         char error[256]
         uint64_t threads_started, threads_exited, threads_peak

@@ -28,9 +28,8 @@ static void ring_doorbell(struct pshare_chan *c)
  * rather than overwrite it.  The agent never waits for a producer (the
  * control thread, which the agent does wait for, posts nothing), so the
  * wait ends.  Entries may be taken out of claim order, none is lost. */
-void chan_post(uint64_t entry)
+static void post(struct pshare_chan *c, uint64_t entry)
 {
-    struct pshare_chan *c = rt.chan;
     uint64_t pos = __atomic_fetch_add(&c->tail, 1, __ATOMIC_ACQ_REL);
     uint64_t *slot = &c->ring[pos % PSHARE_RING];
     for (;;) {
@@ -41,7 +40,27 @@ void chan_post(uint64_t entry)
         struct { long s, ns; } pause = { 0, 50000 };
         sys2(PSHARE_NR_nanosleep, &pause, 0);
     }
-    ring_doorbell(c);
+}
+
+void chan_post(uint64_t entry)
+{
+    post(rt.chan, entry);
+    ring_doorbell(rt.chan);
+}
+
+/* An entry the agent needs at once only when it holds a message back for
+ * it (UP_APPLIED: a FETCH or INV of the page waits): it wakes a sleeping
+ * agent only if the agent says so (apply_wanted, set before it sleeps,
+ * then it looks at the ring), else waits on the ring until the agent wakes
+ * for something else.  On a core the thread shares with its agent, a wake
+ * for every applied grant preempted the thread for nothing. */
+void chan_post_lazy(uint64_t entry)
+{
+    struct pshare_chan *c = rt.chan;
+    post(c, entry);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&c->apply_wanted, __ATOMIC_SEQ_CST))
+        ring_doorbell(c);
 }
 
 struct pshare_mbox *chan_box(int slot)
@@ -66,18 +85,16 @@ struct pshare_mbox *chan_box(int slot)
 #define CHAN_SPIN_YIELD 64
 #define CHAN_YIELD_SLOW 1000000        /* a yield this long (~0.4 ms, a time slice): the core is contended */
 
-/* Whether this rank runs more threads that want a core than it has cores:
- * the app's live threads and the agent.  A poller then takes the core from
- * a thread that computes: a yield does not give it up for long (the
- * scheduler hands the core back to the poller within microseconds, so a
- * poller kept half the core: matmul at 2 ranks on 1 core each went from
- * 0.5x to 1.1x a one-core run when nothing polled).  So it sleeps at once,
- * and the agent wakes it. */
+/* Whether the cores this rank runs on have more threads that want one
+ * than cores (the agent decides: its cores_contended).  A poller then takes
+ * the core from a thread that computes: a yield does not give it up for
+ * long (the scheduler hands the core back to the poller within
+ * microseconds, so a poller kept half the core: matmul at 2 ranks on 1 core
+ * each went from 0.5x to 1.1x a one-core run when nothing polled).  So it
+ * sleeps at once, and the agent wakes it. */
 static int cores_contended(void)
 {
-    const struct pshare_ctl *c = rt.ctl;
-    uint64_t live = atomic_load(&c->threads_started) - atomic_load(&c->threads_exited);
-    return c->cores && live + 1 > c->cores;
+    return __atomic_load_n(&rt.chan->contended, __ATOMIC_RELAXED);
 }
 
 /* Poll the mailbox for `spin` TSC cycles (yielding the core now and then,

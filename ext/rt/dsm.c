@@ -219,7 +219,7 @@ int dsm_fault(uintptr_t addr, int write)
     long run = box->a[1] > 1 ? box->a[1] : 1;
     dsm_set_run(page, run, (int)granted);
     for (long i = 0; i < run; i++)
-        chan_post((uint64_t)UP_APPLIED << 56 | (uint64_t)slot << 40 | (page / PAGE_SIZE + i));
+        chan_post_lazy((uint64_t)UP_APPLIED << 56 | (uint64_t)slot << 40 | (page / PAGE_SIZE + i));
     thread_busy(0);
     chan_leave(mask);
     if (write && have == DSM_READ)

@@ -302,6 +302,7 @@ HIDDEN int mem_prot_of(uintptr_t addr);
 
 /* ---- chan.c ---- */
 HIDDEN void chan_post(uint64_t entry);
+HIDDEN void chan_post_lazy(uint64_t entry);
 HIDDEN struct pshare_mbox *chan_box(int slot);
 HIDDEN void chan_wait(struct pshare_mbox *b, uint32_t state);
 HIDDEN void chan_wait_command(struct pshare_mbox *b, int control);

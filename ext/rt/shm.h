@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define PSHARE_MAGIC     0x31657261687370ULL      /* "pshare1" */
-#define PSHARE_VERSION   3
+#define PSHARE_VERSION   4
 #define PSHARE_CTL_FD    1021                     /* control block (this struct) */
 #define PSHARE_STORE_FD  1022                     /* page store, handed over here; the runtime moves it (fds.c) */
 #define PSHARE_CHAN_FD   1020                     /* channel: rings and mailboxes */
@@ -59,8 +59,6 @@ struct pshare_ctl {
     int32_t nranks;
     int32_t agent_pid;
     int32_t home_pid;                  /* the job's pid, as every rank reports it */
-    uint32_t cores;                    /* cores this rank may use (its affinity; 0: unknown) */
-    uint32_t pad0;
 
     /* runtime -> agent */
     int32_t state;
@@ -171,6 +169,9 @@ struct pshare_mbox {
 struct pshare_chan {
     uint32_t doorbell;            /* futex word the agent sleeps on */
     uint32_t agent_waiting;
+    uint32_t apply_wanted;        /* agent: wake me for UP_APPLIED (a message waits for one) */
+    uint32_t contended;           /* agent: this rank has more threads that want a core than
+                                     cores: nobody polls (chan.c) */
     uint64_t head;                /* next entry the agent reads */
     uint64_t tail;                /* next entry a producer claims */
     uint64_t ring[PSHARE_RING];   /* 0 = not yet written */
