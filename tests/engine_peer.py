@@ -195,8 +195,8 @@ class Rank:
                 finally:
                     for p in pages:
                         self.applying[p] -= 1
-            for p in pages:
-                self.chan.app_post(UP_APPLIED << 56 | slot << 40 | p // PAGE)
+            for p in pages:       # as dsm.c: wakes the engine only if it asks
+                self.chan.app_post(UP_APPLIED << 56 | slot << 40 | p // PAGE, lazy=True)
         return granted
 
     def read(self, page, n=PAGE):
@@ -337,10 +337,14 @@ def scripted(n):
         # the INV is in (served in the same poll, unless held back): no protect yet
         n.pump()
         assert n.protected(PB) == [], n.protected(PB)
+        # asleep, the engine asks to be woken for the applied grant the INV
+        # waits for (chan_post_lazy rings then, not otherwise)
+        n.wait(lambda: n.chan.apply_wanted == 1, "apply_wanted while the INV is held")
         release.set()
         n.join(t)
         n.wait(lambda: n.protected(PB) == ["INVALID"], "the INV of PB, once applied")
         assert n.state_of(PB) == INVALID
+        n.wait(lambda: n.chan.apply_wanted == 0, "apply_wanted once nothing is held")
     n.sync("writer has PB")
     if n.me == HOME:
         # n=3: home was READ, fetched to INVALID; n=2: home is the writer (upgrade, no protect)

@@ -215,7 +215,8 @@ cdef extern from *:
         if (__atomic_load_n(&c->agent_waiting, __ATOMIC_SEQ_CST))
             syscall(SYS_futex, &c->doorbell, FUTEX_WAKE, 1, NULL, NULL, 0);
     }
-    static void pshare_app_post(struct pshare_chan *c, uint64_t entry) {
+    /* lazy: only when the agent asks for it (chan_post_lazy) */
+    static void pshare_app_post(struct pshare_chan *c, uint64_t entry, int lazy) {
         uint64_t pos = __atomic_fetch_add(&c->tail, 1, __ATOMIC_ACQ_REL);
         uint64_t *slot = &c->ring[pos % PSHARE_RING];
         for (;;) {
@@ -227,7 +228,9 @@ cdef extern from *:
             struct timespec pause = { 0, 50000 };
             nanosleep(&pause, NULL);
         }
-        pshare_app_doorbell(c);
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        if (!lazy || __atomic_load_n(&c->apply_wanted, __ATOMIC_SEQ_CST))
+            pshare_app_doorbell(c);
     }
     static double pshare_app_now(void) {
         struct timespec ts;
@@ -248,7 +251,7 @@ cdef extern from *:
         }
     }
     """
-    void pshare_app_post(pshare_chan *c, uint64_t entry) nogil
+    void pshare_app_post(pshare_chan *c, uint64_t entry, int lazy) nogil
     int pshare_app_wait(pshare_mbox *b, uint32_t state, double timeout) nogil
 
 
@@ -349,10 +352,16 @@ cdef class Channel:
         pshare_store(&b.state, MB_REQUEST)
         futex_wake(&b.state)
 
-    def app_post(self, uint64_t entry):
-        """Tests: post an up-ring entry as an app thread does (chan_post)."""
+    def app_post(self, uint64_t entry, bint lazy=False):
+        """Tests: post an up-ring entry as an app thread does (chan_post;
+        lazy: chan_post_lazy, which wakes the agent only if it asks)."""
         with nogil:
-            pshare_app_post(self.chan, entry)
+            pshare_app_post(self.chan, entry, lazy)
+
+    @property
+    def apply_wanted(self):
+        """Tests: the agent sleeps with a message held for an applied grant."""
+        return pshare_load(&self.chan.apply_wanted)
 
     def app_call(self, int slot, unsigned kind, args, data=None, double timeout=20.0):
         """Tests: an app thread's request (chan_call): fill the slot's mailbox,
@@ -365,7 +374,7 @@ cdef class Channel:
         b.kind = kind
         pshare_store(&b.state, MB_REQUEST)
         with nogil:
-            pshare_app_post(self.chan, <uint64_t>C_UP_MBOX << 56 | <uint64_t>slot << 40)
+            pshare_app_post(self.chan, <uint64_t>C_UP_MBOX << 56 | <uint64_t>slot << 40, 0)
             ok = pshare_app_wait(b, MB_REPLY, timeout)
         if not ok:
             raise TimeoutError(f"no reply in mailbox {slot} after {timeout} s")
