@@ -92,7 +92,7 @@ struct pshare_mbox *chan_box(int slot)
  * microseconds, so a poller kept half the core: matmul at 2 ranks on 1 core
  * each went from 0.5x to 1.1x a one-core run when nothing polled).  So it
  * sleeps at once, and the agent wakes it. */
-static int cores_contended(void)
+int chan_contended(void)
 {
     return __atomic_load_n(&rt.chan->contended, __ATOMIC_RELAXED);
 }
@@ -102,7 +102,7 @@ static int cores_contended(void)
  * No poll at all while the cores are contended. */
 static int poll_state(struct pshare_mbox *b, uint32_t state, uint64_t spin)
 {
-    if (cores_contended())
+    if (chan_contended())
         spin = 0;
     uint64_t t0 = rdtsc();
     for (unsigned n = 1; rdtsc() - t0 < spin; n++) {

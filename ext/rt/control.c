@@ -371,16 +371,25 @@ static long apply_global(struct pshare_mbox *box)
 }
 
 /* The runtime's own threads (the control thread, executors) run for a few
- * microseconds when woken, often on a core where an app thread computes.
- * A short time slice lets their wake-up preempt it at once (EEVDF, Linux
- * 6.12+: sched_runtime of a SCHED_OTHER thread is its slice; a shorter
- * slice than the running task's preempts) instead of after its slice, up
- * to a few ms.  Everything else (nice, policy) is kept; older kernels
- * ignore the field. */
+ * microseconds when woken.  While the cores are contended (chan.c) that is
+ * on a core where an app thread computes: a short time slice lets their
+ * wake-up preempt it at once (EEVDF, Linux 6.12+: sched_runtime of a
+ * SCHED_OTHER thread is its slice; a shorter slice than the running
+ * task's preempts) instead of after its slice, up to a few ms.  With idle
+ * cores it only cut their polls short: faults on 2 idle vCPUs went from
+ * 30-47 to 73-163 us (pshare-bench faults), so they get the default slice
+ * back.  Everything else (nice, policy) is kept; older kernels ignore the
+ * field. */
 #define RUNTIME_SLICE_NS 100000
 
-static void short_slice(void)
+static uint8_t slice_short[PSHARE_MAX_THREADS];    /* by slot: what the thread has now */
+
+static void slice_follows_contention(int slot)
 {
+    int want = chan_contended();
+    if (want == slice_short[slot])
+        return;
+    slice_short[slot] = (uint8_t)want;
     struct {
         uint32_t size, policy;
         uint64_t flags;
@@ -393,7 +402,7 @@ static void short_slice(void)
     if (sys4(PSHARE_NR_sched_getattr, 0, &attr, sizeof attr, 0) != 0 || attr.policy != 0)
         return;                                    /* not SCHED_OTHER: leave it */
     attr.size = sizeof attr;
-    attr.runtime = RUNTIME_SLICE_NS;
+    attr.runtime = want ? RUNTIME_SLICE_NS : 0;    /* 0: the default slice */
     sys3(PSHARE_NR_sched_setattr, 0, &attr, 0);
 }
 
@@ -404,8 +413,8 @@ static void executor_loop(void *arg)
     (void)arg;
     int slot = thread_slot_index();
     struct pshare_mbox *box = chan_box(slot);
-    short_slice();
     for (;;) {
+        slice_follows_contention(slot);
         chan_wait_command(box, 0);
         if (box->kind == CMD_EXECUTOR_END) {
             __atomic_store_n(&box->state, MB_IDLE, __ATOMIC_RELEASE);
@@ -485,8 +494,8 @@ static void control_loop(void *arg)
     (void)arg;
     int slot = thread_slot_index();
     struct pshare_mbox *box = chan_box(slot);
-    short_slice();
     for (;;) {
+        slice_follows_contention(slot);
         chan_wait_command(box, 1);
         long r = 0;
         switch (box->kind) {

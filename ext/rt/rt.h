@@ -313,6 +313,7 @@ HIDDEN long chan_call(int slot, uint32_t kind);
 HIDDEN void chan_send(int slot, uint32_t kind);
 HIDDEN long chan_finish(int slot);
 HIDDEN int chan_poll(struct pshare_mbox *b, uint32_t state);
+HIDDEN int chan_contended(void);
 HIDDEN int chan_room(void);
 HIDDEN void hist_add(uint64_t *hist, uint64_t cycles);
 
