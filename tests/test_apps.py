@@ -160,6 +160,34 @@ def test_block_placement_counts_the_ranks_cores(apps_bin, tmp_path, request):
     assert placed == want, placed
 
 
+def _same_as_native_with_stats(binary, nranks, tmp_path):
+    """The program natively and under `mpiexec -n nranks pshare-launch
+    --stats-json`: the same output and status; (pshare's run, its ranks' stats)."""
+    import json
+    native = run_native(binary, (), tmp_path / "native")
+    stats = tmp_path / "stats.json"
+    shared = run_pshare(binary, (), tmp_path / "pshare", ("mpiexec", nranks),
+                        extra_opts=["--stats-json", str(stats)])
+    _assert_same(native, shared, "native", f"pshare/mpiexec{nranks}", strip_launcher_lines=True)
+    return shared, json.loads(stats.read_text())["ranks"]
+
+
+@pytest.mark.pshare
+@pytest.mark.parametrize("nranks", (2, 3), ids=["mpiexec2", "mpiexec3"])
+def test_sequential_writes_take_runs_of_pages(nranks, apps_bin, tmp_path, request):
+    """write_runs.c: a worker on rank 1 writes 256 pages main filled, then
+    reads 256 others and writes each again.  The first writes are fetched
+    and the second upgraded in runs (pages.c), so rank 1 faults far fewer
+    times than pages each way; main finds every byte right."""
+    request.getfixturevalue("mpiexec")
+    shared, ranks = _same_as_native_with_stats(apps_bin["write_runs"], nranks, tmp_path)
+    assert b"wrong bytes: 0 in a, 0 in b" in shared.stdout, shared.stdout
+    worker = ranks[1]
+    assert worker["threads"] == 1
+    assert worker["faults_write"] < 64, f"a fault per page written: {worker}"
+    assert worker["faults_upgrade"] < 64, f"an upgrade per page: {worker}"
+
+
 @pytest.mark.pshare
 @pytest.mark.parametrize("nranks", (2, 3), ids=["mpiexec2", "mpiexec3"])
 def test_memory_a_thread_maps_starts_on_its_rank(nranks, apps_bin, tmp_path, request):
@@ -167,15 +195,9 @@ def test_memory_a_thread_maps_starts_on_its_rank(nranks, apps_bin, tmp_path, req
     start on rank 1 (no page travels to it: far fewer faults there than
     pages), main's reads bring 32 of them home, and main's own mapping at the
     same place is home's and reads as zeroes."""
-    import json
     request.getfixturevalue("mpiexec")
-    binary = apps_bin["fresh_owned"]
-    native = run_native(binary, (), tmp_path / "native")
-    stats = tmp_path / "stats.json"
-    shared = run_pshare(binary, (), tmp_path / "pshare", ("mpiexec", nranks),
-                        extra_opts=["--stats-json", str(stats)])
-    _assert_same(native, shared, "native", f"pshare/mpiexec{nranks}", strip_launcher_lines=True)
-    home, worker = json.loads(stats.read_text())["ranks"][:2]
+    _, ranks = _same_as_native_with_stats(apps_bin["fresh_owned"], nranks, tmp_path)
+    home, worker = ranks[:2]
     assert worker["threads"] == 1
     faults = worker["faults_read"] + worker["faults_write"] + worker["faults_upgrade"]
     assert faults < 32, f"rank 1 faulted {faults} times on memory it made: {worker}"

@@ -19,7 +19,7 @@ import helpers
 PEER = helpers.TESTS_DIR / "engine_peer.py"
 
 
-@pytest.mark.parametrize("nranks", (2, 3), ids=["mpiexec2", "mpiexec3"])
+@pytest.mark.parametrize("nranks", (2, 3, 4), ids=["mpiexec2", "mpiexec3", "mpiexec4"])
 def test_engine_between_agents(nranks, mpiexec, tmp_path):
     r = helpers.run_command([mpiexec, "-n", str(nranks), sys.executable, PEER],
                             cwd=tmp_path / "run", timeout=120)

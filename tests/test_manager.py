@@ -36,11 +36,13 @@ class RecordingNet:
         self.grants = []        # (rank, slot, page, state, data)
         self.memory = {}        # (rank, page) -> bytes, as each rank's store holds them
         self.mapped = None      # pages that exist (None: all): an owner sends no others
+        self.runs = []          # (state, pages, bytes came) of each grant
 
     def collect(self):
         """Grants of a read-ahead run are split into one per page."""
         for kind, rank, slot, page, state, data, count in self.m.actions:
             if kind == PM["GRANT"]:
+                self.runs.append((state, count, data is not None))
                 for i in range(count):
                     piece = None if data is None else data[i * PAGE:(i + 1) * PAGE]
                     if piece is not None:
@@ -49,7 +51,7 @@ class RecordingNet:
             elif kind == PM["FETCH"]:
                 self.asks.append(("fetch", rank, page, state or None, count))
             else:
-                self.asks.append(("inv", rank, page, INVALID, 1))
+                self.asks.append(("inv", rank, page, INVALID, count))
         self.m.actions.clear()
 
     def request(self, page, write, rank, slot, want=1):
@@ -172,7 +174,7 @@ def test_single_writer_or_readers_whatever_the_order(net):
     import random
     rng = random.Random(7)
     m = net
-    pages = [PAGE * i for i in range(1, 4)]
+    pages = [PAGE * i for i in range(1, 7)]
     nranks = 4
     access = {(r, p): WRITE if r == HOME else INVALID for r in range(nranks) for p in pages}
     value = {p: page_bytes(b"0") for p in pages}
@@ -184,7 +186,7 @@ def test_single_writer_or_readers_whatever_the_order(net):
         writers = [r for r in valid if access[(r, page)] == WRITE]
         assert len(writers) <= 1 and (not writers or valid == writers), (page, access)
 
-    for step in range(2000):
+    for step in range(4000):
         if net.asks and rng.random() < 0.6:
             kind, rank, page, new_state, count = rng.choice(net.asks)
             net.answer(kind, rank, page)
@@ -195,15 +197,19 @@ def test_single_writer_or_readers_whatever_the_order(net):
             check(page)
         else:
             page, rank = rng.choice(pages), rng.randrange(nranks)
-            m.request(page, rng.random() < 0.4, rank, slot=step, want=rng.choice((1, 1, 2, 3)))
+            m.request(page, rng.random() < 0.4, rank, slot=step, want=rng.choice((1, 1, 2, 3, 4)))
         while net.grants:
             rank, _, page, state, data = net.grants.pop(0)
             access[(rank, page)] = state
             check(page)
+            # a grant with no bytes (an upgrade) finds the last write in the
+            # requester's copy, as a read does
+            assert net.memory[(rank, page)] == value[page], (rank, page, step)
             if state == WRITE:
                 value[page] = net.memory[(rank, page)] = page_bytes(b"%d:%d" % (rank, step))
-            else:
-                assert net.memory[(rank, page)] == value[page]    # reads see the last write
+    # runs of pages were granted writable both ways: fetched (bytes) and upgraded
+    assert any(s == WRITE and n > 1 and b for s, n, b in net.runs)
+    assert any(s == WRITE and n > 1 and not b for s, n, b in net.runs)
 
 
 def test_a_read_brings_the_run_it_asks_for_within_its_group(net):

@@ -98,6 +98,7 @@ cdef enum:
     NRECV = 4                       # receives kept posted (matched in the order posted)
     RECV_SIZE = 104 + 260 * 1024    # PSHARE_WIRE_MAX (checked at import)
     RD_STREAMS = 8                  # sequential read streams followed per rank
+    WR_SLOTS = 1024                 # sequential write streams: where each goes next, by page hash
     COMMAND_SPIN_NS = 50000         # a command's answer is polled for this long, then slept for
     SPIN_AFTER_WORK_NS = 200000     # idle, the engine polls (yielding) this long after work ...
     SPIN_WAITING_NS = 5000000       # ... and this long while this rank waits for answers
@@ -147,6 +148,10 @@ cdef struct engine_t:
     int rd_window[RD_STREAMS]
     uint64_t rd_used[RD_STREAMS]
     uint64_t rd_clock
+    # write streams (a radix sort's scatter writes 256 at once): direct-mapped
+    # by the page each expects next, with the run its next write fault asks for
+    uint64_t wr_next[WR_SLOTS]
+    uint8_t wr_window[WR_SLOTS]
     uint8_t *pagebuf                # a read-ahead run of pages, read from the store
     # receives: NRECV buffers, served strictly in the order posted
     uint8_t *rbuf[NRECV]
@@ -413,6 +418,7 @@ cdef void emit(void *ctx, const pm_action *a) noexcept nogil:
             e.outstanding += 1
     else:
         hdr(&h, W_INV, -1, a.page)
+        h.a[1] = a.count
         send(e, a.rank, &h, NULL, 0)
         if a.rank != e.rank:
             e.outstanding += 1
@@ -513,7 +519,9 @@ cdef int on_grant(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
         if a == NULL:
             return R_OK
         a.count += 1
-    if n > 1:
+    if h.a[0] == C_DSM_WRITE:
+        write_run_granted(e, h.page, n)
+    elif n > 1:
         read_run_granted(e, h.page, n)
     if src != e.rank and e.outstanding > 0:
         e.outstanding -= 1
@@ -574,12 +582,23 @@ cdef inline void dropped(engine_t *e, uint64_t page, int64_t n) noexcept nogil:
 
 
 cdef int on_inv(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    """Drop this rank's copy of the page (a[1] > 1: and of the run after it,
+    an upgrade's), then say so.  The whole run is dropped: a page of it
+    whose grant this rank has not applied yet holds the INV (on that page's
+    list: on_applied brings it back here) until it is, since the thread
+    applying it would reopen the page after the drop."""
     cdef pshare_wire r
-    command(e, e.control, C_CMD_PROTECT, <int64_t>h.page, C_DSM_INVALID, 0)
+    cdef int64_t n = h.a[1] if h.a[1] > 1 else 1, i
+    cdef applying_t *a
+    for i in range(1, n):
+        a = applying(e, h.page + i * PM_PAGE)
+        if a != NULL and (a.count > 0 or a.head != NULL):
+            return hold(e, a, src, h, payload)
+    command(e, e.control, C_CMD_PROTECT, <int64_t>h.page, C_DSM_INVALID, n)
     if e.gone:
         return R_EVENT
-    e.invalidations += 1
-    dropped(e, h.page, 1)
+    e.invalidations += n
+    dropped(e, h.page, n)
     hdr(&r, W_INV_DONE, -1, h.page)
     send(e, src, &r, NULL, 0)                          # to the page's manager
     return R_OK
@@ -777,6 +796,25 @@ cdef int read_window(engine_t *e, uint64_t page) noexcept nogil:
     return e.rd_window[s]
 
 
+cdef int write_window(engine_t *e, uint64_t page) noexcept nogil:
+    """The run a write fault at `page` asks for: twice the last one's if a
+    write stream expected this page, else 1.  The manager grants a run only
+    when the owner holds the pages alone (pages.c)."""
+    cdef int i = <int>((page // PM_PAGE) % WR_SLOTS)
+    if e.wr_next[i] != page:
+        return 1
+    e.wr_next[i] = 0
+    return max(2, min(2 * e.wr_window[i], PM_READAHEAD_MAX))
+
+
+cdef void write_run_granted(engine_t *e, uint64_t page, int64_t n) noexcept nogil:
+    """n pages from `page` came writable: a write stream goes on after them."""
+    cdef uint64_t next = page + n * PM_PAGE
+    cdef int i = <int>((next // PM_PAGE) % WR_SLOTS)
+    e.wr_next[i] = next
+    e.wr_window[i] = <uint8_t>n
+
+
 cdef void read_run_granted(engine_t *e, uint64_t page, int64_t n) noexcept nogil:
     """A run of n pages from `page` came: its stream goes on after it."""
     cdef int i
@@ -796,7 +834,9 @@ cdef int on_request(engine_t *e, int slot) noexcept nogil:
         page = <uint64_t>b.a[0]
         hdr(&h, W_FAULT, slot, page)
         h.a[0] = b.a[1]
-        if not b.a[1]:
+        if b.a[1]:
+            h.a[1] = write_window(e, page)
+        else:
             h.a[1] = read_window(e, page)
         dest = pm_manager_of(page, e.size)
         if dest != e.rank:

@@ -23,6 +23,13 @@
  * Read-ahead: a read fault may ask for more pages after its own (the
  * requester's window, which grows while its faults are sequential: the
  * engine keeps it); the run stays within the page's group (one manager).
+ * A write fault may too: when the page's only copy is its owner's and the
+ * requester has none (a rank filling memory another wrote last), the owner
+ * drops the run to INVALID and sends it; when the requester holds a copy
+ * (an upgrade), every other holder drops the run (one INV each, answered
+ * once the whole run is dropped) and the requester gets it writable
+ * without bytes.  The pages of such a run are in the same state as the
+ * first: same owner, writer and copy set.
  * The run is one transaction: its pages are busy together, the owner sends
  * them in one message (fewer if the mapping ends, or at a page whose grant
  * it has not applied yet: only it knows), and the
@@ -266,24 +273,50 @@ static void act(struct pm *m, int kind, int rank, int slot, uint64_t page, int s
     m->emit(m->ctx, &a);
 }
 
-/* The pages after `p` that a read fault of `rank` brings along (at most
- * `want` in all, within p's group; see the top); they are marked busy as
- * members of p's run.  Returns the run's length. */
-static int readahead(struct pm *m, struct page *p, int rank, int want)
+/* The pages after `p` that a fault of `rank` brings along (at most `want`
+ * in all, within p's group; see the top); they are marked busy as members
+ * of p's run.  A page the anti-thrashing window holds for its writer does
+ * not join.  Returns the run's length. */
+/* The longest run from `p` a request for `want` pages may have: at most
+ * PM_READAHEAD_MAX, within p's group (one manager's). */
+static int run_limit(const struct page *p, int want)
 {
-    uint64_t me = 1ULL << rank;
     uint64_t left_in_group = PM_GROUP_PAGES - (p->addr / PM_PAGE) % PM_GROUP_PAGES;
     if (want > PM_READAHEAD_MAX)
         want = PM_READAHEAD_MAX;
     if ((uint64_t)want > left_in_group)
         want = (int)left_in_group;
+    return want;
+}
+
+/* The pages after `p` that an upgrade by `rank` takes along: those in
+ * exactly p's state (see the top), at most `want`, within p's group. */
+static int upgrade_run(struct pm *m, struct page *p, int rank, int want)
+{
+    want = run_limit(p, want);
+    int run = 1;
+    for (; run < want; run++) {
+        struct page *q = find(m, p->addr + (uint64_t)run * PM_PAGE);
+        if (!q || q->busy || q->head || q->owner != p->owner || q->writer != p->writer ||
+            q->copyset != p->copyset || held(m, q, rank))
+            break;
+        q->busy = 1;
+        q->run = 0;
+    }
+    return run;
+}
+
+static int readahead(struct pm *m, struct page *p, int rank, int want)
+{
+    uint64_t me = 1ULL << rank;
+    want = run_limit(p, want);
     int run = 1;
     for (; run < want; run++) {
         uint64_t a = p->addr + (uint64_t)run * PM_PAGE;
         struct page *q = find(m, a);
         if (q) {
             if (q->busy || q->head || q->owner != p->owner || q->writer != p->writer ||
-                (q->copyset & me))
+                (q->copyset & me) || held(m, q, rank))
                 break;
         } else {
             if (!p->writer || pm_fresh_owner(m, a) != p->owner)   /* a new entry: fresh, writable */
@@ -341,13 +374,17 @@ static int serve(struct pm *m, struct page *p, int write, int rank, int slot, in
     }
     p->busy = 1;
     p->left = __builtin_popcountll(holders) + fetch;
+    if (fetch && !holders && p->writer)
+        p->run = readahead(m, p, rank, want);          /* the owner's alone: a run */
+    else if (!fetch)
+        p->run = upgrade_run(m, p, rank, want);        /* others drop theirs: a run */
     /* asks may be answered at once (the engine's local ones are queued, not
      * run inside act), so count them all before the first goes out */
     for (int r = 0; holders; r++, holders >>= 1)
         if (holders & 1)
-            act(m, PM_INV, r, -1, p->addr, DSM_INVALID, 1, NULL);
+            act(m, PM_INV, r, -1, p->addr, DSM_INVALID, p->run, NULL);
     if (fetch)
-        act(m, PM_FETCH, p->owner, -1, p->addr, DSM_INVALID, 1, NULL);
+        act(m, PM_FETCH, p->owner, -1, p->addr, DSM_INVALID, p->run, NULL);
     return 0;
 }
 
@@ -410,7 +447,9 @@ void pm_answer(struct pm *m, uint64_t page, const uint8_t *data, int count)
         return;
     const uint8_t *bytes = data ? data : p->data;
     int rank = p->t_rank, run = p->run;
-    int got = data && count > 1 ? (count < run ? count : run) : 1;
+    /* a fetched run may come short (the owner stops at the mapping's end or
+     * at a page it has not applied yet); an upgrade's run is dropped whole */
+    int got = data ? (count > 1 ? (count < run ? count : run) : 1) : run;
     if (p->t_write) {
         p->owner = rank;
         p->copyset = 1ULL << rank;
@@ -427,7 +466,12 @@ void pm_answer(struct pm *m, uint64_t page, const uint8_t *data, int count)
         struct page *q = find(m, p->addr + (uint64_t)i * PM_PAGE);
         if (!q)
             continue;
-        if (i < got) {
+        if (i < got && p->t_write) {
+            q->owner = rank;
+            q->copyset = 1ULL << rank;
+            q->writer = 1;
+            hold_for_writer(m, q, rank);
+        } else if (i < got) {
             q->writer = 0;
             q->copyset |= 1ULL << rank;
         }
