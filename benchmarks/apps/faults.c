@@ -1,9 +1,10 @@
 /* DSM costs as an app sees them: main() writes every page first (so home owns
  * them), then a worker thread (--placement 1: on rank 1) times
- *   read_fault   first read of a page home owns         (contents travel; the
- *                pages are read last to first, so read-ahead never brings one)
+ *   read_fault   first read of a page home owns         (contents travel)
  *   upgrade      write to a page it holds read-only     (home's copy invalidated)
  *   write_fault  first write to a page home owns        (contents and ownership travel)
+ *                (each goes from the last page to the first, so no run of
+ *                pages - read-ahead, write runs - brings one: one fault each)
  *   scan         a sequential read of SCAN_PAGES pages  (throughput)
  *   pingpong     one page written alternately by the worker and main: a round
  *                moves the page there and back
@@ -47,13 +48,13 @@ static void *measure(void *arg)
         total += v;
         s_read[i] = t1 - t0;
     }
-    for (long i = 0; i < count; i++) {
+    for (long i = count - 1; i >= 0; i--) {
         int64_t t0 = now_ns();
         *(volatile char *)page(i) = 2;
         int64_t t1 = now_ns();
         s_upgrade[i] = t1 - t0;
     }
-    for (long i = 0; i < count; i++) {
+    for (long i = count - 1; i >= 0; i--) {
         int64_t t0 = now_ns();
         *(volatile char *)page(count + i) = 3;
         int64_t t1 = now_ns();
