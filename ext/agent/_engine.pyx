@@ -988,10 +988,12 @@ cdef int drain_mpi(engine_t *e, int *busy) noexcept nogil:
 cdef int serve(engine_t *e, uint64_t max_ns) noexcept nogil:
     """Serve until an event for Python, or max_ns without one.  When there
     is nothing to do: spin (yielding the core to the app's threads) while
-    this rank waits for answers or was busy a moment ago, then sleep on
-    the doorbell (the app's requests wake it; MPI messages cannot, so each
-    sleep is an eighth of the quiet time so far: short right after work,
-    up to 2 ms when the job is quiet)."""
+    this rank waits for answers or was busy a moment ago, unless its cores
+    are contended; then sleep on the doorbell.  The app's requests ring it,
+    and so do the peers on this host after a message (ring_peer): a rank
+    every peer rings sleeps until rung.  MPI messages cannot wake it, so
+    with a peer that cannot ring each sleep is an eighth of the quiet time
+    so far: short right after work, up to 2 ms when the job is quiet."""
     cdef uint64_t start = now_ns(), t
     cdef int busy, r, contended
     cdef uint32_t bell
