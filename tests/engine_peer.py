@@ -523,12 +523,12 @@ def app_thread(n, slot):
     done = 0
     while done < OPS:
         write = rng.random() < 0.5
-        if rng.random() < 0.3:
+        if rng.random() < 0.5:
             # a sweep over consecutive pages: the engine's windows grow, and
             # runs are fetched, upgraded, invalidated (held while a grant of
             # one of their pages is not applied)
-            first = rng.randrange(0, SEQUENTIAL - 2)
-            sweep = RANDOM_PAGES[first:first + 3]
+            first = rng.randrange(0, SEQUENTIAL - 3)
+            sweep = RANDOM_PAGES[first:first + 4]
         else:
             sweep = [rng.choice(RANDOM_PAGES)]
         for page in sweep:

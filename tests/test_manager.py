@@ -207,9 +207,47 @@ def test_single_writer_or_readers_whatever_the_order(net):
             assert net.memory[(rank, page)] == value[page], (rank, page, step)
             if state == WRITE:
                 value[page] = net.memory[(rank, page)] = page_bytes(b"%d:%d" % (rank, step))
-    # runs of pages were granted writable both ways: fetched (bytes) and upgraded
-    assert any(s == WRITE and n > 1 and b for s, n, b in net.runs)
+    # runs of pages were upgraded (fetched ones need pages nobody wrote since
+    # they were made, which a walk leaves few of: the next test)
     assert any(s == WRITE and n > 1 and not b for s, n, b in net.runs)
+
+
+def test_a_write_run_takes_only_pages_the_requester_or_nobody_wrote_last(net):
+    """A run of writable pages: fetched from an owner that holds them alone
+    when nobody made them writable since they were made, upgraded when the
+    requester made them writable last and others read them since; a page
+    another rank wrote last is left to it (a run reaching past the end of a
+    rank's part of an array does not take the next rank's part)."""
+    from pshare._engine import GROUP_PAGES
+    base = 64 * GROUP_PAGES * PAGE
+    pages = [base + i * PAGE for i in range(6)]
+    net.request(base, True, 1, 1, want=4)                  # home's, nobody wrote them: fetched
+    assert net.asks == [("fetch", HOME, base, INVALID, 4)]
+    net.answer()
+    assert [(g[0], g[2], g[3], g[4] is not None) for g in net.grants] == \
+        [(1, p, WRITE, True) for p in pages[:4]]
+    assert all(net.page(p) == (1, {1}, True) for p in pages[:4])
+    net.request(pages[4], True, 2, 2)                      # rank 2 writes the next two
+    net.answer()
+    net.request(pages[5], True, 2, 3)
+    net.answer()
+    net.request(pages[4], False, 1, 4)                     # and rank 1 reads them
+    net.answer()
+    net.request(pages[5], False, 1, 5)
+    net.answer()
+    net.request(base, False, 2, 6, want=4)                 # rank 2 reads rank 1's four
+    net.answer()
+    assert all(net.page(p) == (1, {1, 2}, False) for p in pages[:4])
+    assert all(net.page(p) == (2, {1, 2}, False) for p in pages[4:])
+    net.grants.clear()
+    net.runs.clear()
+    net.request(base, True, 1, 7, want=8)                  # rank 1 writes its four again:
+    assert net.asks == [("inv", 2, base, INVALID, 4)]      # upgraded in one, not rank 2's
+    net.answer()
+    assert net.runs == [(WRITE, 4, False)]
+    assert all(net.page(p) == (1, {1}, True) for p in pages[:4])
+    net.request(pages[3], True, 2, 8, want=4)              # rank 2 takes page 3 back: alone
+    assert net.asks == [("fetch", 1, pages[3], INVALID, 1)]
 
 
 def test_a_read_brings_the_run_it_asks_for_within_its_group(net):
