@@ -798,8 +798,8 @@ cdef int read_window(engine_t *e, uint64_t page) noexcept nogil:
 
 cdef int write_window(engine_t *e, uint64_t page) noexcept nogil:
     """The run a write fault at `page` asks for: twice the last one's if a
-    write stream expected this page, else 1.  The manager grants a run only
-    when the owner holds the pages alone (pages.c)."""
+    write stream expected this page, else 1.  The manager grants only pages
+    in the first one's state that this rank or nobody wrote last (pages.c)."""
     cdef int i = <int>((page // PM_PAGE) % WR_SLOTS)
     if e.wr_next[i] != page:
         return 1
