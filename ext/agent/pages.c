@@ -290,6 +290,15 @@ static int run_limit(const struct page *p, int want)
     return want;
 }
 
+/* Whether page q may join the run p leads for `rank` (see the top): idle,
+ * in the same hands as p, not held for its writer, and for a write not
+ * last made writable for another rank. */
+static int joins(struct pm *m, const struct page *p, struct page *q, int rank, int write)
+{
+    return !q->busy && !q->head && q->owner == p->owner && q->writer == p->writer &&
+           !held(m, q, rank) && !(write && q->wrote >= 0 && q->wrote != rank);
+}
+
 /* The pages after `p` that an upgrade by `rank` takes along: those in
  * exactly p's state (see the top), at most `want`, within p's group. */
 static int upgrade_run(struct pm *m, struct page *p, int rank, int want)
@@ -298,8 +307,7 @@ static int upgrade_run(struct pm *m, struct page *p, int rank, int want)
     int run = 1;
     for (; run < want; run++) {
         struct page *q = find(m, p->addr + (uint64_t)run * PM_PAGE);
-        if (!q || q->busy || q->head || q->owner != p->owner || q->writer != p->writer ||
-            q->copyset != p->copyset || held(m, q, rank) || (q->wrote >= 0 && q->wrote != rank))
+        if (!q || !joins(m, p, q, rank, 1) || q->copyset != p->copyset)
             break;
         q->busy = 1;
         q->run = 0;
@@ -321,9 +329,7 @@ static int readahead(struct pm *m, struct page *p, int rank, int want, int write
         uint64_t a = p->addr + (uint64_t)run * PM_PAGE;
         struct page *q = find(m, a);
         if (q) {
-            if (q->busy || q->head || q->owner != p->owner || q->writer != p->writer ||
-                (q->copyset & me) || held(m, q, rank) ||
-                (write && q->wrote >= 0 && q->wrote != rank))
+            if (!joins(m, p, q, rank, write) || (q->copyset & me))
                 break;
         } else {
             if (!p->writer || pm_fresh_owner(m, a) != p->owner)   /* a new entry: fresh, writable */

@@ -132,14 +132,22 @@ void dsm_protect(uintptr_t lo, uintptr_t hi, int prot)
     unlock_prot();
 }
 
-/* Set this rank's DSM state of one page and the kernel protection with it. */
+/* Set this rank's DSM state of [lo, hi) and the kernel protection with it. */
+static void set_state(uintptr_t lo, uintptr_t hi, int state)
+{
+    lock_prot();
+    for (uintptr_t a = lo; a < hi; a += PAGE_SIZE) {
+        uint8_t *b = &pstate[a / PAGE_SIZE];
+        *b = (*b & (PS_PROT | PS_MANAGED)) | (uint8_t)(state << PS_SHIFT);
+    }
+    apply(lo, hi);
+    unlock_prot();
+}
+
+/* Set this rank's DSM state of one page (the control thread, a grant). */
 void dsm_set(uintptr_t page, int state)
 {
-    uint8_t *b = &pstate[page / PAGE_SIZE];
-    lock_prot();
-    *b = (*b & (PS_PROT | PS_MANAGED)) | (uint8_t)(state << PS_SHIFT);
-    apply(page, page + PAGE_SIZE);
-    unlock_prot();
+    set_state(page, page + PAGE_SIZE, state);
 }
 
 /* A new anonymous mapping [lo, hi) a thread of another rank than home made:
@@ -148,15 +156,8 @@ void dsm_set(uintptr_t page, int state)
  * a thread makes for itself never travels to it. */
 void dsm_start_owned(uintptr_t lo, uintptr_t hi, int mine)
 {
-    if (!rt.dsm)
-        return;
-    lock_prot();
-    for (uintptr_t a = lo; a < hi; a += PAGE_SIZE) {
-        uint8_t *b = &pstate[a / PAGE_SIZE];
-        *b = (*b & (PS_PROT | PS_MANAGED)) | (uint8_t)((mine ? DSM_WRITE : DSM_INVALID) << PS_SHIFT);
-    }
-    apply(lo, hi);
-    unlock_prot();
+    if (rt.dsm)
+        set_state(lo, hi, mine ? DSM_WRITE : DSM_INVALID);
 }
 
 /* CMD_PROTECT of a run (read-ahead, wire.h): the first page and the managed
@@ -170,15 +171,8 @@ long dsm_set_run(uintptr_t page, long count, int state)
     long n = 1;
     while (n < count && page / PAGE_SIZE + n < PAGES_MAX && (pstate[page / PAGE_SIZE + n] & PS_MANAGED))
         n++;
-    if (state) {
-        lock_prot();
-        for (long i = 0; i < n; i++) {
-            uint8_t *b = &pstate[page / PAGE_SIZE + i];
-            *b = (*b & (PS_PROT | PS_MANAGED)) | (uint8_t)(state << PS_SHIFT);
-        }
-        apply(page, page + n * PAGE_SIZE);
-        unlock_prot();
-    }
+    if (state)
+        set_state(page, page + n * PAGE_SIZE, state);
     return n;
 }
 
