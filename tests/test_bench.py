@@ -96,6 +96,30 @@ def test_faults_nolocal_roundtrip(tmp_path):
     assert doc["mpi_roundtrip"]["nolocal"] is True
 
 
+def test_faults_pinned_as_nodes(tmp_path):
+    """--cores-per-rank C: A and B run on rank 0's C cores, C with each rank
+    on its own (pshare_bench.pin), as `scale` does; the rank's threads,
+    runtime and agent share them, and the faults are still served."""
+    import os
+    from pshare_bench.pin import format_cpus
+    _, doc = bench(tmp_path, "faults", "--count", "5", "--rounds", "3", "--scan-kib", "16",
+                   "--mpi-count", "20", "--cores-per-rank", "1")
+    assert doc["params"]["cores_per_rank"] == 1
+    assert check_modes(doc), doc["modes"]["C"]["reason"]
+    cpus = format_cpus(sorted(os.sched_getaffinity(0)))
+    pin = ["-m", "pshare_bench.pin", "--cpus", cpus, "--per-rank", "1"]
+    for mode in "AB":
+        cmd = doc["modes"][mode]["command"]
+        i = cmd.index("-m")
+        assert cmd[i:i + 8] == [*pin, "--rank", "0"] and cmd[i + 8] == "--", cmd
+    cmd = doc["modes"]["C"]["command"]
+    i = cmd.index("-m")
+    assert cmd[i:i + 6] == pin and cmd[i + 6] == "--", cmd       # each rank its own cores
+    assert cmd[:2] == [cmd[0], "-n"] and "mpiexec" in cmd[0]
+    assert doc["measures"]["read_fault"]["C"]["n"] == 5
+    assert doc["measures"]["scan"]["C"]["bytes"] == 16 * 1024
+
+
 def test_faults_contention(tmp_path):
     """--contention N: N threads on ranks 1..N read-faulting at once, beside
     the idle read fault (C); the keys without it are unchanged."""
@@ -159,6 +183,19 @@ def test_sync(tmp_path):
     else:
         assert run["reason"] and w["median_us"] is None
     assert "mutex hand-over" in proc.stdout
+
+
+def test_sync_pinned_as_nodes(tmp_path):
+    """sync --cores-per-rank 1: the hand-overs measured with each rank on
+    its own core, the native ones on rank 0's."""
+    _, doc = bench(tmp_path, "sync", "--count", "3", "--mpi-count", "10", "--barrier-ranks", "0",
+                   "--cores-per-rank", "1")
+    assert doc["params"]["cores_per_rank"] == 1
+    assert check_modes(doc), doc["modes"]["C"]["reason"]
+    for mode, rank0 in (("A", True), ("B", True), ("C", False)):
+        cmd = doc["modes"][mode]["command"]
+        assert "pshare_bench.pin" in cmd and ("--rank" in cmd) == rank0, cmd
+    assert doc["measures"]["mutex_handover"]["C"]["n"] == 3
 
 
 def test_sync_without_wide_barrier(tmp_path):

@@ -37,6 +37,10 @@ def add_parser(sub, common):
     p.add_argument("--rounds", type=int, default=200, help="ping-pong rounds (default 200)")
     p.add_argument("--scan-kib", type=int, default=4096, help="size of the scanned area (default 4096 KiB)")
     p.add_argument("--mpi-count", type=int, default=1000, help="MPI round trips timed (default 1000)")
+    p.add_argument("--cores-per-rank", type=int, default=0, metavar="C",
+                   help="pin every run as simulated nodes of C cores (pshare_bench.pin): "
+                        "each rank to its own C cores, as `scale` does, and native and "
+                        "one-rank runs to rank 0's; 0 (default): no pinning")
     p.add_argument("--contention", type=int, nargs="?", const=3, default=None, metavar="N",
                    help="also time read faults from N ranks at once (N threads on ranks 1..N, "
                         "--count pages each, N+1 ranks; N = 3 if left out) against the idle "
@@ -49,6 +53,9 @@ def run(args, runner):
         raise ValueError("--count, --rounds, --scan-kib and --mpi-count must be at least 1")
     if args.contention is not None and args.contention < 1:
         raise ValueError("--contention must be at least 1")
+    if args.cores_per_rank < 0:
+        raise ValueError("--cores-per-rank must be 0 (no pinning) or more")
+    runner.pin_cores = args.cores_per_rank
     prog = program("faults")
     contention_prog = program("contention") if args.contention else None
     scan_pages = max(1, args.scan_kib * 1024 // PAGE)
@@ -77,7 +84,8 @@ def run(args, runner):
     scan["C_page_over_rtt"] = safe_ratio(scan["C"] and scan["C"]["us_per_page"], rtt["median_us"])
     measures["scan"] = scan
     params = {"count": args.count, "rounds": args.rounds, "scan_kib": args.scan_kib,
-              "mpi_count": args.mpi_count, "nolocal": runner.nolocal}
+              "mpi_count": args.mpi_count, "nolocal": runner.nolocal,
+              "cores_per_rank": args.cores_per_rank or None}
     status = exit_status(modes)
     if args.contention:
         # the keys above stay as they were; the contended run only adds its own
@@ -187,6 +195,8 @@ def render(doc, console):
     t.add_row("  the same, µs per page", report.us(per_page["A"]), report.us(per_page["B"]),
               c_na or report.us(per_page["C"]), report.ratio(scan["C_page_over_rtt"]))
     console.print(t)
+    if report.pinning_note(p):
+        console.print(report.pinning_note(p), highlight=False)
 
     console.print(report.rtt_table(rtt))
     contention = doc["measures"].get("contention")

@@ -63,7 +63,7 @@ def measure(runner, size=4096, count=1000):
     # the package's parent on PYTHONPATH: works from a source tree too
     parent = str(Path(__file__).resolve().parent.parent)
     path = os.pathsep.join(filter(None, [parent, os.environ.get("PYTHONPATH")]))
-    out = runner.run([runner.need("mpiexec"), "-n", "2", sys.executable, "-m",
+    out = runner.run([runner.need("mpiexec"), "-n", "2", *runner.pin_wrapper(), sys.executable, "-m",
                       "pshare_bench.pingpong", "--size", str(size), "--count", str(count)],
                      mpi=True, extra_env={"PYTHONPATH": path})
     require_ok(out, "the MPI ping-pong")

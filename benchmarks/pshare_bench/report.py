@@ -139,3 +139,12 @@ def rtt_table(rtt: dict) -> Table:
     m.add_row(str(rtt["size"]), us(rtt["median_us"]), us(rtt["p10_us"]), us(rtt["p90_us"]),
               str(rtt["n"]), "1" if rtt["nolocal"] else "unset", rtt["library"])
     return m
+
+
+def pinning_note(params) -> str:
+    """The caption line of a run pinned as simulated nodes (--cores-per-rank), else ""."""
+    c = params.get("cores_per_rank")
+    if not c:
+        return ""
+    return (f"  pinned: each rank to its own {c} core{'s' if c > 1 else ''} "
+            f"(pshare_bench.pin), A and B to rank 0's: threads, runtime and agent share them")

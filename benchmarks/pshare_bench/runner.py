@@ -89,6 +89,9 @@ class Runner:
     """Builds and runs commands; one per benchmark invocation."""
     nolocal: bool = False
     timeout: float = 300.0
+    #: > 0: every run pinned as simulated nodes of this many cores (pin.py):
+    #: each rank to its own cores, a native or one-rank run to rank 0's
+    pin_cores: int = 0
     launch: Optional[Path] = field(default_factory=lambda: find_tool("pshare-launch"))
     mpiexec: Optional[Path] = field(default_factory=lambda: find_tool("mpiexec"))
 
@@ -107,6 +110,15 @@ class Runner:
         if path is None:
             raise BenchError(f"{tool} not found next to {sys.executable} or on PATH")
         return path
+
+    def pin_wrapper(self, rank: Optional[int] = None) -> List[str]:
+        """The pin.py prefix (ending in '--') for a run under pin_cores, else [].
+        rank None: each rank takes its own from mpiexec's variables."""
+        if self.pin_cores <= 0:
+            return []
+        from . import pin
+        cpus = sorted(os.sched_getaffinity(0))
+        return [*pin.command(cpus, self.pin_cores, rank=rank), "--"]
 
     def pshare_command(self, argv: Sequence[str], ranks: int = 1,
                        placement: Optional[str] = None,
@@ -151,11 +163,12 @@ class Runner:
         return RunOutput(command, rc, out, err, time.perf_counter() - t0, timed_out=timed_out)
 
     def run_native(self, argv: Sequence[str], cwd=None) -> RunOutput:
-        return self.run(argv, cwd=cwd)
+        return self.run([*self.pin_wrapper(rank=0), *argv], cwd=cwd)
 
     def run_pshare(self, argv: Sequence[str], ranks: int = 1, placement: Optional[str] = None,
                    cwd=None, wrapper: Sequence[str] = ()) -> RunOutput:
         """Run under pshare with --stats-json; the report is in .stats."""
+        wrapper = wrapper or self.pin_wrapper(rank=0 if ranks == 1 else None)
         with tempfile.TemporaryDirectory(prefix="pshare-bench-stats-") as tmp:
             stats_path = Path(tmp) / "stats.json"
             out = self.run(self.pshare_command(argv, ranks, placement, stats_path, wrapper),

@@ -35,6 +35,10 @@ def add_parser(sub, common):
     p.add_argument("--count", type=int, default=200,
                    help="hand-overs (rounds, for the barrier) timed per test (default 200)")
     p.add_argument("--mpi-count", type=int, default=1000, help="MPI round trips timed (default 1000)")
+    p.add_argument("--cores-per-rank", type=int, default=0, metavar="C",
+                   help="pin every run as simulated nodes of C cores (pshare_bench.pin): "
+                        "each rank to its own C cores, as `scale` does, and native and "
+                        "one-rank runs to rank 0's; 0 (default): no pinning")
     p.add_argument("--barrier-ranks", type=int, default=3, metavar="N",
                    help="also time the barrier with one thread on each of N ranks "
                         "(N >= 3; default 3; 0: leave it out)")
@@ -48,6 +52,9 @@ def run(args, runner):
     if wide_ranks != 0 and wide_ranks < 3:
         raise ValueError("--barrier-ranks must be 0 (left out) or at least 3 "
                          "(2 ranks is column C)")
+    if args.cores_per_rank < 0:
+        raise ValueError("--cores-per-rank must be 0 (no pinning) or more")
+    runner.pin_cores = args.cores_per_rank
     prog = program("sync")
     with report.progress(5 if wide_ranks else 4, "sync") as steps:
         modes = run_abc(runner, lambda m: [prog, args.count, 2], steps,
@@ -65,7 +72,7 @@ def run(args, runner):
         row["C_over_rtt"] = safe_ratio(c, rtt["median_us"])
         measures[key] = row
     params = {"count": args.count, "mpi_count": args.mpi_count, "barrier_ranks": wide_ranks,
-              "nolocal": runner.nolocal}
+              "nolocal": runner.nolocal, "cores_per_rank": args.cores_per_rank or None}
     status = exit_status(modes)
     if wide is not None:
         two = measures["barrier"]["C"]
@@ -145,6 +152,8 @@ def render(doc, console):
                   c_na or report.spread(row["C"]), report.ratio(row["C_over_B"]),
                   report.ratio(row["C_over_rtt"]))
     console.print(t)
+    if report.pinning_note(p):
+        console.print(report.pinning_note(p), highlight=False)
     console.print("  a hand-over is half a round (worker → main → worker), timed by the worker",
                   highlight=False)
     wide = doc["measures"].get("barrier_wide")
