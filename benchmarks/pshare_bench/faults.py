@@ -17,7 +17,8 @@ from rich.table import Table
 
 from . import pingpong, report
 from .report import safe_ratio
-from .runner import (exit_status, na_label, not_spread, parse_output, program, run_abc,
+from .runner import (add_cores_per_rank, exit_status, na_label, not_spread, parse_output,
+                     program, run_abc, use_cores_per_rank,
                      stats_summary, summarize)
 
 PAGE = 4096
@@ -37,10 +38,7 @@ def add_parser(sub, common):
     p.add_argument("--rounds", type=int, default=200, help="ping-pong rounds (default 200)")
     p.add_argument("--scan-kib", type=int, default=4096, help="size of the scanned area (default 4096 KiB)")
     p.add_argument("--mpi-count", type=int, default=1000, help="MPI round trips timed (default 1000)")
-    p.add_argument("--cores-per-rank", type=int, default=0, metavar="C",
-                   help="pin every run as simulated nodes of C cores (pshare_bench.pin): "
-                        "each rank to its own C cores, as `scale` does, and native and "
-                        "one-rank runs to rank 0's; 0 (default): no pinning")
+    add_cores_per_rank(p)
     p.add_argument("--contention", type=int, nargs="?", const=3, default=None, metavar="N",
                    help="also time read faults from N ranks at once (N threads on ranks 1..N, "
                         "--count pages each, N+1 ranks; N = 3 if left out) against the idle "
@@ -53,9 +51,7 @@ def run(args, runner):
         raise ValueError("--count, --rounds, --scan-kib and --mpi-count must be at least 1")
     if args.contention is not None and args.contention < 1:
         raise ValueError("--contention must be at least 1")
-    if args.cores_per_rank < 0:
-        raise ValueError("--cores-per-rank must be 0 (no pinning) or more")
-    runner.pin_cores = args.cores_per_rank
+    use_cores_per_rank(args, runner)
     prog = program("faults")
     contention_prog = program("contention") if args.contention else None
     scan_pages = max(1, args.scan_kib * 1024 // PAGE)

@@ -190,6 +190,20 @@ class Runner:
         raise ValueError(mode)
 
 
+def add_cores_per_rank(parser) -> None:
+    """--cores-per-rank C, for a subcommand whose runs go through Runner."""
+    parser.add_argument("--cores-per-rank", type=int, default=0, metavar="C",
+                        help="pin every run as simulated nodes of C cores (pshare_bench.pin): "
+                             "each rank to its own C cores, as `scale` does, and native and "
+                             "one-rank runs to rank 0's; 0 (default): no pinning")
+
+
+def use_cores_per_rank(args, runner: "Runner") -> None:
+    if args.cores_per_rank < 0:
+        raise ValueError("--cores-per-rank must be 0 (no pinning) or more")
+    runner.pin_cores = args.cores_per_rank
+
+
 def not_spread(stats, ranks: int, fault_kinds, fault_name: str):
     """None if each of ranks 1..ranks-1 of a --stats-json report ran a
     thread and took faults of those kinds; else why not, in a few words."""

@@ -16,7 +16,8 @@ from rich.table import Table
 
 from . import pingpong, report
 from .report import safe_ratio
-from .runner import (exit_status, na_label, not_spread, parse_output, program, run_abc,
+from .runner import (add_cores_per_rank, exit_status, na_label, not_spread, parse_output,
+                     program, run_abc, use_cores_per_rank,
                      stats_summary, summarize, threads_per_rank)
 
 PAGE = 4096
@@ -35,10 +36,7 @@ def add_parser(sub, common):
     p.add_argument("--count", type=int, default=200,
                    help="hand-overs (rounds, for the barrier) timed per test (default 200)")
     p.add_argument("--mpi-count", type=int, default=1000, help="MPI round trips timed (default 1000)")
-    p.add_argument("--cores-per-rank", type=int, default=0, metavar="C",
-                   help="pin every run as simulated nodes of C cores (pshare_bench.pin): "
-                        "each rank to its own C cores, as `scale` does, and native and "
-                        "one-rank runs to rank 0's; 0 (default): no pinning")
+    add_cores_per_rank(p)
     p.add_argument("--barrier-ranks", type=int, default=3, metavar="N",
                    help="also time the barrier with one thread on each of N ranks "
                         "(N >= 3; default 3; 0: leave it out)")
@@ -52,9 +50,7 @@ def run(args, runner):
     if wide_ranks != 0 and wide_ranks < 3:
         raise ValueError("--barrier-ranks must be 0 (left out) or at least 3 "
                          "(2 ranks is column C)")
-    if args.cores_per_rank < 0:
-        raise ValueError("--cores-per-rank must be 0 (no pinning) or more")
-    runner.pin_cores = args.cores_per_rank
+    use_cores_per_rank(args, runner)
     prog = program("sync")
     with report.progress(5 if wide_ranks else 4, "sync") as steps:
         modes = run_abc(runner, lambda m: [prog, args.count, 2], steps,
