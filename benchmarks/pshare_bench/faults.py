@@ -191,8 +191,7 @@ def render(doc, console):
     t.add_row("  the same, µs per page", report.us(per_page["A"]), report.us(per_page["B"]),
               c_na or report.us(per_page["C"]), report.ratio(scan["C_page_over_rtt"]))
     console.print(t)
-    if report.pinning_note(p):
-        console.print(report.pinning_note(p), highlight=False)
+    report.print_pinning(console, p)
 
     console.print(report.rtt_table(rtt))
     contention = doc["measures"].get("contention")

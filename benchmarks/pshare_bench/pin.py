@@ -54,6 +54,14 @@ def format_cpus(cpus: Sequence[int]) -> str:
     return ",".join(out)
 
 
+def machine_cpus() -> List[int]:
+    """The cores this process may run on (its affinity), in order."""
+    try:
+        return sorted(os.sched_getaffinity(0))
+    except AttributeError:   # not Linux
+        return list(range(os.cpu_count() or 1))
+
+
 def cores_for(rank: int, per_rank: int, cpus: Sequence[int]) -> List[int]:
     """Rank r's cores: positions r*C .. (r+1)*C-1 of cpus, modulo its length."""
     return sorted({cpus[(rank * per_rank + i) % len(cpus)] for i in range(per_rank)})

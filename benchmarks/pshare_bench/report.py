@@ -141,10 +141,10 @@ def rtt_table(rtt: dict) -> Table:
     return m
 
 
-def pinning_note(params) -> str:
-    """The caption line of a run pinned as simulated nodes (--cores-per-rank), else ""."""
+def print_pinning(console, params) -> None:
+    """The caption line of a run pinned as simulated nodes (--cores-per-rank)."""
     c = params.get("cores_per_rank")
-    if not c:
-        return ""
-    return (f"  pinned: each rank to its own {c} core{'s' if c > 1 else ''} "
-            f"(pshare_bench.pin), A and B to rank 0's: threads, runtime and agent share them")
+    if c:
+        console.print(f"  pinned: each rank to its own {c} core{'s' if c > 1 else ''} "
+                      f"(pshare_bench.pin), A and B to rank 0's: threads, runtime and agent "
+                      f"share them", highlight=False)

@@ -117,8 +117,7 @@ class Runner:
         if self.pin_cores <= 0:
             return []
         from . import pin
-        cpus = sorted(os.sched_getaffinity(0))
-        return [*pin.command(cpus, self.pin_cores, rank=rank), "--"]
+        return [*pin.command(pin.machine_cpus(), self.pin_cores, rank=rank), "--"]
 
     def pshare_command(self, argv: Sequence[str], ranks: int = 1,
                        placement: Optional[str] = None,

@@ -5,7 +5,6 @@ launcher, agent and app threads pinned to cores [rC, (r+1)C); speed-up = the
 one-node native time / the pshare time."""
 from __future__ import annotations
 
-import os
 import tempfile
 
 from rich.table import Table
@@ -46,14 +45,6 @@ def placement_for(policy, threads, nodes, per_node):
     return ",".join(str((t // per_node + 1) % nodes) for t in range(threads))
 
 
-def machine_cpus():
-    """The cores this process may run on (its affinity), in order."""
-    try:
-        return sorted(os.sched_getaffinity(0))
-    except AttributeError:   # not Linux
-        return list(range(os.cpu_count() or 1))
-
-
 def run(args, runner):
     nodes, per_node = args.nodes, args.cores_per_node
     if nodes < 1 or per_node < 1:
@@ -63,7 +54,7 @@ def run(args, runner):
         raise ValueError("--threads and --repeat must be at least 1, --scale positive")
     names = app_names(args.apps)
     placement = placement_for(args.placement, threads, nodes, per_node)
-    cpus = machine_cpus()
+    cpus = pin.machine_cpus()
     over = pin.oversubscribed(nodes, per_node, cpus)
     pinning = {
         "native": pin.format_cpus(pin.cores_for(0, per_node, cpus)),

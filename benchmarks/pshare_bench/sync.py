@@ -148,8 +148,7 @@ def render(doc, console):
                   c_na or report.spread(row["C"]), report.ratio(row["C_over_B"]),
                   report.ratio(row["C_over_rtt"]))
     console.print(t)
-    if report.pinning_note(p):
-        console.print(report.pinning_note(p), highlight=False)
+    report.print_pinning(console, p)
     console.print("  a hand-over is half a round (worker → main → worker), timed by the worker",
                   highlight=False)
     wide = doc["measures"].get("barrier_wide")
