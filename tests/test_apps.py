@@ -202,3 +202,19 @@ def test_memory_a_thread_maps_starts_on_its_rank(nranks, apps_bin, tmp_path, req
     faults = worker["faults_read"] + worker["faults_write"] + worker["faults_upgrade"]
     assert faults < 32, f"rank 1 faulted {faults} times on memory it made: {worker}"
     assert home["pages_in"] >= 32, home
+
+
+@pytest.mark.pshare
+@pytest.mark.parametrize("nranks", (2, 3), ids=["mpiexec2", "mpiexec3"])
+def test_a_released_lock_brings_its_page(nranks, apps_bin, tmp_path, request):
+    """lock_handover.c: main unlocks a mutex a worker on rank 1 sleeps on,
+    40 times.  The wake carries the lock's page to rank 1, writable
+    (wakes_with_page there), and the worker reads the value main stored
+    just before each unlock.  Each round main waits until the worker marked
+    the lock contended and then 2 ms more, so nearly every wake finds it
+    asleep; one of 40 is all this asks."""
+    request.getfixturevalue("mpiexec")
+    shared, ranks = _same_as_native_with_stats(apps_bin["lock_handover"], nranks, tmp_path)
+    assert b"saw main's value in 40," in shared.stdout, shared.stdout
+    assert ranks[1]["threads"] == 1
+    assert ranks[1]["wakes_with_page"] >= 1, ranks[1]

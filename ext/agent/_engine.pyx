@@ -105,6 +105,7 @@ cdef enum:
     YIELD_SLOW_NS = 500000           # a sched_yield this long (a time slice): others hog the core
     CONTENDED_NS = 100000000        # ... and then the engine sleeps instead of polling this long
     PEER_MAP = 4096                 # what is mapped of a peer's channel: its doorbell
+    PUSH_SLOT = 1 << 24             # a grant's slot flag: the page comes with a futex wake (on_fwake)
 
 # what poll() reports to Python
 cdef enum:
@@ -168,6 +169,9 @@ cdef struct engine_t:
     # grants not applied yet, and what waits for them
     applying_t *ap
     int nap, capap
+    # the FWAKE being served (fx_woken): a lock's waiter woken elsewhere
+    # than the waker's rank gets the page with its wake
+    int wake_src, wake_push, wake_rank, wake_slot
     # home: the executors of remote threads
     int32_t *ex_of                  # [rank * MAX_THREADS + slot] -> executor slot or -1
     int32_t *ex_rank
@@ -194,7 +198,7 @@ cdef struct engine_t:
     uint64_t last_busy_ns
     uint64_t contended_until        # poll not before this (a yield came back late)
     # counters
-    uint64_t bytes_sent, bytes_received, pages_in, pages_out, invalidations, rings
+    uint64_t bytes_sent, bytes_received, pages_in, pages_out, invalidations, rings, pushed
     uint64_t sent[16]
     uint64_t received[16]
 
@@ -514,6 +518,8 @@ cdef int on_grant(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
             fail(e, "cannot write a page into the store")
             return R_OK
         e.pages_in += n
+    if h.slot & PUSH_SLOT:
+        return on_pushed(e, h)
     for i in range(n):
         a = applying_add(e, h.page + i * PM_PAGE)
         if a == NULL:
@@ -526,6 +532,19 @@ cdef int on_grant(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
     if src != e.rank and e.outstanding > 0:
         e.outstanding -= 1
     mbox_reply(e, h.slot, h.a[0], n, NULL, 0)
+    return R_OK
+
+
+cdef int on_pushed(engine_t *e, pshare_wire *h) noexcept nogil:
+    """A futex word's page with the wake of its waiter here (on_fwake):
+    the control thread opens it before they wake, so it is applied before
+    anything after it for the page is served, and no thread of this rank
+    holds it back.  Its thread's futex wait is over (0)."""
+    command(e, e.control, C_CMD_PROTECT, <int64_t>h.page, h.a[0], 1)
+    if e.gone:
+        return R_EVENT
+    e.pushed += 1
+    mbox_reply(e, h.slot & ~PUSH_SLOT, 0, 0, NULL, 0)
     return R_OK
 
 
@@ -688,11 +707,21 @@ cdef int on_py(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noe
 
 # ---- private futexes of managed pages (ext/rt/futex.c): served by the page's manager ----
 
-cdef void fx_woken(void *ctx, int rank, int slot) noexcept nogil:
-    cdef engine_t *e = <engine_t *>ctx
+cdef void send_fwoken(engine_t *e, int rank, int slot) noexcept nogil:
     cdef pshare_wire h
     hdr(&h, W_FWOKEN, slot, 0)
     send(e, rank, &h, NULL, 0)
+
+
+cdef void fx_woken(void *ctx, int rank, int slot) noexcept nogil:
+    """A waiter of the word on_fwake serves is woken: told at once, unless
+    the page is to come with its wake."""
+    cdef engine_t *e = <engine_t *>ctx
+    if e.wake_push and rank != e.wake_src:
+        e.wake_rank = rank
+        e.wake_slot = slot
+        return
+    send_fwoken(e, rank, slot)
 
 
 cdef int on_fwait(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
@@ -702,8 +731,31 @@ cdef int on_fwait(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
 
 
 cdef int on_fwake(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    """Wake the waiters.  A lock released to one waiter (FUTEX_WAKE of 1,
+    the word left 0 by the waker: a pthread mutex, an rwlock, most
+    futex locks) on another rank than the waker's: the word's page goes
+    there writable in one transaction like any fault's, and its grant
+    carries the wake (on_pushed), so the waiter takes the lock without a
+    fault of its own.  Not for other words: a condvar's or a barrier's
+    waker goes on using the page (it unlocks the mutex, leaves the
+    barrier), and taking it away first made their hand-overs slower."""
     cdef int n = <int>h.a[0] if h.a[0] < 0x7fffffff else 0x7fffffff
-    cdef int woke = fx_wake(e.fx, h.page, n, <uint32_t>h.a[1], fx_woken, e)
+    cdef int woke, owner, writer, busy, queued
+    cdef uint64_t copyset
+    cdef uint64_t page = h.page & ~<uint64_t>(PM_PAGE - 1)
+    e.wake_src = src
+    e.wake_push = n == 1 and h.a[2] == 0
+    e.wake_rank = -1
+    woke = fx_wake(e.fx, h.page, n, <uint32_t>h.a[1], fx_woken, e)
+    e.wake_push = 0
+    if e.wake_rank >= 0:
+        pm_inspect(e.m, page, &owner, &copyset, &writer, &busy, &queued)
+        if not busy and not queued and owner == e.wake_rank and writer:
+            send_fwoken(e, e.wake_rank, e.wake_slot)      # it holds the page already
+        else:
+            manager_clock(e)
+            if pm_request(e.m, page, 1, e.wake_rank, PUSH_SLOT | e.wake_slot, 1) != 0:
+                fail(e, "out of memory in the page manager")
     answer(e, src, h.slot, woke, 0, NULL, 0)
     return R_OK
 
@@ -857,6 +909,7 @@ cdef int on_request(engine_t *e, int slot) noexcept nogil:
         hdr(&h, W_FWAKE, slot, <uint64_t>b.a[0])
         h.a[0] = b.a[1]
         h.a[1] = b.a[2]
+        h.a[2] = b.a[3]                 # the word as the waker left it (-1: not here)
         dest = pm_manager_of(<uint64_t>b.a[0], e.size)
         if dest != e.rank:
             e.outstanding += 1
@@ -1349,7 +1402,8 @@ cdef class Engine:
     def counts(self):
         cdef engine_t *e = self.e
         return {"pages_in": e.pages_in, "pages_out": e.pages_out,
-                "invalidations": e.invalidations, "doorbell_rings": e.rings}
+                "invalidations": e.invalidations, "doorbell_rings": e.rings,
+                "wakes_with_page": e.pushed}
 
     def traffic(self):
         """Bytes each way (every message) and messages by kind (the binary

@@ -30,7 +30,7 @@
     X(SIGNAL,    9, "home -> rank: a[0] cluster tid, a[1] signal")                  \
     X(PY,       10, "payload = a pickled message of the Python side (rare ops)")   \
     X(FWAIT,    11, "-> the futex page's manager: page = address, slot, a[0] bitset") \
-    X(FWAKE,    12, "-> the manager: page = address, slot, a[0] how many, a[1] bitset; ANSWER a[0] woken") \
+    X(FWAKE,    12, "-> the manager: page = address, slot, a[0] how many, a[1] bitset, a[2] the word (-1: unknown); ANSWER a[0] woken") \
     X(FCANCEL,  13, "-> the manager: page = address, slot, a[0] -errno: end the slot's wait") \
     X(FWOKEN,   14, "manager -> waiter's rank: slot, a[0] 0 or -errno (its wait is over)")
 

@@ -88,6 +88,9 @@ static long wake(uintptr_t uaddr, long n, uint32_t bitset)
         dsm_unlock();
         ring_pause();
     }
+    /* the word as this waker left it: 0 says a lock was released, and its
+     * manager sends the page along with the wake (the engine's on_fwake) */
+    box->a[3] = dsm_readable(uaddr) > 0 ? (long)__atomic_load_n((uint32_t *)uaddr, __ATOMIC_RELAXED) : -1;
     chan_send(slot, RQ_FWAKE);
     dsm_unlock();
     long r = chan_finish(slot);

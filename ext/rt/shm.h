@@ -140,7 +140,7 @@ enum pshare_req {
     RQ_FWAIT = 6,         /* private futex wait at the page's manager: a[0] address, a[1] bitset,
                              a[2] the drop count read with the value (futex.c) -> a[0] 0 (woken,
                              or spuriously), -ETIMEDOUT, -EINTR */
-    RQ_FWAKE = 7,         /* a[0] address, a[1] how many, a[2] bitset -> a[0] how many woke */
+    RQ_FWAKE = 7,         /* a[0] address, a[1] how many, a[2] bitset, a[3] the word (-1: not here) -> a[0] how many woke */
 };
 
 /* commands, agent -> control thread / executor */
