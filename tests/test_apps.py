@@ -218,3 +218,21 @@ def test_a_released_lock_brings_its_page(nranks, apps_bin, tmp_path, request):
     assert b"saw main's value in 40," in shared.stdout, shared.stdout
     assert ranks[1]["threads"] == 1
     assert ranks[1]["wakes_with_page"] >= 1, ranks[1]
+
+
+@pytest.mark.pshare
+@pytest.mark.parametrize("nranks", (2, 4), ids=["mpiexec2", "mpiexec4"])
+def test_barrier_arrivals_go_to_its_manager(nranks, apps_bin, tmp_path, request):
+    """barrier_phases.c: 4 threads over the ranks, 12 rounds of a
+    process-private barrier.  Each arrival is a message to the barrier's
+    manager and each thread goes on at its GO (ext/rt/barrier.c), instead of
+    the barrier's page moving for every arrival; barrier_pshared.c's
+    process-shared barrier keeps glibc's algorithm (no such message), and
+    both give the native output."""
+    request.getfixturevalue("mpiexec")
+    _, ranks = _same_as_native_with_stats(apps_bin["barrier_phases"], nranks, tmp_path / "private")
+    arrivals = sum(r["messages_sent"].get("barrier", 0) for r in ranks)
+    gos = sum(r["messages_received"].get("go", 0) for r in ranks)
+    assert 0 < arrivals <= 48 and 0 < gos <= 48, ranks
+    _, ranks = _same_as_native_with_stats(apps_bin["barrier_pshared"], nranks, tmp_path / "shared")
+    assert not any(r["messages_sent"].get("barrier") for r in ranks), ranks

@@ -34,7 +34,7 @@ from pshare_shm cimport *
 cdef extern from "wire.h" nogil:
     enum:
         W_FAULT, W_GRANT, W_FETCH, W_PAGE, W_INV, W_INV_DONE, W_SYS, W_ANSWER, W_SIGNAL, W_PY
-        W_FWAIT, W_FWAKE, W_FCANCEL, W_FWOKEN
+        W_FWAIT, W_FWAKE, W_FCANCEL, W_FWOKEN, W_BARRIER, W_GO
         W_NKINDS
     struct pshare_wire:
         uint32_t kind
@@ -78,6 +78,15 @@ cdef extern from "futexes.h" nogil:
     int fx_wake(fx *t, uint64_t addr, int n, uint32_t bitset, fx_woken_fn woken, void *ctx)
     int fx_cancel(fx *t, uint64_t addr, int rank, int slot)
     uint64_t fx_waiting(const fx *t)
+
+cdef extern from "barriers.h" nogil:
+    struct br:
+        pass
+    ctypedef void (*br_go_fn)(void *ctx, int rank, int slot, int serial) noexcept nogil
+    br *br_new()
+    void br_free(br *t)
+    int br_arrive(br *t, uint64_t addr, uint32_t count, int rank, int slot, br_go_fn go, void *ctx)
+    uint64_t br_waiting(const br *t)
 
 cdef extern from "sched.h" nogil:
     int sched_yield()
@@ -139,6 +148,7 @@ cdef struct engine_t:
     pshare_ctl *ctl
     pm *m                           # the manager of this rank's share of the pages
     fx *fx                          # ... and of the futex words on them (futexes.c)
+    br *br                          # ... and of the pthread barriers on them (barriers.c)
     uint64_t hold_max               # anti-thrashing window's longest (0: off)
     uint64_t hold_next              # when the next page's window ends (0: none waits)
     int hold_dirty                  # the manager ran: its windows may have changed
@@ -199,8 +209,8 @@ cdef struct engine_t:
     uint64_t contended_until        # poll not before this (a yield came back late)
     # counters
     uint64_t bytes_sent, bytes_received, pages_in, pages_out, invalidations, rings, pushed
-    uint64_t sent[16]
-    uint64_t received[16]
+    uint64_t sent[32]
+    uint64_t received[32]
 
 
 cdef inline uint64_t now_ns() noexcept nogil:
@@ -479,7 +489,7 @@ cdef int hold(engine_t *e, applying_t *a, int src, pshare_wire *h, const uint8_t
 # ---- message handlers: one per kind (the dispatch table) ----
 
 ctypedef int (*handler_t)(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil
-cdef handler_t HANDLERS[16]
+cdef handler_t HANDLERS[32]
 
 
 cdef int page_msg(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
@@ -774,6 +784,29 @@ cdef int on_fwoken(engine_t *e, int src, pshare_wire *h, const uint8_t *payload)
     return R_OK
 
 
+# ---- pthread barriers (ext/rt/barrier.c): each arrival at the barrier's manager ----
+
+cdef void br_go(void *ctx, int rank, int slot, int serial) noexcept nogil:
+    cdef engine_t *e = <engine_t *>ctx
+    cdef pshare_wire h
+    hdr(&h, W_GO, slot, 0)
+    h.a[0] = serial
+    send(e, rank, &h, NULL, 0)
+
+
+cdef int on_barrier(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    if br_arrive(e.br, h.page, <uint32_t>h.a[0], src, h.slot, br_go, e) != 0:
+        fail(e, "out of memory for a barrier")
+    return R_OK
+
+
+cdef int on_go(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    cdef pshare_mbox *b = box(e, h.slot)
+    pshare_store(&b.barrier_done, 2 if h.a[0] else 1)
+    futex_wake(&b.barrier_done)
+    return R_OK
+
+
 HANDLERS[W_FAULT] = on_fault
 HANDLERS[W_GRANT] = on_grant
 HANDLERS[W_FETCH] = on_fetch
@@ -788,6 +821,8 @@ HANDLERS[W_FWAIT] = on_fwait
 HANDLERS[W_FWAKE] = on_fwake
 HANDLERS[W_FCANCEL] = on_fcancel
 HANDLERS[W_FWOKEN] = on_fwoken
+HANDLERS[W_BARRIER] = on_barrier
+HANDLERS[W_GO] = on_go
 
 
 cdef int dispatch(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
@@ -961,6 +996,13 @@ cdef int on_entry(engine_t *e, uint64_t entry) noexcept nogil:
         hdr(&h, W_FCANCEL, slot, <uint64_t>box(e, slot).a[0])
         h.a[0] = -<int64_t>low
         send(e, pm_manager_of(<uint64_t>box(e, slot).a[0], e.size), &h, NULL, 0)
+        return R_OK
+    if kind == C_UP_BARRIER:
+        # the barrier fields of the slot's mailbox (its request fields may be
+        # a signal handler's by now)
+        hdr(&h, W_BARRIER, slot, box(e, slot).barrier)
+        h.a[0] = box(e, slot).barrier_count
+        send(e, pm_manager_of(box(e, slot).barrier, e.size), &h, NULL, 0)
         return R_OK
     if kind == C_UP_SIGNAL:
         if e.ex_rank[slot] >= 0:
@@ -1149,7 +1191,8 @@ cdef class Engine:
             raise MemoryError()
         e.m = pm_new(emit, e)
         e.fx = fx_new()
-        if e.m == NULL or e.fx == NULL:
+        e.br = br_new()
+        if e.m == NULL or e.fx == NULL or e.br == NULL:
             raise MemoryError()
         e.hold_max = <uint64_t>(hold_us * 1000)
         pm_set_hold(e.m, e.hold_max)
@@ -1203,6 +1246,7 @@ cdef class Engine:
         free(e.ap)
         pm_free(e.m)
         fx_free(e.fx)
+        br_free(e.br)
         free(e.ex_of)
         free(e.ex_rank)
         free(e.ex_slot)
@@ -1526,6 +1570,34 @@ cdef class FutexWaiters:
 
     def __len__(self):
         return fx_waiting(self.t)
+
+
+cdef void record_go(void *ctx, int rank, int slot, int serial) noexcept nogil:
+    with gil:
+        (<list>ctx).append((rank, slot, bool(serial)))
+
+
+cdef class Barriers:
+    """barriers.c driven from Python: arrive() returns the (rank, slot,
+    serial) it let go, in order (empty while the round is not complete)."""
+    cdef br *t
+
+    def __cinit__(self):
+        self.t = br_new()
+        if self.t == NULL:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        br_free(self.t)
+
+    def arrive(self, unsigned long addr, unsigned int count, int rank, int slot):
+        cdef list gone = []
+        if br_arrive(self.t, addr, count, rank, slot, record_go, <void *>gone) != 0:
+            raise MemoryError()
+        return gone
+
+    def __len__(self):
+        return br_waiting(self.t)
 
 
 PM = {"FETCH": PM_FETCH, "INV": PM_INV, "GRANT": PM_GRANT}

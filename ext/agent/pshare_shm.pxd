@@ -16,6 +16,7 @@ cdef extern from "shm.h" nogil:
         C_UP_EXEC_DONE "UP_EXEC_DONE"
         C_UP_SIGNAL "UP_SIGNAL"
         C_UP_FCANCEL "UP_FCANCEL"
+        C_UP_BARRIER "UP_BARRIER"
         C_RQ_FAULT "RQ_FAULT"
         C_RQ_SYSCALL "RQ_SYSCALL"
         C_RQ_SPAWN "RQ_SPAWN"
@@ -53,6 +54,9 @@ cdef extern from "shm.h" nogil:
         int64_t a[10]
         uint64_t len
         uint64_t t0
+        uint64_t barrier
+        uint32_t barrier_count
+        uint32_t barrier_done
         uint8_t data[1]
 
     struct pshare_chan:

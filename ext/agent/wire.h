@@ -32,7 +32,9 @@
     X(FWAIT,    11, "-> the futex page's manager: page = address, slot, a[0] bitset") \
     X(FWAKE,    12, "-> the manager: page = address, slot, a[0] how many, a[1] bitset, a[2] the word (-1: unknown); ANSWER a[0] woken") \
     X(FCANCEL,  13, "-> the manager: page = address, slot, a[0] -errno: end the slot's wait") \
-    X(FWOKEN,   14, "manager -> waiter's rank: slot, a[0] 0 or -errno (its wait is over)")
+    X(FWOKEN,   14, "manager -> waiter's rank: slot, a[0] 0 or -errno (its wait is over)") \
+    X(BARRIER,  15, "-> the barrier's manager: page = address, slot, a[0] its thread count") \
+    X(GO,       16, "barrier's manager -> rank: slot, a[0] 1 = the serial thread (the round is complete)")
 
 enum pshare_wire_kind {
 #define PSHARE_WIRE_ENUM(name, nr, what) W_##name = nr,
@@ -62,7 +64,7 @@ struct pshare_wire {
 #define PSHARE_WIRE_MAX (PSHARE_WIRE_HDR + PSHARE_WIRE_MAX_PAYLOAD)
 
 _Static_assert(sizeof(struct pshare_wire) == 104, "the header is part of the protocol");
-_Static_assert(W_NKINDS <= 16, "the engine's handler table and counters have 16 entries");
+_Static_assert(W_NKINDS <= 32, "the engine's handler table and counters have 32 entries");
 _Static_assert(PSHARE_WIRE_MAX_PAYLOAD >= 256 * 1024, "a mailbox's data must fit (shm.h)");
 
 #endif

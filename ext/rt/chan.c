@@ -97,16 +97,17 @@ int chan_contended(void)
     return __atomic_load_n(&rt.chan->contended, __ATOMIC_RELAXED);
 }
 
-/* Poll the mailbox for `spin` TSC cycles (yielding the core now and then,
- * and giving up early when a yield took long): 1 once it says `state`.
- * No poll at all while the cores are contended. */
-static int poll_state(struct pshare_mbox *b, uint32_t state, uint64_t spin)
+/* Poll `w` for `spin` TSC cycles (yielding the core now and then, and
+ * giving up early when a yield took long) until it is `v` (equal) or is no
+ * longer `v` (!equal): 1 once it is.  No poll at all while the cores are
+ * contended. */
+static int poll_word(const uint32_t *w, uint32_t v, int equal, uint64_t spin)
 {
     if (chan_contended())
         spin = 0;
     uint64_t t0 = rdtsc();
     for (unsigned n = 1; rdtsc() - t0 < spin; n++) {
-        if (__atomic_load_n(&b->state, __ATOMIC_ACQUIRE) == state)
+        if ((__atomic_load_n(w, __ATOMIC_ACQUIRE) == v) == equal)
             return 1;
         __builtin_ia32_pause();
         if (n % CHAN_SPIN_YIELD == 0) {
@@ -116,21 +117,38 @@ static int poll_state(struct pshare_mbox *b, uint32_t state, uint64_t spin)
                 break;
         }
     }
-    return __atomic_load_n(&b->state, __ATOMIC_ACQUIRE) == state;
+    return (__atomic_load_n(w, __ATOMIC_ACQUIRE) == v) == equal;
 }
 
-/* Wait until the mailbox says `state`: poll a little (`spin` TSC cycles),
- * then sleep; the agent wakes us (shared futex). */
-static void wait_state(struct pshare_mbox *b, uint32_t state, uint64_t spin)
+/* Wait until `w` is `v` (equal) or no longer `v` (!equal): poll a little
+ * (`spin` TSC cycles), then sleep; the agent wakes us (shared futex). */
+static void wait_word(uint32_t *w, uint32_t v, int equal, uint64_t spin)
 {
-    if (poll_state(b, state, spin))
+    if (poll_word(w, v, equal, spin))
         return;
     for (;;) {
-        uint32_t s = __atomic_load_n(&b->state, __ATOMIC_ACQUIRE);
-        if (s == state)
+        uint32_t s = __atomic_load_n(w, __ATOMIC_ACQUIRE);
+        if ((s == v) == equal)
             return;
-        sys4(PSHARE_NR_futex, &b->state, K_FUTEX_WAIT, s, 0);
+        sys4(PSHARE_NR_futex, w, K_FUTEX_WAIT, s, 0);
     }
+}
+
+static int poll_state(struct pshare_mbox *b, uint32_t state, uint64_t spin)
+{
+    return poll_word(&b->state, state, 1, spin);
+}
+
+static void wait_state(struct pshare_mbox *b, uint32_t state, uint64_t spin)
+{
+    wait_word(&b->state, state, 1, spin);
+}
+
+/* A word of the channel the agent changes and then wakes (a barrier's
+ * release, barrier.c): wait as for an answer until it is no longer `v`. */
+void chan_wait_change(uint32_t *w, uint32_t v)
+{
+    wait_word(w, v, 0, CHAN_SPIN_CYCLES);
 }
 
 /* Poll the mailbox as chan_wait does before it sleeps: 1 once it says

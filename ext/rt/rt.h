@@ -261,6 +261,7 @@ HIDDEN long thread_set_tid_address(int *ctid);
 HIDDEN struct kstack *thread_app_altstack(void);
 HIDDEN int thread_number(void);
 HIDDEN int thread_slot_index(void);
+HIDDEN int thread_slot_here(void);
 HIDDEN long thread_cluster_tid(void);
 HIDDEN long thread_spawn_local(const struct kucontext *frame, const void *fp, size_t fpsize,
                                unsigned long flags, int *ptid, int *ctid, unsigned long tls,
@@ -313,6 +314,7 @@ HIDDEN long chan_call(int slot, uint32_t kind);
 HIDDEN void chan_send(int slot, uint32_t kind);
 HIDDEN long chan_finish(int slot);
 HIDDEN int chan_poll(struct pshare_mbox *b, uint32_t state);
+HIDDEN void chan_wait_change(uint32_t *w, uint32_t v);
 HIDDEN int chan_contended(void);
 HIDDEN int chan_room(void);
 HIDDEN void hist_add(uint64_t *hist, uint64_t cycles);

@@ -127,6 +127,8 @@ enum pshare_up_kind {
     UP_SIGNAL = 4,        /* home: a signal for the thread of this executor (signal in the entry) */
     UP_FCANCEL = 5,       /* the slot's futex wait ends early: the errno (ETIMEDOUT, EINTR) in
                              the entry; its mailbox still holds the wait (futex.c) */
+    UP_BARRIER = 6,       /* the slot's thread arrived at the pthread barrier in its mailbox's
+                             barrier fields (barrier.c) */
 };
 
 /* mailbox request kinds, app -> agent */
@@ -162,6 +164,11 @@ struct pshare_mbox {
     int64_t a[10];
     uint64_t len;                 /* bytes of data used */
     uint64_t t0;                  /* TSC at post, for latency figures */
+    /* pthread_barrier_wait (barrier.c): apart from the request fields, which a
+     * signal handler may use while the thread waits at the barrier */
+    uint64_t barrier;             /* the barrier's address */
+    uint32_t barrier_count;       /* its thread count */
+    uint32_t barrier_done;        /* futex word: 0 waiting, 1 gone through, 2 ... as the serial thread */
     uint8_t pad[8];
     uint8_t data[PSHARE_MBOX_DATA];
 };

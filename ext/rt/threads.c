@@ -53,6 +53,9 @@ struct slot {
 _Static_assert(sizeof(struct slot) <= SLOT_HDR, "slot header too big");
 
 static char *arena;              /* PSHARE_MAX_THREADS slots */
+/* Each slot's kernel tid, packed (thread_slot_here scans it): 0 from the
+ * slot's allocation until its thread runs. */
+static int slot_tid[PSHARE_MAX_THREADS];
 static int next_number = 1;
 static int live_threads;
 
@@ -74,8 +77,10 @@ static struct slot *slot_alloc(void)
     for (int i = 1; i < PSHARE_MAX_THREADS; i++) {
         struct slot *s = slot_at(i);
         int free = 0;
-        if (atomic_cas(&s->ktid, &free, -1))
+        if (atomic_cas(&s->ktid, &free, -1)) {
+            __atomic_store_n(&slot_tid[i], 0, __ATOMIC_RELEASE);
             return s;
+        }
     }
     return 0;
 }
@@ -96,6 +101,7 @@ long threads_init(void)
     rt_private(arena, (size_t)PSHARE_MAX_THREADS * SLOT_SIZE);
     struct slot *main_slot = slot_at(0);
     main_slot->tid = main_slot->ktid = sys0(PSHARE_NR_gettid);
+    slot_tid[0] = main_slot->tid;
     main_slot->is_thread = 1;
     main_slot->app_ss.ss_flags = K_SS_DISABLE;
     atomic_store(&rt.ctl->threads_started, rt.is_home);   /* elsewhere it is the control thread */
@@ -135,6 +141,7 @@ static void thread_start(void *arg)
 {
     struct slot *s = arg;
     s->tid = sys0(PSHARE_NR_gettid);
+    __atomic_store_n(&slot_tid[((char *)s - arena) / SLOT_SIZE], s->tid, __ATOMIC_RELEASE);
     if (s->is_thread) {
         if (IS_ERR(sud_arm()))
             rt_fail("cannot arm Syscall User Dispatch in a new thread");
@@ -323,6 +330,19 @@ int thread_slot_index(void)
 {
     struct slot *s = slot_self();
     return s ? (int)(((char *)s - arena) / SLOT_SIZE) : -1;
+}
+
+/* The calling app thread's slot where its stack does not say it (runtime
+ * code the app called, on the app's stack: barrier.c): by its kernel tid;
+ * -1 for a thread the runtime does not know.  A slot whose thread ended
+ * (ktid 0) or has not run yet (its slot_tid 0) does not match. */
+int thread_slot_here(void)
+{
+    int tid = (int)sys0(PSHARE_NR_gettid);
+    for (int i = 0; i < PSHARE_MAX_THREADS; i++)
+        if (__atomic_load_n(&slot_tid[i], __ATOMIC_ACQUIRE) == tid && atomic_load(&slot_at(i)->ktid))
+            return i;
+    return -1;
 }
 
 long thread_cluster_tid(void)
