@@ -236,3 +236,19 @@ def test_barrier_arrivals_go_to_its_manager(nranks, apps_bin, tmp_path, request)
     assert 0 < arrivals <= 48 and 0 < gos <= 48, ranks
     _, ranks = _same_as_native_with_stats(apps_bin["barrier_pshared"], nranks, tmp_path / "shared")
     assert not any(r["messages_sent"].get("barrier") for r in ranks), ranks
+
+
+@pytest.mark.pshare
+@pytest.mark.parametrize("nranks", (2, 3), ids=["mpiexec2", "mpiexec3"])
+def test_a_read_run_is_learned(nranks, apps_bin, tmp_path, request):
+    """edge_reads.c: main writes a 3-page row, a worker on rank 1 reads it
+    after a barrier, 40 rounds.  The worker's engine learns that a read at
+    the row's first page goes on for three pages and asks for all three at
+    once: about one read fault a round (47 here), where following the stream
+    from one page made two (84)."""
+    request.getfixturevalue("mpiexec")
+    shared, ranks = _same_as_native_with_stats(apps_bin["edge_reads"], nranks, tmp_path)
+    assert b"read main's row right in 40" in shared.stdout, shared.stdout
+    worker = ranks[1]
+    assert worker["threads"] == 1
+    assert worker["faults_read"] < 60, worker

@@ -108,6 +108,8 @@ cdef enum:
     RECV_SIZE = 104 + 260 * 1024    # PSHARE_WIRE_MAX (checked at import)
     RD_STREAMS = 8                  # sequential read streams followed per rank
     WR_SLOTS = 1024                 # sequential write streams: where each goes next, by page hash
+    LEARN_SLOTS = 4096              # read runs learned: how far a stream that began at a page went
+    LEARN_MAX = 4                   # ... up to this: longer streams ramp up by doubling anyway
     COMMAND_SPIN_NS = 50000         # a command's answer is polled for this long, then slept for
     SPIN_AFTER_WORK_NS = 200000     # idle, the engine polls (yielding) this long after work ...
     SPIN_WAITING_NS = 5000000       # ... and this long while this rank waits for answers
@@ -158,11 +160,18 @@ cdef struct engine_t:
     uint64_t rd_next[RD_STREAMS]
     int rd_window[RD_STREAMS]
     uint64_t rd_used[RD_STREAMS]
+    uint64_t rd_start[RD_STREAMS]   # the page the stream began at
     uint64_t rd_clock
     # write streams (a radix sort's scatter writes 256 at once): direct-mapped
     # by the page each expects next, with the run its next write fault asks for
     uint64_t wr_next[WR_SLOTS]
     uint8_t wr_window[WR_SLOTS]
+    # read runs learned (direct-mapped by the page a read stream began at):
+    # a stream that begins there again asks at once for as many pages as its
+    # faults proved needed last time (an edge row read every sweep: one
+    # fault, not one per page)
+    uint64_t learn_page[LEARN_SLOTS]
+    uint8_t learn_run[LEARN_SLOTS]
     uint8_t *pagebuf                # a read-ahead run of pages, read from the store
     # receives: NRECV buffers, served strictly in the order posted
     uint8_t *rbuf[NRECV]
@@ -863,21 +872,42 @@ cdef int on_applied(engine_t *e, uint64_t page) noexcept nogil:
     return R_OK
 
 
+cdef inline int learned(engine_t *e, uint64_t page) noexcept nogil:
+    """The run a read stream that began at `page` needed last time (1: none known)."""
+    cdef int i = <int>((page // PM_PAGE) % LEARN_SLOTS)
+    return e.learn_run[i] if e.learn_page[i] == page else 1
+
+
+cdef void learn(engine_t *e, uint64_t start, uint64_t end) noexcept nogil:
+    """A read stream that began at `start` faulted at `end` - 1: every page
+    up to there was needed (pages a run brought and no fault went past are
+    not proof: learning them made each run bring its own length again)."""
+    cdef int i = <int>((start // PM_PAGE) % LEARN_SLOTS)
+    cdef uint64_t n = (end - start) // PM_PAGE
+    if end <= start:
+        return
+    e.learn_page[i] = start
+    e.learn_run[i] = <uint8_t>min(n, LEARN_MAX)
+
+
 cdef int read_window(engine_t *e, uint64_t page) noexcept nogil:
     """The run a read fault at `page` asks for: twice the last one's if it
-    continues one of this rank's read streams, else 1 (a new stream, in the
-    place of the least recently used)."""
+    continues one of this rank's read streams, else (a new stream, in the
+    place of the least recently used) the run a stream that began here
+    needed last time, or 1."""
     cdef int i, s = 0
     e.rd_clock += 1
     for i in range(RD_STREAMS):
         if e.rd_next[i] == page:
             s = i
             e.rd_window[s] = 2 if e.rd_window[s] < 2 else min(2 * e.rd_window[s], PM_READAHEAD_MAX)
+            learn(e, e.rd_start[s], page + PM_PAGE)
             break
         if e.rd_used[i] < e.rd_used[s]:
             s = i
     else:
-        e.rd_window[s] = 1
+        e.rd_window[s] = learned(e, page)
+        e.rd_start[s] = page
     e.rd_next[s] = page + PM_PAGE          # until the grant says how many came
     e.rd_used[s] = e.rd_clock
     return e.rd_window[s]
@@ -886,7 +916,9 @@ cdef int read_window(engine_t *e, uint64_t page) noexcept nogil:
 cdef int write_window(engine_t *e, uint64_t page) noexcept nogil:
     """The run a write fault at `page` asks for: twice the last one's if a
     write stream expected this page, else 1.  The manager grants only pages
-    in the first one's state that this rank or nobody wrote last (pages.c)."""
+    in the first one's state that this rank or nobody wrote last (pages.c).
+    (Write runs are not learned like reads: an n-body's upgrades then took
+    pages the other rank went on reading, two to four times the faults.)"""
     cdef int i = <int>((page // PM_PAGE) % WR_SLOTS)
     if e.wr_next[i] != page:
         return 1
