@@ -555,10 +555,10 @@ cdef int on_grant(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
 
 
 cdef int on_pushed(engine_t *e, pshare_wire *h) noexcept nogil:
-    """A futex word's page with the wake of its waiter here (on_fwake):
-    the control thread opens it before they wake, so it is applied before
-    anything after it for the page is served, and no thread of this rank
-    holds it back.  Its thread's futex wait is over (0)."""
+    """A released lock's page with the wake of its waiter here (on_fwake):
+    the control thread opens it before the waiter wakes, so the grant is
+    applied before anything after it for the page is served and no thread
+    of this rank has it to apply.  The waiter's futex wait is over (0)."""
     command(e, e.control, C_CMD_PROTECT, <int64_t>h.page, h.a[0], 1)
     if e.gone:
         return R_EVENT
