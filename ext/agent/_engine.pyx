@@ -1015,6 +1015,18 @@ cdef void post_end(engine_t *e, int ex) noexcept nogil:
     futex_wake(&b.state)
 
 
+cdef int on_barrier_arrival(engine_t *e, int slot) noexcept nogil:
+    """A thread arrived at a barrier: to the barrier's manager, from the
+    mailbox's barrier fields (its request fields may be a signal handler's
+    by now)."""
+    cdef pshare_mbox *b = box(e, slot)
+    cdef pshare_wire h
+    hdr(&h, W_BARRIER, slot, b.barrier)
+    h.a[0] = b.barrier_count
+    send(e, pm_manager_of(b.barrier, e.size), &h, NULL, 0)
+    return R_OK
+
+
 cdef int on_entry(engine_t *e, uint64_t entry) noexcept nogil:
     cdef uint64_t kind = entry >> 56, low = entry & ((<uint64_t>1 << 40) - 1)
     cdef int slot = (entry >> 40) & 0xFFFF
@@ -1030,12 +1042,7 @@ cdef int on_entry(engine_t *e, uint64_t entry) noexcept nogil:
         send(e, pm_manager_of(<uint64_t>box(e, slot).a[0], e.size), &h, NULL, 0)
         return R_OK
     if kind == C_UP_BARRIER:
-        # the barrier fields of the slot's mailbox (its request fields may be
-        # a signal handler's by now)
-        hdr(&h, W_BARRIER, slot, box(e, slot).barrier)
-        h.a[0] = box(e, slot).barrier_count
-        send(e, pm_manager_of(box(e, slot).barrier, e.size), &h, NULL, 0)
-        return R_OK
+        return on_barrier_arrival(e, slot)
     if kind == C_UP_SIGNAL:
         if e.ex_rank[slot] >= 0:
             hdr(&h, W_SIGNAL, -1, 0)
