@@ -19,6 +19,8 @@ JSON schema (``version`` 1)::
                 "messages_sent": {kind: count}, "messages_received": {kind: count},
                 "faults_read": int, "faults_write": int, "faults_upgrade": int,
                 "pages_in": int, "pages_out": int, "invalidations": int,
+                "reads_for_write": int,    # read faults asked writable (read-then-write)
+                "upgrades_local": int,     # writes to those pages, made without a message
                 "regions": int, "regions_peak": int,
                 "pages_managed": int, "pages_managed_peak": int,
                 "doorbell_peers": int,     # peers (on this host) that wake this agent
@@ -75,7 +77,8 @@ def rank_record(rank, host, pid, ctl, hz, agent_counts, traffic=None):
                               for nr, (_, _, fwd) in sorted(calls.items())},
         **{k: c[k] for k in ("syscalls_local", "syscalls_forwarded", "syscalls_invalid",
                              "faults_read", "faults_write", "faults_upgrade", "pages_in",
-                             "pages_out", "invalidations", "regions", "regions_peak",
+                             "pages_out", "invalidations", "reads_for_write", "upgrades_local",
+                             "regions", "regions_peak",
                              "pages_managed", "pages_managed_peak")},
         "doorbell_peers": c.get("doorbell_peers", 0),
         "doorbell_rings": c.get("doorbell_rings", 0),

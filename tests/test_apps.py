@@ -190,6 +190,28 @@ def test_sequential_writes_take_runs_of_pages(nranks, apps_bin, tmp_path, reques
 
 @pytest.mark.pshare
 @pytest.mark.parametrize("nranks", (2, 3), ids=["mpiexec2", "mpiexec3"])
+def test_reads_that_are_writes_ask_for_the_page_writable(nranks, apps_bin, tmp_path, request):
+    """read_then_write.c: a worker on rank 1 reads, then writes, a word in
+    each of 32 pages main filled, then only reads one in each of 16 more,
+    all by one load instruction.  After two read-then-upgrade pairs that
+    instruction's read faults ask for the page writable and its writes need
+    no message (dsm.c); its first wrong guess, in the read-only part, is
+    forgotten.  Main reads every word back as natively."""
+    request.getfixturevalue("mpiexec")
+    shared, ranks = _same_as_native_with_stats(apps_bin["read_then_write"], nranks, tmp_path)
+    assert b"worker saw every value; wrong words: 0" in shared.stdout, shared.stdout
+    worker = ranks[1]
+    assert worker["threads"] == 1
+    # 30 of the 32 written pages guessed, plus the one wrong guess
+    assert 28 <= worker["reads_for_write"] <= 33, f"guesses: {worker}"
+    assert worker["upgrades_local"] >= 28, f"writes that needed a message: {worker}"
+    assert worker["reads_for_write"] - worker["upgrades_local"] <= 2, \
+        f"a wrong guess was not forgotten: {worker}"
+    assert worker["faults_upgrade"] < 12, f"an upgrade per page written: {worker}"
+
+
+@pytest.mark.pshare
+@pytest.mark.parametrize("nranks", (2, 3), ids=["mpiexec2", "mpiexec3"])
 def test_memory_a_thread_maps_starts_on_its_rank(nranks, apps_bin, tmp_path, request):
     """fresh_owned.c: a worker on rank 1 maps 64 pages and fills them.  They
     start on rank 1 (no page travels to it: far fewer faults there than

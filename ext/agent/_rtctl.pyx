@@ -61,7 +61,7 @@ _COUNTERS = (
     "threads_started", "threads_exited", "threads_peak", "regions", "regions_peak",
     "pages_managed", "pages_managed_peak", "faults_read", "faults_write", "faults_upgrade",
     "pages_in", "pages_out", "invalidations", "syscalls_local", "syscalls_forwarded",
-    "syscalls_invalid",
+    "syscalls_invalid", "reads_for_write", "upgrades_local",
 )
 
 
@@ -149,7 +149,7 @@ cdef class ControlBlock:
         values = (c.threads_started, c.threads_exited, c.threads_peak, c.regions, c.regions_peak,
                   c.pages_managed, c.pages_managed_peak, c.faults_read, c.faults_write,
                   c.faults_upgrade, c.pages_in, c.pages_out, c.invalidations, c.syscalls_local,
-                  c.syscalls_forwarded, c.syscalls_invalid)
+                  c.syscalls_forwarded, c.syscalls_invalid, c.reads_for_write, c.upgrades_local)
         return dict(zip(_COUNTERS, values))
 
     def syscalls(self):

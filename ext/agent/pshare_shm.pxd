@@ -79,6 +79,7 @@ cdef extern from "shm.h" nogil:
         uint64_t threads_started, threads_exited, threads_peak
         uint64_t regions, regions_peak, pages_managed, pages_managed_peak
         uint64_t faults_read, faults_write, faults_upgrade, pages_in, pages_out, invalidations
+        uint64_t reads_for_write, upgrades_local
         uint64_t syscalls_local, syscalls_forwarded, syscalls_invalid
         uint32_t fork_gate
         uint32_t go

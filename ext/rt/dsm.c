@@ -18,6 +18,16 @@
  *
  * A new page starts as WRITE on home (it holds every page at start) and
  * INVALID elsewhere: state 0 in the table means exactly that.
+ *
+ * Reads that are writes: a read fault whose instruction's reads were
+ * followed by writes of the same page (c[i] -= ..., a counter's ++: a read
+ * fault, then an upgrade, two round trips) asks for the page writable at
+ * once.  The page is then EXCLUSIVE here: the manager's WRITE, mapped read
+ * only, so that the first write is an upgrade made here without a message
+ * and tells whether the guess was right.  A guess that was wrong (the page
+ * still unwritten at the thread's next fault) makes that instruction's reads
+ * plain reads again.  A guess only changes what is asked for, never what a
+ * rank may do with what it holds, so memory stays sequentially consistent.
  */
 #include "rt.h"
 
@@ -25,6 +35,10 @@
 #define PS_MANAGED 8
 #define PS_SHIFT 4
 #define PAGES_MAX (1UL << 35)          /* 47-bit address space */
+/* This rank's fourth state (never on the wire): held for writing, mapped read only. */
+#define DSM_EXCLUSIVE 4
+_Static_assert(DSM_EXCLUSIVE > DSM_WRITE && DSM_EXCLUSIVE < (1 << (8 - PS_SHIFT)),
+               "a fourth state that fits the table's byte");
 
 static uint8_t *pstate;
 /* Serialises every change of the page states with the mprotect that applies
@@ -75,6 +89,7 @@ static int effective(uint8_t b)
     case DSM_WRITE:
         return prot;
     case DSM_READ:
+    case DSM_EXCLUSIVE:
         return prot & ~K_PROT_WRITE;
     default:
         return 0;
@@ -132,15 +147,21 @@ void dsm_protect(uintptr_t lo, uintptr_t hi, int prot)
     unlock_prot();
 }
 
-/* Set this rank's DSM state of [lo, hi) and the kernel protection with it. */
-static void set_state(uintptr_t lo, uintptr_t hi, int state)
+/* Under prot_lock: the DSM state of [lo, hi), and the kernel protection with it. */
+static void set_state_locked(uintptr_t lo, uintptr_t hi, int state)
 {
-    lock_prot();
     for (uintptr_t a = lo; a < hi; a += PAGE_SIZE) {
         uint8_t *b = &pstate[a / PAGE_SIZE];
         *b = (*b & (PS_PROT | PS_MANAGED)) | (uint8_t)(state << PS_SHIFT);
     }
     apply(lo, hi);
+}
+
+/* Set this rank's DSM state of [lo, hi) and the kernel protection with it. */
+static void set_state(uintptr_t lo, uintptr_t hi, int state)
+{
+    lock_prot();
+    set_state_locked(lo, hi, state);
     unlock_prot();
 }
 
@@ -176,8 +197,85 @@ long dsm_set_run(uintptr_t page, long count, int state)
     return n;
 }
 
-/* SIGSEGV: 1 when it was a DSM fault, now served; 0 for a real fault. */
-int dsm_fault(uintptr_t addr, int write)
+/* Reads that are writes (see the top): a score per faulting instruction,
+ * in a small table all threads of the rank share (a lost update only costs
+ * a guess), and per thread slot what its last read fault and its last guess
+ * were. */
+#define WP_SIZE 512
+#define WP_GUESS 2                     /* read-then-write seen this often: guess */
+static struct { uint64_t ip; int score; } wpred[WP_SIZE];
+static struct {
+    uintptr_t read_lo, read_hi;        /* the pages its last read fault brought */
+    uint64_t read_ip;
+    uintptr_t guess;                   /* the page its last guess brought (0: none) */
+    uint64_t guess_ip;
+} memo[PSHARE_MAX_THREADS];
+
+static int wp_index(uint64_t ip)
+{
+    return (int)((ip * 0x9E3779B97F4A7C15ULL) >> 55) & (WP_SIZE - 1);
+}
+
+static int wp_guesses(uint64_t ip)
+{
+    int i = wp_index(ip);
+    return wpred[i].ip == ip && wpred[i].score >= WP_GUESS;
+}
+
+static void wp_learn(uint64_t ip)
+{
+    int i = wp_index(ip);
+    if (wpred[i].ip != ip) {
+        wpred[i].ip = ip;
+        wpred[i].score = 0;
+    }
+    if (wpred[i].score < WP_GUESS)
+        wpred[i].score++;
+}
+
+static void wp_forget(uint64_t ip)
+{
+    int i = wp_index(ip);
+    if (wpred[i].ip == ip)
+        wpred[i].score = 0;
+}
+
+/* A thread's fault: first grade its last guess (written since, or not) and
+ * credit the read that brought a page it now upgrades. */
+static void wp_grade(int slot, uintptr_t page, int write, int have)
+{
+    if (memo[slot].guess) {
+        if (dsm_state(pstate[memo[slot].guess / PAGE_SIZE]) != DSM_WRITE)
+            wp_forget(memo[slot].guess_ip);
+        memo[slot].guess = 0;
+    }
+    if (write && have == DSM_READ && page >= memo[slot].read_lo && page < memo[slot].read_hi) {
+        wp_learn(memo[slot].read_ip);
+        memo[slot].read_hi = 0;
+    }
+}
+
+/* A write to a page held EXCLUSIVE here: open it for writing, no message.
+ * 0 when the control thread took the page meanwhile (a plain fault then). */
+static int upgrade_here(uintptr_t page)
+{
+    uint64_t mask = chan_enter();
+    lock_prot();
+    int have = dsm_state(pstate[page / PAGE_SIZE]);
+    if (have == DSM_EXCLUSIVE)
+        set_state_locked(page, page + PAGE_SIZE, DSM_WRITE);
+    else if (have == DSM_WRITE)
+        apply(page, page + PAGE_SIZE);            /* another thread of this rank did */
+    unlock_prot();
+    chan_leave(mask);
+    if (have == DSM_EXCLUSIVE)
+        STAT_ADD(upgrades_local, 1);
+    return have == DSM_EXCLUSIVE || have == DSM_WRITE;
+}
+
+/* SIGSEGV: 1 when it was a DSM fault, now served; 0 for a real fault.
+ * `ip`: the faulting instruction. */
+int dsm_fault(uintptr_t addr, int write, uint64_t ip)
 {
     if (!rt.dsm || addr >= PAGES_MAX * PAGE_SIZE)
         return 0;
@@ -189,7 +287,9 @@ int dsm_fault(uintptr_t addr, int write)
     if (!((b & PS_PROT) & want))
         return 0;                                  /* the app's own protection: real */
     int have = dsm_state(b);
-    if (have == DSM_WRITE || (have == DSM_READ && !write)) {
+    if (have == DSM_EXCLUSIVE && write && upgrade_here(page))
+        return 1;
+    if (have == DSM_WRITE || (have != DSM_INVALID && !write)) {
         /* another thread of this rank got it meanwhile: make sure the view is
          * open, from the state as it is under the lock (the control thread may
          * have taken the page since we looked) */
@@ -200,22 +300,40 @@ int dsm_fault(uintptr_t addr, int write)
         chan_leave(mask);
         return 1;
     }
+    if (have == DSM_EXCLUSIVE) {                   /* a write, and the page taken meanwhile */
+        have = dsm_state(pstate[page / PAGE_SIZE]);
+        if (have != DSM_READ)
+            have = DSM_INVALID;
+    }
     int slot = thread_slot_index();
+    wp_grade(slot, page, write, have);
+    int guess = !write && wp_guesses(ip);
     struct pshare_mbox *box = chan_box(slot);
     uint64_t mask = chan_enter();              /* until the grant is applied: chan.c */
     thread_busy(1);
     box->a[0] = page;
-    box->a[1] = write;
+    box->a[1] = write || guess;
     box->len = 0;
     uint64_t t0 = rdtsc();
     long granted = chan_call(slot, RQ_FAULT);
-    /* a read grant may bring the pages after this one too (read-ahead): a[1] */
+    /* a grant may bring the pages after this one too (a run): a[1] */
     long run = box->a[1] > 1 ? box->a[1] : 1;
+    if (guess && granted == DSM_WRITE)
+        granted = DSM_EXCLUSIVE;
     dsm_set_run(page, run, (int)granted);
     for (long i = 0; i < run; i++)
         chan_post_lazy((uint64_t)UP_APPLIED << 56 | (uint64_t)slot << 40 | (page / PAGE_SIZE + i));
     thread_busy(0);
     chan_leave(mask);
+    if (guess) {
+        memo[slot].guess = page;
+        memo[slot].guess_ip = ip;
+        STAT_ADD(reads_for_write, 1);
+    } else if (!write) {
+        memo[slot].read_lo = page;
+        memo[slot].read_hi = page + (uintptr_t)run * PAGE_SIZE;
+        memo[slot].read_ip = ip;
+    }
     if (write && have == DSM_READ)
         STAT_ADD(faults_upgrade, 1);
     else if (write)

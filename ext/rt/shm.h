@@ -79,6 +79,9 @@ struct pshare_ctl {
     uint64_t pages_in;
     uint64_t pages_out;
     uint64_t invalidations;
+    uint64_t reads_for_write;          /* read faults asked writable: their instruction's
+                                          reads were followed by writes (dsm.c) */
+    uint64_t upgrades_local;           /* writes to such pages, opened here without a message */
 
     uint64_t syscalls_local;           /* trapped calls executed on this rank */
     uint64_t syscalls_forwarded;       /* trapped calls sent to home (once each, however

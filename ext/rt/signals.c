@@ -58,7 +58,8 @@ static void record_crash(const struct ksiginfo *si, const struct kucontext *uc)
 static void on_sigsegv(int sig, struct ksiginfo *si, void *ctx)
 {
     struct kucontext *uc = ctx;
-    if (si->si_code > 0 && dsm_fault((uintptr_t)si->u.addr, (uc->uc_mcontext.err & 2) != 0))
+    if (si->si_code > 0 && dsm_fault((uintptr_t)si->u.addr, (uc->uc_mcontext.err & 2) != 0,
+                                       uc->uc_mcontext.rip))
         return;                                   /* a page of another rank: now here */
     struct ksigaction act = virt[K_SIGSEGV];
 
