@@ -194,19 +194,19 @@ def test_reads_that_are_writes_ask_for_the_page_writable(nranks, apps_bin, tmp_p
     """read_then_write.c: a worker on rank 1 reads, then writes, a word in
     each of 32 pages main filled, then only reads one in each of 16 more,
     all by one load instruction.  After two read-then-upgrade pairs that
-    instruction's read faults ask for the page writable and its writes need
-    no message (dsm.c); its first wrong guess, in the read-only part, is
+    instruction's read faults ask for the page writable (dsm.c); one guess
+    in 8 is checked (its write opened here without a message), and the
+    first checked guess in the read-only part, the third, is wrong and
     forgotten.  Main reads every word back as natively."""
     request.getfixturevalue("mpiexec")
     shared, ranks = _same_as_native_with_stats(apps_bin["read_then_write"], nranks, tmp_path)
     assert b"worker saw every value; wrong words: 0" in shared.stdout, shared.stdout
     worker = ranks[1]
     assert worker["threads"] == 1
-    # 30 of the 32 written pages guessed, plus the one wrong guess
-    assert 28 <= worker["reads_for_write"] <= 33, f"guesses: {worker}"
-    assert worker["upgrades_local"] >= 28, f"writes that needed a message: {worker}"
-    assert worker["reads_for_write"] - worker["upgrades_local"] <= 2, \
-        f"a wrong guess was not forgotten: {worker}"
+    # 30 of the 32 written pages guessed (4 checked), then 3 wrong guesses:
+    # without forgetting all 16 read-only pages would be guessed (46)
+    assert 28 <= worker["reads_for_write"] <= 34, f"guesses: {worker}"
+    assert 3 <= worker["upgrades_local"] <= 5, f"checked guesses: {worker}"
     assert worker["faults_upgrade"] < 12, f"an upgrade per page written: {worker}"
 
 

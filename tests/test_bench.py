@@ -80,7 +80,7 @@ def test_faults(tmp_path):
     _, doc = bench(tmp_path, "faults", "--count", "10", "--rounds", "10", "--scan-kib", "64",
                    "--mpi-count", "50")
     c_ok = check_modes(doc)
-    for key in ("read_fault", "upgrade", "write_fault", "pingpong"):
+    for key in ("read_fault", "upgrade", "write_fault", "rmw", "pingpong"):
         assert doc["measures"][key]["A"]["n"] > 0
         assert (doc["measures"][key]["C"] is not None) == c_ok
     assert doc["measures"]["scan"]["B"]["bytes"] == 64 * 1024
@@ -127,8 +127,8 @@ def test_faults_contention(tmp_path):
                       "--mpi-count", "20", "--contention")
     c_ok = check_modes(doc)
     assert doc["params"]["contention"] == 3
-    assert set(doc["measures"]) == {"read_fault", "upgrade", "write_fault", "pingpong", "scan",
-                                    "contention"}
+    assert set(doc["measures"]) == {"read_fault", "upgrade", "write_fault", "rmw", "pingpong",
+                                    "scan", "contention"}
     c = doc["measures"]["contention"]
     assert c["threads"] == 3
     assert {"n", "median_us", "p10_us", "p90_us", "mean_us", "per_thread_median_us", "overlap",

@@ -3,6 +3,9 @@
  *   read_fault   first read of a page home owns         (contents travel)
  *   upgrade      write to a page it holds read-only     (home's copy invalidated)
  *   write_fault  first write to a page home owns        (contents and ownership travel)
+ *   rmw          first `+= 1` to a page home owns: a read, then a write of it
+ *                (a read fault and an upgrade, or one fault once the runtime
+ *                has seen that instruction's reads followed by writes)
  *                (each goes from the last page to the first, so no run of
  *                pages - read-ahead, write runs - brings one: one fault each)
  *   scan         a sequential read of SCAN_PAGES pages  (throughput)
@@ -22,9 +25,9 @@
 #define WARMUP_ROUNDS 10
 
 static long count, scan_pages, rounds;
-static char *region;            /* 2*COUNT + SCAN_PAGES pages */
+static char *region;            /* 3*COUNT + SCAN_PAGES pages */
 static long *pingpong;          /* a page of its own */
-static int64_t *s_read, *s_upgrade, *s_write, *s_pingpong;
+static int64_t *s_read, *s_upgrade, *s_write, *s_rmw, *s_pingpong;
 static int64_t scan_ns;
 static volatile long sink;
 
@@ -36,6 +39,7 @@ static void *measure(void *arg)
     memset(s_read, 0, count * sizeof(int64_t));
     memset(s_upgrade, 0, count * sizeof(int64_t));
     memset(s_write, 0, count * sizeof(int64_t));
+    memset(s_rmw, 0, count * sizeof(int64_t));
     memset(s_pingpong, 0, rounds * sizeof(int64_t));
 
     /* Sums stay in locals until the end: a global written here would share
@@ -60,7 +64,13 @@ static void *measure(void *arg)
         int64_t t1 = now_ns();
         s_write[i] = t1 - t0;
     }
-    const long *scan = (const long *)page(2 * count);
+    for (long i = count - 1; i >= 0; i--) {
+        int64_t t0 = now_ns();
+        (*(volatile char *)page(2 * count + i))++;
+        int64_t t1 = now_ns();
+        s_rmw[i] = t1 - t0;
+    }
+    const long *scan = (const long *)page(3 * count);
     long words = scan_pages * PAGE / (long)sizeof(long), sum = 0;
     int64_t t0 = now_ns();
     for (long w = 0; w < words; w++)
@@ -88,7 +98,7 @@ int main(int argc, char **argv)
     count = atol(argv[1]);
     scan_pages = atol(argv[2]);
     rounds = atol(argv[3]);
-    long npages = 2 * count + scan_pages;
+    long npages = 3 * count + scan_pages;
     region = mmap(NULL, npages * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     pingpong = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     CHECK(region != MAP_FAILED && pingpong != MAP_FAILED, "mmap");
@@ -98,6 +108,7 @@ int main(int argc, char **argv)
     s_read = xcalloc(count, sizeof(int64_t));
     s_upgrade = xcalloc(count, sizeof(int64_t));
     s_write = xcalloc(count, sizeof(int64_t));
+    s_rmw = xcalloc(count, sizeof(int64_t));
     s_pingpong = xcalloc(rounds, sizeof(int64_t));
 
     pthread_t worker;
@@ -120,6 +131,7 @@ int main(int argc, char **argv)
     print_samples("read_fault", s_read, count);
     print_samples("upgrade", s_upgrade, count);
     print_samples("write_fault", s_write, count);
+    print_samples("rmw", s_rmw, count);
     print_samples("pingpong", s_pingpong, rounds);
     printf("scan_bytes %ld\n", scan_pages * PAGE);
     print_samples("scan", &scan_ns, 1);

@@ -1,5 +1,5 @@
 """pshare-bench faults: what the DSM costs an app: a read fault, a write fault,
-a read-to-write upgrade, a page ping-ponged between two ranks and a sequential
+a read-to-write upgrade, a first read-modify-write (`+= 1`), a page ping-ponged between two ranks and a sequential
 scan, timed by a thread on rank 1 touching pages main wrote on home (C), beside
 the same accesses natively (A) and on home (B), and the raw MPI 4 KiB round
 trip (mpi4py) that each fault costs at least one of.
@@ -27,6 +27,7 @@ ACCESSES = (
     ("read_fault", "read fault (first read)"),
     ("upgrade", "upgrade (write to a read copy)"),
     ("write_fault", "write fault (first write)"),
+    ("rmw", "read-modify-write (first += 1)"),
     ("pingpong", "page ping-pong, one round"),
 )
 

@@ -22,9 +22,11 @@
  * Reads that are writes: a read fault whose instruction's reads were
  * followed by writes of the same page (c[i] -= ..., a counter's ++: a read
  * fault, then an upgrade, two round trips) asks for the page writable at
- * once.  The page is then EXCLUSIVE here: the manager's WRITE, mapped read
- * only, so that the first write is an upgrade made here without a message
- * and tells whether the guess was right.  A guess that was wrong (the page
+ * once.  One guess in WP_CHECK is checked: its page is EXCLUSIVE here, the
+ * manager's WRITE mapped read only, so that the first write is an upgrade
+ * made here without a message and tells whether the guess was right; the
+ * others are mapped writable at once (the check's own fault and mprotect
+ * cost a third of a fault here).  A checked guess that was wrong (the page
  * still unwritten at the thread's next fault) makes that instruction's reads
  * plain reads again.  A guess only changes what is asked for, never what a
  * rank may do with what it holds, so memory stays sequentially consistent.
@@ -203,11 +205,12 @@ long dsm_set_run(uintptr_t page, long count, int state)
  * were. */
 #define WP_SIZE 512
 #define WP_GUESS 2                     /* read-then-write seen this often: guess */
-static struct { uint64_t ip; int score; } wpred[WP_SIZE];
+#define WP_CHECK 8                     /* one guess in this many is checked */
+static struct { uint64_t ip; int score; unsigned guesses; } wpred[WP_SIZE];
 static struct {
     uintptr_t read_lo, read_hi;        /* the pages its last read fault brought */
     uint64_t read_ip;
-    uintptr_t guess;                   /* the page its last guess brought (0: none) */
+    uintptr_t guess;                   /* the page its last checked guess brought (0: none) */
     uint64_t guess_ip;
 } memo[PSHARE_MAX_THREADS];
 
@@ -216,10 +219,16 @@ static int wp_index(uint64_t ip)
     return (int)((ip * 0x9E3779B97F4A7C15ULL) >> 55) & (WP_SIZE - 1);
 }
 
-static int wp_guesses(uint64_t ip)
+enum { NO_GUESS, GUESS_CHECKED, GUESS };
+
+/* Whether a read fault at `ip` asks for its page writable, and whether
+ * this guess is checked. */
+static int wp_guess(uint64_t ip)
 {
     int i = wp_index(ip);
-    return wpred[i].ip == ip && wpred[i].score >= WP_GUESS;
+    if (wpred[i].ip != ip || wpred[i].score < WP_GUESS)
+        return NO_GUESS;
+    return wpred[i].guesses++ % WP_CHECK == 0 ? GUESS_CHECKED : GUESS;
 }
 
 static void wp_learn(uint64_t ip)
@@ -228,6 +237,7 @@ static void wp_learn(uint64_t ip)
     if (wpred[i].ip != ip) {
         wpred[i].ip = ip;
         wpred[i].score = 0;
+        wpred[i].guesses = 0;
     }
     if (wpred[i].score < WP_GUESS)
         wpred[i].score++;
@@ -236,11 +246,13 @@ static void wp_learn(uint64_t ip)
 static void wp_forget(uint64_t ip)
 {
     int i = wp_index(ip);
-    if (wpred[i].ip == ip)
+    if (wpred[i].ip == ip) {
         wpred[i].score = 0;
+        wpred[i].guesses = 0;
+    }
 }
 
-/* A thread's fault: first grade its last guess (written since, or not) and
+/* A thread's fault: first grade its last checked guess (written since, or not) and
  * credit the read that brought a page it now upgrades. */
 static void wp_grade(int slot, uintptr_t page, int write, int have)
 {
@@ -307,7 +319,7 @@ int dsm_fault(uintptr_t addr, int write, uint64_t ip)
     }
     int slot = thread_slot_index();
     wp_grade(slot, page, write, have);
-    int guess = !write && wp_guesses(ip);
+    int guess = write ? NO_GUESS : wp_guess(ip);
     struct pshare_mbox *box = chan_box(slot);
     uint64_t mask = chan_enter();              /* until the grant is applied: chan.c */
     thread_busy(1);
@@ -318,7 +330,7 @@ int dsm_fault(uintptr_t addr, int write, uint64_t ip)
     long granted = chan_call(slot, RQ_FAULT);
     /* a grant may bring the pages after this one too (a run): a[1] */
     long run = box->a[1] > 1 ? box->a[1] : 1;
-    if (guess && granted == DSM_WRITE)
+    if (guess == GUESS_CHECKED && granted == DSM_WRITE)
         granted = DSM_EXCLUSIVE;
     dsm_set_run(page, run, (int)granted);
     for (long i = 0; i < run; i++)
@@ -326,8 +338,10 @@ int dsm_fault(uintptr_t addr, int write, uint64_t ip)
     thread_busy(0);
     chan_leave(mask);
     if (guess) {
-        memo[slot].guess = page;
-        memo[slot].guess_ip = ip;
+        if (guess == GUESS_CHECKED) {
+            memo[slot].guess = page;
+            memo[slot].guess_ip = ip;
+        }
         STAT_ADD(reads_for_write, 1);
     } else if (!write) {
         memo[slot].read_lo = page;

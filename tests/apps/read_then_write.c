@@ -3,10 +3,10 @@
  * 16 more, every access by the same load instruction (bump()).  Under
  * pshare the first two pages take a read fault and then an upgrade each;
  * from then on that instruction's read faults ask for the page writable
- * (reads_for_write) and its writes open it without a message
- * (upgrades_local).  In the read-only part the first guess is wrong and is
- * forgotten: the other 15 pages are plain reads.  Main then reads every
- * page back.
+ * (reads_for_write), one in 8 of them checked: mapped read only, its write
+ * opened without a message (upgrades_local).  In the read-only part the
+ * third guess is checked, found wrong and forgotten: the other 13 pages are
+ * plain reads.  Main then reads every page back.
  * Expected exit status: 0 */
 #include <pthread.h>
 #include <stdio.h>
