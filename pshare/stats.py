@@ -26,6 +26,7 @@ JSON schema (``version`` 1)::
                 "doorbell_peers": int,     # peers (on this host) that wake this agent
                 "doorbell_rings": int,     # times this agent woke a sleeping peer
                 "wakes_with_page": int,    # futex wakes that brought the word's page here
+                "pages_prefetched": int,   # pages a read stream's prefetch brought (no thread waited)
                 "fault_latency": {"count", "mean_us", "p50_us", "p99_us"},
                 "forward_latency": {"count", "mean_us", "p50_us", "p99_us"}}]}
 """
@@ -83,6 +84,7 @@ def rank_record(rank, host, pid, ctl, hz, agent_counts, traffic=None):
         "doorbell_peers": c.get("doorbell_peers", 0),
         "doorbell_rings": c.get("doorbell_rings", 0),
         "wakes_with_page": c.get("wakes_with_page", 0),
+        "pages_prefetched": c.get("pages_prefetched", 0),
         "bytes_sent": traffic.get("bytes_sent", 0),
         "bytes_received": traffic.get("bytes_received", 0),
         "messages_sent": dict(sorted(traffic.get("messages_sent", {}).items())),
@@ -139,6 +141,7 @@ def render(report, file=None):
         ("pages in/out", lambda r: f"{r['pages_in']}/{r['pages_out']}"),
         ("invalidations", lambda r: r["invalidations"]),
         ("futex wakes with the page", lambda r: r.get("wakes_with_page", 0)),
+        ("pages prefetched", lambda r: r.get("pages_prefetched", 0)),
         ("regions (peak)", lambda r: f"{r['regions']} ({r['regions_peak']})"),
         ("pages managed (peak)", lambda r: f"{r['pages_managed']} ({r['pages_managed_peak']})"),
         ("agent bytes sent/received",

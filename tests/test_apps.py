@@ -212,6 +212,23 @@ def test_reads_that_are_writes_ask_for_the_page_writable(nranks, apps_bin, tmp_p
 
 @pytest.mark.pshare
 @pytest.mark.parametrize("nranks", (2, 3), ids=["mpiexec2", "mpiexec3"])
+def test_a_long_read_stream_prefetches_the_next_group(nranks, apps_bin, tmp_path, request):
+    """scan_prefetch.c: a worker on rank 1 reads 256 pages main wrote, then
+    40 pages at the end of a mapping.  Once its runs are whole groups, each
+    fault also asks for the next group for no thread (the engine's
+    prefetch), and none is asked past the mapping's end (that would fail
+    the job: the owner has no such page); the sums are main's."""
+    request.getfixturevalue("mpiexec")
+    shared, ranks = _same_as_native_with_stats(apps_bin["scan_prefetch"], nranks, tmp_path)
+    assert b"the worker read what main wrote" in shared.stdout, shared.stdout
+    worker = ranks[1]
+    assert worker["threads"] == 1
+    assert worker["pages_prefetched"] >= 64, f"no prefetch: {worker}"
+    assert worker["faults_read"] < 48, f"a fault per few pages: {worker}"
+
+
+@pytest.mark.pshare
+@pytest.mark.parametrize("nranks", (2, 3), ids=["mpiexec2", "mpiexec3"])
 def test_memory_a_thread_maps_starts_on_its_rank(nranks, apps_bin, tmp_path, request):
     """fresh_owned.c: a worker on rank 1 maps 64 pages and fills them.  They
     start on rank 1 (no page travels to it: far fewer faults there than

@@ -119,6 +119,7 @@ cdef enum:
     CONTENDED_NS = 100000000        # ... and then the engine sleeps instead of polling this long
     PEER_MAP = 4096                 # what is mapped of a peer's channel: its doorbell
     PUSH_SLOT = 1 << 24             # a grant's slot flag: the page comes with a futex wake (on_fwake)
+    PREFETCH_SLOT = 1 << 25         # ... the pages come for no thread: a stream's next group (prefetch)
 
 # what poll() reports to Python
 cdef enum:
@@ -163,6 +164,10 @@ cdef struct engine_t:
     int rd_window[RD_STREAMS]
     uint64_t rd_used[RD_STREAMS]
     uint64_t rd_start[RD_STREAMS]   # the page the stream began at
+    uint64_t rd_ahead[RD_STREAMS]   # the group its prefetch asked for (0: none in flight)
+    int rd_last                     # the stream read_window picked (-1: none)
+    int rd_waiter[RD_STREAMS]       # a thread that faulted in that group meanwhile (-1: none)
+    uint64_t rd_waiter_page[RD_STREAMS]
     uint64_t rd_clock
     # write streams (a radix sort's scatter writes 256 at once): direct-mapped
     # by the page each expects next, with the run its next write fault asks for
@@ -220,6 +225,7 @@ cdef struct engine_t:
     uint64_t contended_until        # poll not before this (a yield came back late)
     # counters
     uint64_t bytes_sent, bytes_received, pages_in, pages_out, invalidations, rings, pushed
+    uint64_t prefetched
     uint64_t sent[32]
     uint64_t received[32]
 
@@ -541,6 +547,8 @@ cdef int on_grant(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
         e.pages_in += n
     if h.slot & PUSH_SLOT:
         return on_pushed(e, h)
+    if h.slot & PREFETCH_SLOT:
+        return on_prefetched(e, src, h, n)
     for i in range(n):
         a = applying_add(e, h.page + i * PM_PAGE)
         if a == NULL:
@@ -566,6 +574,43 @@ cdef int on_pushed(engine_t *e, pshare_wire *h) noexcept nogil:
         return R_EVENT
     e.pushed += 1
     mbox_reply(e, h.slot & ~PUSH_SLOT, 0, 0, NULL, 0)
+    return R_OK
+
+
+cdef int on_prefetched(engine_t *e, int src, pshare_wire *h, int64_t n) noexcept nogil:
+    """A stream's next group came (prefetch): the control thread opens its
+    pages before anything after the grant for them is served, as for a
+    pushed page; the stream goes on after them, and a thread that faulted
+    in the group meanwhile gets its page (or, when the group came short of
+    it, asks for it now).  Without bytes the first page was here already,
+    and nothing changes."""
+    cdef int i, slot
+    cdef uint64_t page
+    cdef pshare_wire r
+    if src != e.rank and e.outstanding > 0:
+        e.outstanding -= 1
+    if h.len:
+        command(e, e.control, C_CMD_PROTECT, <int64_t>h.page, h.a[0], n)
+        if e.gone:
+            return R_EVENT
+        e.prefetched += n
+    for i in range(RD_STREAMS):
+        if e.rd_ahead[i] != h.page:
+            continue
+        e.rd_ahead[i] = 0
+        e.rd_next[i] = h.page + n * PM_PAGE
+        slot, page = e.rd_waiter[i], e.rd_waiter_page[i]
+        e.rd_waiter[i] = -1
+        if slot < 0:
+            continue
+        if h.len and page < h.page + n * PM_PAGE:
+            mbox_reply(e, slot, h.a[0], 1, NULL, 0)
+            continue
+        hdr(&r, W_FAULT, slot, page)
+        r.a[1] = 1
+        if pm_manager_of(page, e.size) != e.rank:
+            e.outstanding += 1
+        send(e, pm_manager_of(page, e.size), &r, NULL, 0)
     return R_OK
 
 
@@ -892,27 +937,68 @@ cdef void learn(engine_t *e, uint64_t start, uint64_t end) noexcept nogil:
     e.learn_run[i] = <uint8_t>min(n, LEARN_MAX)
 
 
+cdef int prefetching(engine_t *e, uint64_t page) noexcept nogil:
+    """The stream whose prefetch is bringing `page`, or -1."""
+    cdef int i
+    for i in range(RD_STREAMS):
+        if e.rd_ahead[i] and e.rd_ahead[i] <= page < e.rd_ahead[i] + PM_GROUP_PAGES * PM_PAGE:
+            return i
+    return -1
+
+
 cdef int read_window(engine_t *e, uint64_t page) noexcept nogil:
     """The run a read fault at `page` asks for: RUN_GROWTH times the last one's if it
     continues one of this rank's read streams, else (a new stream, in the
-    place of the least recently used) the run a stream that began here
-    needed last time, or 1."""
-    cdef int i, s = 0
+    place of the least recently used without a prefetch in flight) the run
+    a stream that began here needed last time, or 1.  A page of a group a
+    stream's prefetch is bringing asks for itself alone.  Sets e.rd_last to
+    the stream (-1: none)."""
+    cdef int i, s = -1
     e.rd_clock += 1
+    e.rd_last = -1
+    if prefetching(e, page) >= 0:
+        return 1
     for i in range(RD_STREAMS):
         if e.rd_next[i] == page:
             s = i
             e.rd_window[s] = min(RUN_GROWTH * e.rd_window[s], PM_READAHEAD_MAX)
             learn(e, e.rd_start[s], page + PM_PAGE)
             break
-        if e.rd_used[i] < e.rd_used[s]:
+        if not e.rd_ahead[i] and (s < 0 or e.rd_used[i] < e.rd_used[s]):
             s = i
     else:
+        if s < 0:
+            return 1                    # every stream waits for a prefetch
         e.rd_window[s] = learned(e, page)
         e.rd_start[s] = page
     e.rd_next[s] = page + PM_PAGE          # until the grant says how many came
     e.rd_used[s] = e.rd_clock
+    e.rd_last = s
     return e.rd_window[s]
+
+
+cdef void prefetch(engine_t *e, uint64_t page, int64_t mapped) noexcept nogil:
+    """A read stream at its longest run faulted at `page`: its run reaches
+    the end of the page's group (one manager's), so ask now, for no thread,
+    for the next group, while the thread reads this one; the stream goes on
+    after it (on_prefetched).  Only as far as the runtime says the mapping
+    goes (`mapped`: managed pages from `page` on; the managers know no
+    mappings), and one prefetch in flight per stream."""
+    cdef pshare_wire h
+    cdef int s = e.rd_last, dest
+    cdef uint64_t group = PM_GROUP_PAGES * PM_PAGE
+    cdef uint64_t ahead = (page // group + 1) * group
+    if s < 0 or e.rd_ahead[s] or ahead + group > page + <uint64_t>mapped * PM_PAGE:
+        return
+    e.rd_ahead[s] = ahead
+    e.rd_waiter[s] = -1
+    hdr(&h, W_FAULT, PREFETCH_SLOT, ahead)
+    h.a[0] = 0
+    h.a[1] = PM_GROUP_PAGES
+    dest = pm_manager_of(ahead, e.size)
+    if dest != e.rank:
+        e.outstanding += 1
+    send(e, dest, &h, NULL, 0)
 
 
 cdef int write_window(engine_t *e, uint64_t page) noexcept nogil:
@@ -953,6 +1039,13 @@ cdef int on_request(engine_t *e, int slot) noexcept nogil:
     if b.kind == C_RQ_FAULT:
         # to the page's manager; a read asks for a run while reads are sequential
         page = <uint64_t>b.a[0]
+        if not b.a[1]:
+            i = prefetching(e, page)
+            if i >= 0 and e.rd_waiter[i] < 0:
+                # its group is on its way: wait for it (on_prefetched)
+                e.rd_waiter[i] = slot
+                e.rd_waiter_page[i] = page
+                return R_OK
         hdr(&h, W_FAULT, slot, page)
         h.a[0] = b.a[1]
         if b.a[1]:
@@ -963,6 +1056,8 @@ cdef int on_request(engine_t *e, int slot) noexcept nogil:
         if dest != e.rank:
             e.outstanding += 1
         send(e, dest, &h, NULL, 0)
+        if not b.a[1] and h.a[1] == PM_READAHEAD_MAX:
+            prefetch(e, page, b.a[2])
         return R_OK
     if b.kind == C_RQ_FWAIT:
         # not sent when this rank lost the page since the thread read the
@@ -1195,6 +1290,7 @@ cdef int serve(engine_t *e, uint64_t max_ns) noexcept nogil:
 
 
 assert RECV_SIZE == PSHARE_WIRE_MAX, "wire.h and the engine disagree on the largest message"
+assert PSHARE_FAULT_REACH >= 2 * PM_GROUP_PAGES, "a fault must say whether the next group is mapped"
 
 
 cdef class Engine:
@@ -1488,7 +1584,7 @@ cdef class Engine:
         cdef engine_t *e = self.e
         return {"pages_in": e.pages_in, "pages_out": e.pages_out,
                 "invalidations": e.invalidations, "doorbell_rings": e.rings,
-                "wakes_with_page": e.pushed}
+                "wakes_with_page": e.pushed, "pages_prefetched": e.prefetched}
 
     def traffic(self):
         """Bytes each way (every message) and messages by kind (the binary

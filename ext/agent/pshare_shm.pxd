@@ -5,6 +5,7 @@ from libc.stdint cimport uint64_t, uint32_t, int32_t, int64_t, uint8_t
 cdef extern from "shm.h" nogil:
     uint64_t PSHARE_MAGIC
     int PSHARE_VERSION, PSHARE_CTL_FD, PSHARE_STORE_FD, PSHARE_NSYS, PSHARE_MAX_THREADS
+    int PSHARE_FAULT_REACH
     uint64_t PSHARE_STORE_SIZE
     int PSHARE_ENV_HAD_PRELOAD, PSHARE_ENV_HAD_TUNABLES
     int PSHARE_RT_NONE, PSHARE_RT_RUNNING, PSHARE_RT_FAILED

@@ -285,6 +285,16 @@ static int upgrade_here(uintptr_t page)
     return have == DSM_EXCLUSIVE || have == DSM_WRITE;
 }
 
+/* How many managed pages there are from `page` on, at most `max`: how far
+ * the agent may prefetch (the managers know no mappings). */
+static long managed_pages(uintptr_t page, long max)
+{
+    long n = 0;
+    while (n < max && page / PAGE_SIZE + n < PAGES_MAX && (pstate[page / PAGE_SIZE + n] & PS_MANAGED))
+        n++;
+    return n;
+}
+
 /* SIGSEGV: 1 when it was a DSM fault, now served; 0 for a real fault.
  * `ip`: the faulting instruction. */
 int dsm_fault(uintptr_t addr, int write, uint64_t ip)
@@ -325,6 +335,7 @@ int dsm_fault(uintptr_t addr, int write, uint64_t ip)
     thread_busy(1);
     box->a[0] = page;
     box->a[1] = write || guess;
+    box->a[2] = managed_pages(page, PSHARE_FAULT_REACH);
     box->len = 0;
     uint64_t t0 = rdtsc();
     long granted = chan_call(slot, RQ_FAULT);

@@ -20,6 +20,8 @@
 #define PSHARE_STORE_SIZE (1ULL << 47)            /* sparse; store offset = virtual address */
 #define PSHARE_NSYS      512                      /* per-number counters */
 #define PSHARE_MAX_THREADS 1024                   /* runtime thread slots per rank */
+#define PSHARE_FAULT_REACH 32                     /* RQ_FAULT a[2]: managed pages from the page on,
+                                                     counted up to this: how far the agent may prefetch */
 
 /* flags set by the agent */
 #define PSHARE_ENV_HAD_PRELOAD   0x1   /* the user had LD_PRELOAD: strip our prefix only */
@@ -136,7 +138,8 @@ enum pshare_up_kind {
 
 /* mailbox request kinds, app -> agent */
 enum pshare_req {
-    RQ_FAULT = 1,         /* a[0] page address, a[1] 1 = write -> a[0] state, a[1] pages granted
+    RQ_FAULT = 1,         /* a[0] page address, a[1] 1 = write, a[2] managed pages from a[0] on
+                             (up to PSHARE_FAULT_REACH) -> a[0] state, a[1] pages granted
                              from a[0] on (read-ahead; 0 or 1: the one) */
     RQ_SYSCALL = 2,       /* forwarded call: a[0] nr, a[1..6] args, data = marshalled */
     RQ_SPAWN = 3,         /* new thread: data = register frame; a[0] flags */
