@@ -47,6 +47,7 @@ cdef extern from "wire.h" nogil:
 
 cdef extern from "pages.h" nogil:
     int PM_FETCH, PM_INV, PM_GRANT, PM_MAX_RANKS, PM_PAGE, PM_READAHEAD_MAX, PM_GROUP_PAGES
+    int PM_READ_FOR_WRITE
     struct pm_action:
         int kind, rank, slot, state, count
         uint64_t page
@@ -168,6 +169,7 @@ cdef struct engine_t:
     int rd_last                     # the stream read_window picked (-1: none)
     int rd_waiter[RD_STREAMS]       # a thread that faulted in that group meanwhile (-1: none)
     uint64_t rd_waiter_page[RD_STREAMS]
+    int64_t rd_waiter_mapped[RD_STREAMS]  # ... and how many managed pages follow its page
     uint64_t rd_clock
     # write streams (a radix sort's scatter writes 256 at once): direct-mapped
     # by the page each expects next, with the run its next write fault asks for
@@ -582,7 +584,8 @@ cdef int on_prefetched(engine_t *e, int src, pshare_wire *h, int64_t n) noexcept
     pages before anything after the grant for them is served, as for a
     pushed page; the stream goes on after them, and a thread that faulted
     in the group meanwhile gets its page (or, when the group came short of
-    it, asks for it now).  Without bytes the first page was here already,
+    it, asks for it now): having outrun the prefetch, its stream prefetches
+    the next group at once.  Without bytes the first page was here already,
     and nothing changes."""
     cdef int i, slot
     cdef uint64_t page
@@ -605,6 +608,9 @@ cdef int on_prefetched(engine_t *e, int src, pshare_wire *h, int64_t n) noexcept
             continue
         if h.len and page < h.page + n * PM_PAGE:
             mbox_reply(e, slot, h.a[0], 1, NULL, 0)
+            if n == PM_GROUP_PAGES:
+                # the thread outran the prefetch: ask for the next group now
+                prefetch(e, i, page, e.rd_waiter_mapped[i])
             continue
         hdr(&r, W_FAULT, slot, page)
         r.a[1] = 1
@@ -977,15 +983,15 @@ cdef int read_window(engine_t *e, uint64_t page) noexcept nogil:
     return e.rd_window[s]
 
 
-cdef void prefetch(engine_t *e, uint64_t page, int64_t mapped) noexcept nogil:
-    """A read stream at its longest run faulted at `page`: its run reaches
-    the end of the page's group (one manager's), so ask now, for no thread,
-    for the next group, while the thread reads this one; the stream goes on
+cdef void prefetch(engine_t *e, int s, uint64_t page, int64_t mapped) noexcept nogil:
+    """Stream `s` is at its longest run and at `page`: its run reaches the
+    end of the page's group (one manager's), so ask now, for no thread, for
+    the next group, while the thread reads this one; the stream goes on
     after it (on_prefetched).  Only as far as the runtime says the mapping
     goes (`mapped`: managed pages from `page` on; the managers know no
     mappings), and one prefetch in flight per stream."""
     cdef pshare_wire h
-    cdef int s = e.rd_last, dest
+    cdef int dest
     cdef uint64_t group = PM_GROUP_PAGES * PM_PAGE
     cdef uint64_t ahead = (page // group + 1) * group
     if s < 0 or e.rd_ahead[s] or ahead + group > page + <uint64_t>mapped * PM_PAGE:
@@ -1045,6 +1051,7 @@ cdef int on_request(engine_t *e, int slot) noexcept nogil:
                 # its group is on its way: wait for it (on_prefetched)
                 e.rd_waiter[i] = slot
                 e.rd_waiter_page[i] = page
+                e.rd_waiter_mapped[i] = b.a[2]
                 return R_OK
         hdr(&h, W_FAULT, slot, page)
         h.a[0] = b.a[1]
@@ -1057,7 +1064,7 @@ cdef int on_request(engine_t *e, int slot) noexcept nogil:
             e.outstanding += 1
         send(e, dest, &h, NULL, 0)
         if not b.a[1] and h.a[1] == PM_READAHEAD_MAX:
-            prefetch(e, page, b.a[2])
+            prefetch(e, e.rd_last, page, b.a[2])
         return R_OK
     if b.kind == C_RQ_FWAIT:
         # not sent when this rank lost the page since the thread read the
@@ -1638,7 +1645,7 @@ cdef class PageManager:
     def __dealloc__(self):
         pm_free(self.m)
 
-    def request(self, unsigned long page, bint write, int rank, int slot, int want=1):
+    def request(self, unsigned long page, int write, int rank, int slot, int want=1):
         if pm_request(self.m, page, write, rank, slot, want) != 0:
             raise MemoryError()
 
@@ -1741,4 +1748,5 @@ PM = {"FETCH": PM_FETCH, "INV": PM_INV, "GRANT": PM_GRANT}
 WIRE = {pshare_wire_names[k].decode(): k for k in range(1, W_NKINDS)}
 MAX_RANKS = PM_MAX_RANKS
 GROUP_PAGES = PM_GROUP_PAGES
+READ_FOR_WRITE = PM_READ_FOR_WRITE
 READAHEAD_MAX = PM_READAHEAD_MAX

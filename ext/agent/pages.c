@@ -52,6 +52,8 @@
 #include "pages.h"
 #include "../rt/shm.h"
 
+_Static_assert(PM_READ_FOR_WRITE == PSHARE_READ_FOR_WRITE, "the runtime's guess is the manager's");
+
 #define HOME 0
 
 struct waiter {
@@ -70,6 +72,7 @@ struct page {
     int t_write, t_rank, t_slot;  /* the request it serves */
     int run;                      /* pages in the transaction it leads (0: it is in another's run) */
     int wrote;                    /* the rank that got it writable last (-1: none since it was made) */
+    int wrote_before;             /* ... and the one before it (-1: none) */
     int last_writer;              /* anti-thrashing: who got it for writing last, when, */
     uint64_t granted_at;          /* ... the page's window now, and when it ends */
     uint64_t hold_ns, held_until;
@@ -230,6 +233,7 @@ static struct page *get(struct pm *m, uint64_t addr)
     p->copyset = 1ULL << p->owner;
     p->writer = 1;
     p->wrote = -1;
+    p->wrote_before = -1;
     if (m->count >= m->nbuckets)
         grow(m);
     uint64_t i = bucket_of(m, addr);
@@ -237,6 +241,22 @@ static struct page *get(struct pm *m, uint64_t addr)
     m->buckets[i] = p;
     m->count++;
     return p;
+}
+
+static void made_writable(struct page *p, int rank)
+{
+    if (p->wrote != rank) {
+        p->wrote_before = p->wrote;
+        p->wrote = rank;
+    }
+}
+
+/* Whether the page went from `rank`'s writing to another rank's: a page two
+ * ranks take from one another to write (a contended lock's), which a read
+ * guessed a write must not take whole (PM_READ_FOR_WRITE). */
+static int handed_back_and_forth(const struct page *p, int rank)
+{
+    return p->wrote >= 0 && p->wrote != rank && p->wrote_before == rank;
 }
 
 /* A write grant to `rank`: the page's window (see the top). */
@@ -349,6 +369,8 @@ static int readahead(struct pm *m, struct page *p, int rank, int want, int write
 static int serve(struct pm *m, struct page *p, int write, int rank, int slot, int want)
 {
     uint64_t me = 1ULL << rank;
+    if (write == PM_READ_FOR_WRITE)
+        write = !handed_back_and_forth(p, rank);
     p->t_write = write;
     p->t_rank = rank;
     p->t_slot = slot;
@@ -369,7 +391,7 @@ static int serve(struct pm *m, struct page *p, int write, int rank, int slot, in
         return 0;
     }
     if (rank == p->owner && p->writer) {
-        p->wrote = rank;
+        made_writable(p, rank);
         act(m, PM_GRANT, rank, slot, p->addr, DSM_WRITE, 1, NULL);
         return 1;
     }
@@ -382,7 +404,7 @@ static int serve(struct pm *m, struct page *p, int write, int rank, int slot, in
         p->owner = rank;
         p->copyset = me;
         p->writer = 1;
-        p->wrote = rank;
+        made_writable(p, rank);
         hold_for_writer(m, p, rank);
         act(m, PM_GRANT, rank, slot, p->addr, DSM_WRITE, 1, NULL);
         return 1;
@@ -469,7 +491,7 @@ void pm_answer(struct pm *m, uint64_t page, const uint8_t *data, int count)
         p->owner = rank;
         p->copyset = 1ULL << rank;
         p->writer = 1;
-        p->wrote = rank;
+        made_writable(p, rank);
         hold_for_writer(m, p, rank);
     } else {
         p->writer = 0;
@@ -486,7 +508,7 @@ void pm_answer(struct pm *m, uint64_t page, const uint8_t *data, int count)
             q->owner = rank;
             q->copyset = 1ULL << rank;
             q->writer = 1;
-            q->wrote = rank;
+            made_writable(q, rank);
             hold_for_writer(m, q, rank);
         } else if (i < got) {
             q->writer = 0;

@@ -53,8 +53,15 @@ void pm_set_clock(struct pm *m, uint64_t now_ns);
  * (0: none pending). */
 uint64_t pm_tick(struct pm *m);
 void pm_free(struct pm *m);
+/* `write` of a request: a read that its thread guesses is a write (dsm.c):
+ * served as a write, unless the page went from the requester's writing to
+ * another rank's (two ranks take it from one another to write, as a
+ * contended lock's page): then as a read, shared (taking such a page whole
+ * from its writer made mutex hand-overs 30-100% slower). */
+#define PM_READ_FOR_WRITE 2
 /* A thread wants the page (a read: and up to `want` - 1 pages after it, the
- * requester's read-ahead window): 0, or -1 when there is no memory for it. */
+ * requester's read-ahead window; `write`: 0, 1 or PM_READ_FOR_WRITE): 0, or
+ * -1 when there is no memory for it. */
 int pm_request(struct pm *m, uint64_t page, int write, int rank, int slot, int want);
 /* The answer to a FETCH (data = `count` pages from `page` on: at least one, at most
  * what was asked) or an INV (data = NULL) of `page`. */

@@ -334,14 +334,16 @@ int dsm_fault(uintptr_t addr, int write, uint64_t ip)
     uint64_t mask = chan_enter();              /* until the grant is applied: chan.c */
     thread_busy(1);
     box->a[0] = page;
-    box->a[1] = write || guess;
+    box->a[1] = write ? 1 : guess ? PSHARE_READ_FOR_WRITE : 0;
     box->a[2] = managed_pages(page, PSHARE_FAULT_REACH);
     box->len = 0;
     uint64_t t0 = rdtsc();
     long granted = chan_call(slot, RQ_FAULT);
     /* a grant may bring the pages after this one too (a run): a[1] */
     long run = box->a[1] > 1 ? box->a[1] : 1;
-    if (guess == GUESS_CHECKED && granted == DSM_WRITE)
+    if (guess && granted != DSM_WRITE)
+        guess = NO_GUESS;                      /* others write it: the manager gave a read */
+    if (guess == GUESS_CHECKED)
         granted = DSM_EXCLUSIVE;
     dsm_set_run(page, run, (int)granted);
     for (long i = 0; i < run; i++)

@@ -20,6 +20,7 @@
 #define PSHARE_STORE_SIZE (1ULL << 47)            /* sparse; store offset = virtual address */
 #define PSHARE_NSYS      512                      /* per-number counters */
 #define PSHARE_MAX_THREADS 1024                   /* runtime thread slots per rank */
+#define PSHARE_READ_FOR_WRITE 2                   /* RQ_FAULT a[1]: a read the runtime guesses is a write */
 #define PSHARE_FAULT_REACH 32                     /* RQ_FAULT a[2]: managed pages from the page on,
                                                      counted up to this: how far the agent may prefetch */
 
@@ -138,7 +139,8 @@ enum pshare_up_kind {
 
 /* mailbox request kinds, app -> agent */
 enum pshare_req {
-    RQ_FAULT = 1,         /* a[0] page address, a[1] 1 = write, a[2] managed pages from a[0] on
+    RQ_FAULT = 1,         /* a[0] page address, a[1] 1 = write (PSHARE_READ_FOR_WRITE: a read
+                             guessed a write), a[2] managed pages from a[0] on
                              (up to PSHARE_FAULT_REACH) -> a[0] state, a[1] pages granted
                              from a[0] on (read-ahead; 0 or 1: the one) */
     RQ_SYSCALL = 2,       /* forwarded call: a[0] nr, a[1..6] args, data = marshalled */
