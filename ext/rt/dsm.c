@@ -191,6 +191,11 @@ void dsm_start_owned(uintptr_t lo, uintptr_t hi, int mine)
  * those. */
 long dsm_set_run(uintptr_t page, long count, int state)
 {
+    /* unmapped since it was asked for (a prefetch's group, applied by the
+     * control thread after an munmap's replay): nothing to open, and
+     * mprotect would fail */
+    if (page / PAGE_SIZE >= PAGES_MAX || !(pstate[page / PAGE_SIZE] & PS_MANAGED))
+        return 1;
     long n = 1;
     while (n < count && page / PAGE_SIZE + n < PAGES_MAX && (pstate[page / PAGE_SIZE + n] & PS_MANAGED))
         n++;
