@@ -183,6 +183,17 @@ void dsm_start_owned(uintptr_t lo, uintptr_t hi, int mine)
         set_state(lo, hi, mine ? DSM_WRITE : DSM_INVALID);
 }
 
+/* How many managed pages there are from `page` on, at most `max`: how far
+ * a run goes, and how far the agent may prefetch (the managers know no
+ * mappings). */
+static long managed_pages(uintptr_t page, long max)
+{
+    long n = 0;
+    while (n < max && page / PAGE_SIZE + n < PAGES_MAX && (pstate[page / PAGE_SIZE + n] & PS_MANAGED))
+        n++;
+    return n;
+}
+
 /* CMD_PROTECT of a run (read-ahead, wire.h): the first page and the managed
  * pages right after it, at most `count` in all, drop to `state` (0: keep
  * theirs); returns how many that was.  It stops at the first page that is
@@ -191,17 +202,13 @@ void dsm_start_owned(uintptr_t lo, uintptr_t hi, int mine)
  * those. */
 long dsm_set_run(uintptr_t page, long count, int state)
 {
-    /* unmapped since it was asked for (a prefetch's group, applied by the
-     * control thread after an munmap's replay): nothing to open, and
+    long n = managed_pages(page, count < 1 ? 1 : count);
+    /* none: unmapped since it was asked for (a prefetch's group, applied by
+     * the control thread after an munmap's replay): nothing to open, and
      * mprotect would fail */
-    if (page / PAGE_SIZE >= PAGES_MAX || !(pstate[page / PAGE_SIZE] & PS_MANAGED))
-        return 1;
-    long n = 1;
-    while (n < count && page / PAGE_SIZE + n < PAGES_MAX && (pstate[page / PAGE_SIZE + n] & PS_MANAGED))
-        n++;
-    if (state)
+    if (n && state)
         set_state(page, page + n * PAGE_SIZE, state);
-    return n;
+    return n ? n : 1;
 }
 
 /* Reads that are writes (see the top): a score per faulting instruction,
@@ -288,16 +295,6 @@ static int upgrade_here(uintptr_t page)
     if (have == DSM_EXCLUSIVE)
         STAT_ADD(upgrades_local, 1);
     return have == DSM_EXCLUSIVE || have == DSM_WRITE;
-}
-
-/* How many managed pages there are from `page` on, at most `max`: how far
- * the agent may prefetch (the managers know no mappings). */
-static long managed_pages(uintptr_t page, long max)
-{
-    long n = 0;
-    while (n < max && page / PAGE_SIZE + n < PAGES_MAX && (pstate[page / PAGE_SIZE + n] & PS_MANAGED))
-        n++;
-    return n;
 }
 
 /* SIGSEGV: 1 when it was a DSM fault, now served; 0 for a real fault.
