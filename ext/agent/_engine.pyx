@@ -583,9 +583,9 @@ cdef int on_prefetched(engine_t *e, int src, pshare_wire *h, int64_t n) noexcept
     """A stream's next group came (prefetch): the control thread opens its
     pages before anything after the grant for them is served, as for a
     pushed page; the stream goes on after them, and a thread that faulted
-    in the group meanwhile gets its page (or, when the group came short of
-    it, asks for it now): having outrun the prefetch, its stream prefetches
-    the next group at once.  Without bytes the first page was here already,
+    in the group meanwhile is let go to look again (or, when the group came
+    short of its page, asks for it now): having outrun the prefetch, its
+    stream prefetches the next group at once.  Without bytes the first page was here already,
     and nothing changes."""
     cdef int i, slot
     cdef uint64_t page
@@ -607,7 +607,9 @@ cdef int on_prefetched(engine_t *e, int src, pshare_wire *h, int64_t n) noexcept
         if slot < 0:
             continue
         if h.len and page < h.page + n * PM_PAGE:
-            mbox_reply(e, slot, h.a[0], 1, NULL, 0)
+            # state 0: the thread applies nothing itself (the control thread
+            # did); re-applying READ could undo an INV served meanwhile
+            mbox_reply(e, slot, 0, 1, NULL, 0)
             if n == PM_GROUP_PAGES:
                 # the thread outran the prefetch: ask for the next group now
                 prefetch(e, i, page, e.rd_waiter_mapped[i])
