@@ -166,7 +166,6 @@ cdef struct engine_t:
     uint64_t rd_used[RD_STREAMS]
     uint64_t rd_start[RD_STREAMS]   # the page the stream began at
     uint64_t rd_ahead[RD_STREAMS]   # the group its prefetch asked for (0: none in flight)
-    int rd_last                     # the stream read_window picked (-1: none)
     int rd_waiter[RD_STREAMS]       # a thread that faulted in that group meanwhile (-1: none)
     uint64_t rd_waiter_page[RD_STREAMS]
     int64_t rd_waiter_mapped[RD_STREAMS]  # ... and how many managed pages follow its page
@@ -954,18 +953,15 @@ cdef int prefetching(engine_t *e, uint64_t page) noexcept nogil:
     return -1
 
 
-cdef int read_window(engine_t *e, uint64_t page) noexcept nogil:
+cdef int read_window(engine_t *e, uint64_t page, int *stream) noexcept nogil:
     """The run a read fault at `page` asks for: RUN_GROWTH times the last one's if it
     continues one of this rank's read streams, else (a new stream, in the
     place of the least recently used without a prefetch in flight) the run
-    a stream that began here needed last time, or 1.  A page of a group a
-    stream's prefetch is bringing asks for itself alone.  Sets e.rd_last to
-    the stream (-1: none)."""
+    a stream that began here needed last time, or 1.  *stream: the stream
+    (-1: none, every one waits for a prefetch)."""
     cdef int i, s = -1
     e.rd_clock += 1
-    e.rd_last = -1
-    if prefetching(e, page) >= 0:
-        return 1
+    stream[0] = -1
     for i in range(RD_STREAMS):
         if e.rd_next[i] == page:
             s = i
@@ -981,7 +977,7 @@ cdef int read_window(engine_t *e, uint64_t page) noexcept nogil:
         e.rd_start[s] = page
     e.rd_next[s] = page + PM_PAGE          # until the grant says how many came
     e.rd_used[s] = e.rd_clock
-    e.rd_last = s
+    stream[0] = s
     return e.rd_window[s]
 
 
@@ -1042,12 +1038,17 @@ cdef void read_run_granted(engine_t *e, uint64_t page, int64_t n) noexcept nogil
 cdef int on_request(engine_t *e, int slot) noexcept nogil:
     cdef pshare_mbox *b = box(e, slot)
     cdef pshare_wire h
-    cdef int i, dest
+    cdef int i, dest, stream
     cdef uint64_t page
     if b.kind == C_RQ_FAULT:
         # to the page's manager; a read asks for a run while reads are sequential
         page = <uint64_t>b.a[0]
-        if not b.a[1]:
+        stream = -1
+        hdr(&h, W_FAULT, slot, page)
+        h.a[0] = b.a[1]
+        if b.a[1]:
+            h.a[1] = write_window(e, page)
+        else:
             i = prefetching(e, page)
             if i >= 0 and e.rd_waiter[i] < 0:
                 # its group is on its way: wait for it (on_prefetched)
@@ -1055,18 +1056,14 @@ cdef int on_request(engine_t *e, int slot) noexcept nogil:
                 e.rd_waiter_page[i] = page
                 e.rd_waiter_mapped[i] = b.a[2]
                 return R_OK
-        hdr(&h, W_FAULT, slot, page)
-        h.a[0] = b.a[1]
-        if b.a[1]:
-            h.a[1] = write_window(e, page)
-        else:
-            h.a[1] = read_window(e, page)
+            # a second thread in that group asks for its page alone
+            h.a[1] = 1 if i >= 0 else read_window(e, page, &stream)
         dest = pm_manager_of(page, e.size)
         if dest != e.rank:
             e.outstanding += 1
         send(e, dest, &h, NULL, 0)
-        if not b.a[1] and h.a[1] == PM_READAHEAD_MAX:
-            prefetch(e, e.rd_last, page, b.a[2])
+        if stream >= 0 and h.a[1] == PM_READAHEAD_MAX:
+            prefetch(e, stream, page, b.a[2])
         return R_OK
     if b.kind == C_RQ_FWAIT:
         # not sent when this rank lost the page since the thread read the
