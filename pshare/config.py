@@ -42,6 +42,20 @@ class Options:
     hold_us: float = 0.0        # anti-thrashing window's longest, µs (0: off)
 
 
+#: Tests only: a manager sends a prefetch's grant this many ms late, and the
+#: page messages about its pages to that rank after it behind it (a slow
+#: link), so that an address-space op's replay overtakes it
+#: (tests/test_apps.py, prefetch_remap.c).
+DEBUG_PREFETCH_DELAY_VARIABLE = "PSHARE_DEBUG_PREFETCH_DELAY_MS"
+
+
+def debug_prefetch_delay_ms():
+    try:
+        return max(float(os.environ.get(DEBUG_PREFETCH_DELAY_VARIABLE, "0")), 0.0)
+    except ValueError:
+        return 0.0
+
+
 def started_by_process_manager():
     """The first variable saying a process manager started this process, or None."""
     return next((v for v in PROCESS_MANAGER_VARIABLES if v in os.environ), None)

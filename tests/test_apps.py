@@ -229,6 +229,29 @@ def test_a_long_read_stream_prefetches_the_next_group(nranks, apps_bin, tmp_path
 
 @pytest.mark.pshare
 @pytest.mark.parametrize("nranks", (2, 3), ids=["mpiexec2", "mpiexec3"])
+def test_a_prefetch_never_lands_in_memory_mapped_after_it(nranks, apps_bin, tmp_path, request):
+    """prefetch_remap.c: six rounds of a worker reading 16 pages main wrote
+    (its stream prefetches the next 16) and then mapping fresh memory over
+    all 64 (MAP_FIXED).  Each prefetch's grant is sent 200 ms late
+    (PSHARE_DEBUG_PREFETCH_DELAY_MS: the op's replay would overtake it), so
+    without the fence around ops that drop pages (loop.py) it lands in the
+    new mapping and the worker reads old bytes where natively all is zero."""
+    import json
+    request.getfixturevalue("mpiexec")
+    binary = apps_bin["prefetch_remap"]
+    native = run_native(binary, (), tmp_path / "native")
+    stats = tmp_path / "stats.json"
+    env = dict(os.environ, PSHARE_DEBUG_PREFETCH_DELAY_MS="200")
+    shared = run_pshare(binary, (), tmp_path / "pshare", ("mpiexec", nranks),
+                        extra_opts=["--stats-json", str(stats)], env=env)
+    _assert_same(native, shared, "native", f"pshare/mpiexec{nranks}", strip_launcher_lines=True)
+    assert b"new memory read as zeroes" in shared.stdout, shared.stdout
+    ranks = json.loads(stats.read_text())["ranks"]
+    assert sum(r["pages_prefetched"] for r in ranks[1:]) >= 16, f"no prefetch: {ranks}"
+
+
+@pytest.mark.pshare
+@pytest.mark.parametrize("nranks", (2, 3), ids=["mpiexec2", "mpiexec3"])
 def test_memory_a_thread_maps_starts_on_its_rank(nranks, apps_bin, tmp_path, request):
     """fresh_owned.c: a worker on rank 1 maps 64 pages and fills them.  They
     start on rank 1 (no page travels to it: far fewer faults there than

@@ -128,7 +128,8 @@ cdef enum:
     E_PY = 2                        # (EV_PY, src, bytes): a pickled message
     E_GONE = 3                      # (EV_GONE,): the app is gone (a command could not finish)
     E_FAILED = 4                    # (EV_FAILED, message): the engine cannot go on
-EV_REQUEST, EV_PY, EV_GONE, EV_FAILED = E_REQUEST, E_PY, E_GONE, E_FAILED
+    E_DRAINED = 5                   # (EV_DRAINED,): fenced, and this rank's page requests are in
+EV_REQUEST, EV_PY, EV_GONE, EV_FAILED, EV_DRAINED = E_REQUEST, E_PY, E_GONE, E_FAILED, E_DRAINED
 cdef enum:
     R_OK = 0
     R_EVENT = 1                     # an event for Python is ready; stop serving
@@ -137,6 +138,7 @@ cdef enum:
 cdef struct msg_t:                  # a message held back or sent to this rank itself
     msg_t *next
     int src
+    uint64_t due                    # a late message (tests): not sent before (0: after the one before)
     pshare_wire h                   # followed by h.len payload bytes
 
 
@@ -196,6 +198,25 @@ cdef struct engine_t:
     # grants not applied yet, and what waits for them
     applying_t *ap
     int nap, capap
+    # a fence (loop.py, around an address-space op that can drop pages):
+    # while one is up this rank asks for no page (its threads' faults wait
+    # in `held`, prefetches are not made), and once every page it asked for
+    # has come and been applied it says so (E_DRAINED), so that no grant
+    # asked for before the op is written into the store after it
+    int fenced                      # fences up
+    int drain_wanted                # Python waits for E_DRAINED
+    int faults_out                  # threads' faults sent, not granted yet
+    int32_t *held_slot              # the faults held: slot, page, write, managed pages
+    uint64_t *held_page
+    int64_t *held_write
+    int64_t *held_mapped
+    int nheld
+    # tests (PSHARE_DEBUG_PREFETCH_DELAY_MS): a manager sends a prefetch's
+    # grant this late, and what it sends the same rank after it behind it
+    uint64_t late_ns
+    msg_t **late_head               # [dest]
+    msg_t **late_tail
+    int nlate
     # the FWAKE being served (fx_woken): a lock's waiter woken elsewhere
     # than the waker's rank gets the page with its wake
     int wake_src, wake_push, wake_rank, wake_slot
@@ -377,6 +398,7 @@ cdef int enqueue(engine_t *e, msg_t **head, msg_t **tail, int src, pshare_wire *
         return -1
     m.next = NULL
     m.src = src
+    m.due = 0
     memcpy(&m.h, h, sizeof(pshare_wire))
     if h.len:
         memcpy(<uint8_t *>m + sizeof(msg_t), payload, h.len)
@@ -392,8 +414,68 @@ cdef int send(engine_t *e, int dest, pshare_wire *h, const void *payload,
               uint64_t n) noexcept nogil:
     """Never blocks (two agents each blocked sending to the other would wait
     forever); to this rank itself, the message joins the local queue."""
-    cdef uint8_t *buf
     h.len = n
+    if e.late_ns and ((h.kind == W_GRANT and h.slot & PREFETCH_SLOT) or held_late(e, dest, h)):
+        return send_late(e, dest, h, payload)
+    return send_now(e, dest, h, payload)
+
+
+cdef inline uint64_t pages_end(pshare_wire *h) noexcept nogil:
+    """The end of the pages a page message is about (a[1]: a run's length)."""
+    return h.page + <uint64_t>(h.a[1] if h.a[1] > 1 else 1) * PM_PAGE
+
+
+cdef int held_late(engine_t *e, int dest, pshare_wire *h) noexcept nogil:
+    """Tests: a page message about a page a late message to `dest` is
+    about waits behind it (the order per page is what the protocol needs)."""
+    cdef msg_t *m = e.late_head[dest]
+    if h.kind != W_GRANT and h.kind != W_FETCH and h.kind != W_INV and h.kind != W_PAGE \
+            and h.kind != W_INV_DONE and h.kind != W_FAULT:
+        return 0
+    while m != NULL:
+        if m.h.page < pages_end(h) and h.page < pages_end(&m.h):
+            return 1
+        m = m.next
+    return 0
+
+
+cdef int send_late(engine_t *e, int dest, pshare_wire *h, const void *payload) noexcept nogil:
+    """Tests: a prefetch's grant leaves late, and the page messages about
+    its pages to the same rank after it leave behind it, in order (a slow
+    link for those pages: the rest, an address-space op's replay among it,
+    overtakes it).  To this rank itself too: a manager's grant can wait
+    for a FETCH's answer that a replay overtakes."""
+    cdef msg_t *m
+    cdef int first = e.late_head[dest] == NULL
+    if enqueue(e, &e.late_head[dest], &e.late_tail[dest], e.rank, h, payload) != 0:
+        return -1
+    m = e.late_tail[dest]
+    if h.kind == W_GRANT and h.slot & PREFETCH_SLOT:
+        m.due = now_ns() + e.late_ns
+    if first:
+        e.nlate += 1
+    return 0
+
+
+cdef void send_due(engine_t *e, int flush) noexcept nogil:
+    """Tests: send the late messages whose time has come (all: `flush`)."""
+    cdef int dest
+    cdef msg_t *m
+    cdef uint64_t t = now_ns()
+    for dest in range(e.size):
+        while e.late_head[dest] != NULL and (flush or e.late_head[dest].due <= t):
+            m = e.late_head[dest]
+            e.late_head[dest] = m.next
+            if m.next == NULL:
+                e.late_tail[dest] = NULL
+                e.nlate -= 1
+            send_now(e, dest, &m.h, <uint8_t *>m + sizeof(msg_t))
+            free(m)
+
+
+cdef int send_now(engine_t *e, int dest, pshare_wire *h, const void *payload) noexcept nogil:
+    cdef uint8_t *buf
+    cdef uint64_t n = h.len
     if dest == e.rank:
         return enqueue(e, &e.lhead, &e.ltail, e.rank, h, payload)
     if e.nsend == e.capsend:
@@ -561,6 +643,7 @@ cdef int on_grant(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
         read_run_granted(e, h.page, n)
     if src != e.rank and e.outstanding > 0:
         e.outstanding -= 1
+    e.faults_out -= 1
     mbox_reply(e, h.slot, h.a[0], n, NULL, 0)
     return R_OK
 
@@ -588,7 +671,6 @@ cdef int on_prefetched(engine_t *e, int src, pshare_wire *h, int64_t n) noexcept
     and nothing changes."""
     cdef int i, slot
     cdef uint64_t page
-    cdef pshare_wire r
     if src != e.rank and e.outstanding > 0:
         e.outstanding -= 1
     if h.len:
@@ -613,12 +695,12 @@ cdef int on_prefetched(engine_t *e, int src, pshare_wire *h, int64_t n) noexcept
                 # the thread outran the prefetch: ask for the next group now
                 prefetch(e, i, page, e.rd_waiter_mapped[i])
             continue
-        hdr(&r, W_FAULT, slot, page)
-        r.a[1] = 1
-        if pm_manager_of(page, e.size) != e.rank:
-            e.outstanding += 1
-        send(e, pm_manager_of(page, e.size), &r, NULL, 0)
-    return R_OK
+        if e.fenced:
+            if hold_fault(e, slot, page, 0, e.rd_waiter_mapped[i]) != R_OK:
+                return R_EVENT
+        else:
+            ask_page(e, slot, page, 0, 1)
+    return drain_check(e)
 
 
 cdef int on_fetch(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
@@ -923,7 +1005,7 @@ cdef int on_applied(engine_t *e, uint64_t page) noexcept nogil:
             return r
     if a.count == 0 and a.head == NULL:
         applying_drop(e, a)
-    return R_OK
+    return drain_check(e)
 
 
 cdef inline int learned(engine_t *e, uint64_t page) noexcept nogil:
@@ -992,7 +1074,7 @@ cdef void prefetch(engine_t *e, int s, uint64_t page, int64_t mapped) noexcept n
     cdef int dest
     cdef uint64_t group = PM_GROUP_PAGES * PM_PAGE
     cdef uint64_t ahead = (page // group + 1) * group
-    if s < 0 or e.rd_ahead[s] or ahead + group > page + <uint64_t>mapped * PM_PAGE:
+    if s < 0 or e.rd_ahead[s] or e.fenced or ahead + group > page + <uint64_t>mapped * PM_PAGE:
         return
     e.rd_ahead[s] = ahead
     e.rd_waiter[s] = -1
@@ -1035,36 +1117,92 @@ cdef void read_run_granted(engine_t *e, uint64_t page, int64_t n) noexcept nogil
             return
 
 
+cdef void ask_page(engine_t *e, int slot, uint64_t page, int64_t write, int64_t want) noexcept nogil:
+    """A thread's fault (`want` pages from `page` on), to the page's manager."""
+    cdef pshare_wire h
+    cdef int dest = pm_manager_of(page, e.size)
+    hdr(&h, W_FAULT, slot, page)
+    h.a[0] = write
+    h.a[1] = want
+    if dest != e.rank:
+        e.outstanding += 1
+    e.faults_out += 1
+    send(e, dest, &h, NULL, 0)
+
+
+cdef int hold_fault(engine_t *e, int slot, uint64_t page, int64_t write, int64_t mapped) noexcept nogil:
+    """A fault while a fence is up: asked when the last fence comes down (unfence)."""
+    if e.held_slot == NULL:
+        e.held_slot = <int32_t *>malloc(PSHARE_MAX_THREADS * sizeof(int32_t))
+        e.held_page = <uint64_t *>malloc(PSHARE_MAX_THREADS * sizeof(uint64_t))
+        e.held_write = <int64_t *>malloc(PSHARE_MAX_THREADS * sizeof(int64_t))
+        e.held_mapped = <int64_t *>malloc(PSHARE_MAX_THREADS * sizeof(int64_t))
+        if e.held_slot == NULL or e.held_page == NULL or e.held_write == NULL or e.held_mapped == NULL:
+            fail(e, "out of memory for the faults held by a fence")
+            return R_EVENT
+    # one fault per thread slot at a time: the list cannot overflow
+    e.held_slot[e.nheld] = slot
+    e.held_page[e.nheld] = page
+    e.held_write[e.nheld] = write
+    e.held_mapped[e.nheld] = mapped
+    e.nheld += 1
+    return R_OK
+
+
+cdef int on_thread_fault(engine_t *e, int slot, uint64_t page, int64_t write, int64_t mapped) noexcept nogil:
+    """A thread's fault at `page` (`write`: RQ_FAULT a[1]; `mapped`: managed
+    pages from it on): a read asks for a run while reads are sequential."""
+    cdef int i, stream = -1
+    cdef int64_t want
+    if e.fenced:
+        return hold_fault(e, slot, page, write, mapped)
+    if write:
+        want = write_window(e, page)
+    else:
+        i = prefetching(e, page)
+        if i >= 0 and e.rd_waiter[i] < 0:
+            # its group is on its way: wait for it (on_prefetched)
+            e.rd_waiter[i] = slot
+            e.rd_waiter_page[i] = page
+            e.rd_waiter_mapped[i] = mapped
+            return R_OK
+        # a second thread in that group asks for its page alone
+        want = 1 if i >= 0 else read_window(e, page, &stream)
+    ask_page(e, slot, page, write, want)
+    if stream >= 0 and want == PM_READAHEAD_MAX:
+        prefetch(e, stream, page, mapped)
+    return R_OK
+
+
+cdef inline int drained(engine_t *e) noexcept nogil:
+    """Every page this rank asked for has come and been applied."""
+    cdef int i
+    if e.faults_out:
+        return 0
+    for i in range(RD_STREAMS):
+        if e.rd_ahead[i]:
+            return 0
+    for i in range(e.nap):
+        if e.ap[i].count > 0:
+            return 0
+    return 1
+
+
+cdef inline int drain_check(engine_t *e) noexcept nogil:
+    """R_EVENT (E_DRAINED) when Python waits for this rank to be drained and it is."""
+    if e.drain_wanted and drained(e):
+        e.drain_wanted = 0
+        e.ev_kind = E_DRAINED
+        return R_EVENT
+    return R_OK
+
+
 cdef int on_request(engine_t *e, int slot) noexcept nogil:
     cdef pshare_mbox *b = box(e, slot)
     cdef pshare_wire h
-    cdef int i, dest, stream
-    cdef uint64_t page
+    cdef int i, dest
     if b.kind == C_RQ_FAULT:
-        # to the page's manager; a read asks for a run while reads are sequential
-        page = <uint64_t>b.a[0]
-        stream = -1
-        hdr(&h, W_FAULT, slot, page)
-        h.a[0] = b.a[1]
-        if b.a[1]:
-            h.a[1] = write_window(e, page)
-        else:
-            i = prefetching(e, page)
-            if i >= 0 and e.rd_waiter[i] < 0:
-                # its group is on its way: wait for it (on_prefetched)
-                e.rd_waiter[i] = slot
-                e.rd_waiter_page[i] = page
-                e.rd_waiter_mapped[i] = b.a[2]
-                return R_OK
-            # a second thread in that group asks for its page alone
-            h.a[1] = 1 if i >= 0 else read_window(e, page, &stream)
-        dest = pm_manager_of(page, e.size)
-        if dest != e.rank:
-            e.outstanding += 1
-        send(e, dest, &h, NULL, 0)
-        if stream >= 0 and h.a[1] == PM_READAHEAD_MAX:
-            prefetch(e, stream, page, b.a[2])
-        return R_OK
+        return on_thread_fault(e, slot, <uint64_t>b.a[0], b.a[1], b.a[2])
     if b.kind == C_RQ_FWAIT:
         # not sent when this rank lost the page since the thread read the
         # word (the wake may be on its way): a spurious wake-up instead
@@ -1247,6 +1385,8 @@ cdef int serve(engine_t *e, uint64_t max_ns) noexcept nogil:
             return R_EVENT
         if e.nsend > 32:
             reap(e)
+        if e.nlate:
+            send_due(e, 0)
         t = now_ns()
         if e.hold_max and (e.hold_dirty or (e.hold_next and t >= e.hold_next)):
             # anti-thrashing: serve the requests whose page's window has ended
@@ -1260,8 +1400,8 @@ cdef int serve(engine_t *e, uint64_t max_ns) noexcept nogil:
             continue
         if t - start >= max_ns:
             return R_OK
-        if e.hold_next:
-            yield_core(e)               # a window ends soon: stay awake for it
+        if e.hold_next or e.nlate:
+            yield_core(e)               # a window ends soon (a late message is due): stay awake
             continue
         contended = cores_contended(e)
         if t > e.contended_until and not contended and (
@@ -1304,7 +1444,7 @@ cdef class Engine:
     cdef engine_t *e
 
     def __cinit__(self, comm, size_t chan_address, size_t ctl_address, int store, int app_pid,
-                  double hold_us=0):
+                  double hold_us=0, double late_ms=0):
         cdef engine_t *e = <engine_t *>calloc(1, sizeof(engine_t))
         cdef int i, n
         if e == NULL:
@@ -1339,6 +1479,12 @@ cdef class Engine:
             raise MemoryError()
         e.hold_max = <uint64_t>(hold_us * 1000)
         pm_set_hold(e.m, e.hold_max)
+        if late_ms > 0:
+            e.late_ns = <uint64_t>(late_ms * 1e6)
+            e.late_head = <msg_t **>calloc(e.size, sizeof(msg_t *))
+            e.late_tail = <msg_t **>calloc(e.size, sizeof(msg_t *))
+            if e.late_head == NULL or e.late_tail == NULL:
+                raise MemoryError()
         if e.rank == HOME:
             n = PSHARE_MAX_THREADS
             e.ex_of = <int32_t *>malloc(e.size * n * sizeof(int32_t))
@@ -1381,6 +1527,17 @@ cdef class Engine:
             m = e.lhead
             e.lhead = m.next
             free(m)
+        for i in range(e.size if e.late_head != NULL else 0):
+            while e.late_head[i] != NULL:
+                m = e.late_head[i]
+                e.late_head[i] = m.next
+                free(m)
+        free(e.late_head)
+        free(e.late_tail)
+        free(e.held_slot)
+        free(e.held_page)
+        free(e.held_write)
+        free(e.held_mapped)
         for i in range(e.nap):
             while e.ap[i].head != NULL:
                 m = e.ap[i].head
@@ -1422,6 +1579,8 @@ cdef class Engine:
             return (EV_GONE,)
         if e.ev_kind == E_REQUEST:
             return (EV_REQUEST, e.ev_slot)
+        if e.ev_kind == E_DRAINED:
+            return (EV_DRAINED,)
         if e.ev_kind == E_PY:
             data = PyBytes_FromStringAndSize(<char *>e.ev_data, e.ev_len)
             free(e.ev_data)
@@ -1438,6 +1597,8 @@ cdef class Engine:
         received."""
         self.e.closing = 1
         self.e.hold_next = 0
+        self.e.late_ns = 0                # late messages stay unsent (the job is over)
+        self.e.nlate = 0
 
     def send_py(self, int rank, bytes data):
         """A pickled message to another agent, in order with everything else."""
@@ -1541,6 +1702,35 @@ cdef class Engine:
         """Every peer rings this rank (each mapped its doorbell): sleep until
         rung (the timeout only bounds a missed ring)."""
         self.e.rung_by_all = 1
+
+    def fence(self):
+        """An address-space op that can drop pages is on its way (loop.py):
+        ask for no page until unfence.  True when every page this rank
+        asked for is in and applied already; else EV_DRAINED says when."""
+        cdef engine_t *e = self.e
+        e.fenced += 1
+        if drained(e):
+            return True
+        e.drain_wanted = 1
+        return False
+
+    def unfence(self):
+        """The op is done everywhere: when no other fence is up, the faults
+        held meanwhile are asked for, in the order they came."""
+        cdef engine_t *e = self.e
+        cdef int i, n
+        if e.fenced <= 0:
+            raise RuntimeError("pshare: unfence without a fence")
+        e.fenced -= 1
+        if e.fenced:
+            return
+        e.drain_wanted = 0
+        n = e.nheld
+        e.nheld = 0
+        with nogil:
+            for i in range(n):
+                on_thread_fault(e, e.held_slot[i], e.held_page[i], e.held_write[i],
+                                e.held_mapped[i])
 
     def forget(self, unsigned long lo, unsigned long hi, int owner=HOME):
         """[lo, hi) was mapped, unmapped or zeroed: the pages of it this rank

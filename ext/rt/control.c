@@ -238,6 +238,27 @@ long run_io(long nr, const long *a, struct kucontext *uc)
 
 /* ---- GLOBAL: one order for the whole job ---- */
 
+/* The op can drop pages that some rank holds or has asked for: home first
+ * fences the job's page traffic (loop.py), so that no grant asked for
+ * before it is written into the store after it (over a new mapping's
+ * pages).  A mapping made at an address the kernel chooses, or a brk that
+ * grows, covers no page anyone holds. */
+static int drops_pages(long nr, const long *a)
+{
+    switch (nr) {
+    case PSHARE_NR_munmap:
+        return 1;
+    case PSHARE_NR_mmap:
+        return (a[3] & K_MAP_FIXED) != 0;
+    case PSHARE_NR_madvise:
+        return a[2] == K_MADV_DONTNEED || a[2] == K_MADV_FREE || a[2] == K_MADV_REMOVE;
+    case PSHARE_NR_brk:
+        return a[0] && (uintptr_t)a[0] < (uintptr_t)mem_brk(0);
+    default:
+        return 0;
+    }
+}
+
 long run_global(long nr, const long *a)
 {
     int slot = thread_slot_index();
@@ -252,7 +273,7 @@ long run_global(long nr, const long *a)
     box->a[0] = nr;
     for (int i = 0; i < 6; i++)
         box->a[1 + i] = a[i];
-    box->a[7] = 0;
+    box->a[7] = drops_pages(nr, a) ? PSHARE_GLOBAL_DROPS : 0;
     box->len = len;
     thread_busy(1);
     long r = chan_call(slot, RQ_GLOBAL);
