@@ -22,7 +22,7 @@ import time
 
 from mpi4py import MPI  # noqa: F401  loaded (MPI_Init) before the engine, which needs libmpi
 
-from ._engine import EV_DRAINED, EV_FAILED, EV_GONE, EV_PY, EV_REQUEST, Engine
+from ._engine import EV_FAILED, EV_FENCED, EV_GONE, EV_PY, EV_REQUEST, Engine
 # mailbox requests and commands: defined once, in ext/rt/shm.h
 from ._rtctl import (CMD_EXECUTOR, CMD_GLOBAL, CMD_SPAWN, GLOBAL_DROPS, RQ_GLOBAL, RQ_SPAWN,
                      RQ_THREAD_EXIT)
@@ -101,7 +101,7 @@ class Node:
         self.failure = None                   # (status, message) from a crashed rank
         self.byes = set()                     # peers that have sent their last message
         self.py_sent = {}                     # Python messages by kind, each way
-        self.drain_keys = []                  # home's fences waiting for this rank's pages
+        self.fenced_ops = {}                  # home: fence number -> the op waiting for it
         self.py_received = {}
         if self.rank == HOME:
             self.placement = placement
@@ -186,10 +186,9 @@ class Node:
             self.on_request(ev[1])
         elif ev[0] == EV_PY:
             self.handle(self.unpickle(ev), ev[1])
-        elif ev[0] == EV_DRAINED:
-            keys, self.drain_keys = self.drain_keys, []
-            for key in keys:
-                self.reply("fence", key)
+        elif ev[0] == EV_FENCED:
+            for n in sorted(k for k in self.fenced_ops if k <= ev[1]):
+                self.fenced_ops.pop(n)()
         elif ev[0] == EV_GONE:
             st = self.app_exited()
             if st is not None:
@@ -274,17 +273,6 @@ class Node:
             self.engine.forget(lo, hi, owner)   # the pages of it this rank manages start over
         self.reply("replay", key, r)
 
-    def m_fence(self, src, key):
-        """Ask for no page until 'unfence'; reply once every page this rank
-        asked for is in and applied."""
-        if self.engine.fence():
-            self.reply("fence", key)
-        else:
-            self.drain_keys.append(key)
-
-    def m_unfence(self, src):
-        self.engine.unfence()
-
     def m_start(self, src, key, a, frame):
         (tid, rslot, *_), _ = self.command(CMD_SPAWN, a, frame)
         self.reply("start", key, tid, rslot)
@@ -354,29 +342,19 @@ class Node:
 
         An op that can drop pages a rank holds (munmap, a MAP_FIXED mmap,
         madvise DONTNEED, a brk that shrinks: a[7], the runtime's
-        drops_pages) is fenced first: every rank stops asking for pages and
-        says when all it asked for is in and applied.  Else a grant asked
-        for before the op (a prefetch above all: no thread waits for it)
-        could be written into the store after the op's replay there, over
-        the new mapping's pages, and a manager's transaction could outlive
-        its forget (pm_forget skips busy pages).  The fence comes down when
-        the op is done everywhere, before the caller goes on."""
+        drops_pages) is fenced first (the engines' FENCE, without Python
+        on the other ranks): every rank stops asking for pages and says
+        when all it asked for is in and applied.  Else a grant asked for
+        before the op (a prefetch above all: no thread waits for it) could
+        be written into the store after the op's replay there, over the new
+        mapping's pages, and a manager's transaction could outlive its
+        forget (pm_forget skips busy pages).  The fence comes down
+        (UNFENCE) when the op is done everywhere, before the caller goes on."""
         if a[7] & GLOBAL_DROPS and self.size > 1:
-            acked = set()
-
-            def fenced(r):
-                acked.add(r)
-                if len(acked) == self.size:
-                    self.decide_global(rank, slot, a, data, True)
-
-            for r in range(self.size):
-                self.ask(r, ("fence",), lambda r=r: fenced(r))
+            n = self.engine.fence_all()
+            self.fenced_ops[n] = lambda: self.decide_global(rank, slot, a, data, True)
         else:
             self.decide_global(rank, slot, a, data, False)
-
-    def unfence_all(self):
-        for r in range(self.size):
-            self.send(r, ("unfence",))
 
     def decide_global(self, rank, slot, a, data, fenced):
         decide = tuple(a[:7]) + (1 | rank << 8,)
@@ -386,7 +364,7 @@ class Node:
         ret, owner, lo, hi = result[0], result[7], result[8], result[9]
         if is_err(ret) or self.size == 1:
             if fenced:
-                self.unfence_all()
+                self.engine.unfence_all()
             self.answer(rank, slot, ret, 0, out)
             return
         replay = (a[0],) + tuple(result[1:7]) + (owner << 8,)
@@ -406,7 +384,7 @@ class Node:
             if hi > lo:
                 self.engine.forget(lo, hi, owner)
             if fenced:
-                self.unfence_all()
+                self.engine.unfence_all()
             self.answer(rank, slot, ret, 0, out)
 
         # every rank applies the replays in the order home sends them

@@ -34,6 +34,7 @@ from pshare_shm cimport *
 cdef extern from "wire.h" nogil:
     enum:
         W_FAULT, W_GRANT, W_FETCH, W_PAGE, W_INV, W_INV_DONE, W_SYS, W_ANSWER, W_SIGNAL, W_PY
+        W_FENCE, W_FENCED, W_UNFENCE
         W_FWAIT, W_FWAKE, W_FCANCEL, W_FWOKEN, W_BARRIER, W_GO
         W_NKINDS
     struct pshare_wire:
@@ -128,8 +129,8 @@ cdef enum:
     E_PY = 2                        # (EV_PY, src, bytes): a pickled message
     E_GONE = 3                      # (EV_GONE,): the app is gone (a command could not finish)
     E_FAILED = 4                    # (EV_FAILED, message): the engine cannot go on
-    E_DRAINED = 5                   # (EV_DRAINED,): fenced, and this rank's page requests are in
-EV_REQUEST, EV_PY, EV_GONE, EV_FAILED, EV_DRAINED = E_REQUEST, E_PY, E_GONE, E_FAILED, E_DRAINED
+    E_FENCED = 5                    # (EV_FENCED, n): home: every fence up to number n is up everywhere
+EV_REQUEST, EV_PY, EV_GONE, EV_FAILED, EV_FENCED = E_REQUEST, E_PY, E_GONE, E_FAILED, E_FENCED
 cdef enum:
     R_OK = 0
     R_EVENT = 1                     # an event for Python is ready; stop serving
@@ -198,13 +199,16 @@ cdef struct engine_t:
     # grants not applied yet, and what waits for them
     applying_t *ap
     int nap, capap
-    # a fence (loop.py, around an address-space op that can drop pages):
+    # fences (around an address-space op that can drop pages: loop.py):
     # while one is up this rank asks for no page (its threads' faults wait
     # in `held`, prefetches are not made), and once every page it asked for
-    # has come and been applied it says so (E_DRAINED), so that no grant
+    # has come and been applied it tells home (FENCED), so that no grant
     # asked for before the op is written into the store after it
     int fenced                      # fences up
-    int drain_wanted                # Python waits for E_DRAINED
+    int64_t drain_seq               # the latest fence to report once drained (0: none)
+    int64_t fence_seq               # home: the last fence put up
+    int64_t fence_done              # home: the last one reported up everywhere (E_FENCED)
+    int64_t *fence_acked            # home: [rank] the last fence each reported
     int faults_out                  # threads' faults sent, not granted yet
     int32_t *held_slot              # the faults held: slot, page, write, managed pages
     uint64_t *held_page
@@ -968,6 +972,9 @@ HANDLERS[W_FCANCEL] = on_fcancel
 HANDLERS[W_FWOKEN] = on_fwoken
 HANDLERS[W_BARRIER] = on_barrier
 HANDLERS[W_GO] = on_go
+HANDLERS[W_FENCE] = on_fence
+HANDLERS[W_FENCED] = on_fenced
+HANDLERS[W_UNFENCE] = on_unfence
 
 
 cdef int dispatch(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
@@ -1188,12 +1195,62 @@ cdef inline int drained(engine_t *e) noexcept nogil:
     return 1
 
 
-cdef inline int drain_check(engine_t *e) noexcept nogil:
-    """R_EVENT (E_DRAINED) when Python waits for this rank to be drained and it is."""
-    if e.drain_wanted and drained(e):
-        e.drain_wanted = 0
-        e.ev_kind = E_DRAINED
+cdef int fences_check(engine_t *e) noexcept nogil:
+    """Home: R_EVENT (E_FENCED) when another fence is up on every rank."""
+    cdef int64_t low = e.fence_acked[0]
+    cdef int r
+    for r in range(1, e.size):
+        low = min(low, e.fence_acked[r])
+    if low <= e.fence_done:
+        return R_OK
+    e.fence_done = low
+    e.ev_kind = E_FENCED
+    e.ev_slot = <int>low
+    return R_EVENT
+
+
+cdef int drain_check(engine_t *e) noexcept nogil:
+    """A fence waits for this rank's pages and they are all in: say so."""
+    cdef pshare_wire h
+    cdef int64_t seq = e.drain_seq
+    if not seq or not drained(e):
+        return R_OK
+    e.drain_seq = 0
+    if e.rank == HOME:
+        e.fence_acked[HOME] = seq
+        return fences_check(e)
+    hdr(&h, W_FENCED, -1, 0)
+    h.a[0] = seq
+    send(e, HOME, &h, NULL, 0)
+    return R_OK
+
+
+cdef int on_fence(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    e.fenced += 1
+    e.drain_seq = h.a[0]
+    return drain_check(e)
+
+
+cdef int on_fenced(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    if h.a[0] > e.fence_acked[src]:
+        e.fence_acked[src] = h.a[0]
+    return fences_check(e)
+
+
+cdef int on_unfence(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    """A fence comes down; when it was the last, the faults held meanwhile
+    are asked for, in the order they came."""
+    cdef int i, n
+    if e.fenced <= 0:
+        fail(e, "a fence came down that was not up")
         return R_EVENT
+    e.fenced -= 1
+    if e.fenced:
+        return R_OK
+    n = e.nheld
+    e.nheld = 0
+    for i in range(n):
+        on_thread_fault(e, e.held_slot[i], e.held_page[i], e.held_write[i], e.held_mapped[i])
     return R_OK
 
 
@@ -1501,6 +1558,9 @@ cdef class Engine:
             memset(e.ex_of, 0xff, e.size * n * sizeof(int32_t))
             memset(e.ex_rank, 0xff, n * sizeof(int32_t))
             memset(e.ex_busy_rank, 0xff, n * sizeof(int32_t))
+            e.fence_acked = <int64_t *>calloc(e.size, sizeof(int64_t))
+            if e.fence_acked == NULL:
+                raise MemoryError()
         for i in range(NRECV):
             post_recv(e, i)
 
@@ -1535,6 +1595,7 @@ cdef class Engine:
         free(e.late_head)
         free(e.late_tail)
         free(e.held_slot)
+        free(e.fence_acked)
         free(e.held_page)
         free(e.held_write)
         free(e.held_mapped)
@@ -1579,8 +1640,8 @@ cdef class Engine:
             return (EV_GONE,)
         if e.ev_kind == E_REQUEST:
             return (EV_REQUEST, e.ev_slot)
-        if e.ev_kind == E_DRAINED:
-            return (EV_DRAINED,)
+        if e.ev_kind == E_FENCED:
+            return (EV_FENCED, e.ev_slot)
         if e.ev_kind == E_PY:
             data = PyBytes_FromStringAndSize(<char *>e.ev_data, e.ev_len)
             free(e.ev_data)
@@ -1703,34 +1764,38 @@ cdef class Engine:
         rung (the timeout only bounds a missed ring)."""
         self.e.rung_by_all = 1
 
-    def fence(self):
-        """An address-space op that can drop pages is on its way (loop.py):
-        ask for no page until unfence.  True when every page this rank
-        asked for is in and applied already; else EV_DRAINED says when."""
+    def fence_all(self):
+        """Home, before an address-space op that can drop pages (loop.py):
+        every rank, this one included, asks for no page until unfence_all
+        and reports when every page it asked for is in and applied.  The
+        fence's number; (EV_FENCED, n) says when every fence up to n is up
+        everywhere."""
         cdef engine_t *e = self.e
+        cdef pshare_wire h
+        cdef int r
+        e.fence_seq += 1
+        hdr(&h, W_FENCE, -1, 0)
+        h.a[0] = e.fence_seq
+        for r in range(1, e.size):
+            send(e, r, &h, NULL, 0)
         e.fenced += 1
+        e.drain_seq = e.fence_seq
         if drained(e):
-            return True
-        e.drain_wanted = 1
-        return False
+            e.drain_seq = 0
+            e.fence_acked[HOME] = e.fence_seq
+        return e.fence_seq
 
-    def unfence(self):
-        """The op is done everywhere: when no other fence is up, the faults
-        held meanwhile are asked for, in the order they came."""
+    def unfence_all(self):
+        """Home: the fenced op is done everywhere: one fence comes down on
+        every rank."""
         cdef engine_t *e = self.e
-        cdef int i, n
-        if e.fenced <= 0:
-            raise RuntimeError("pshare: unfence without a fence")
-        e.fenced -= 1
-        if e.fenced:
-            return
-        e.drain_wanted = 0
-        n = e.nheld
-        e.nheld = 0
+        cdef pshare_wire h
+        cdef int r
+        hdr(&h, W_UNFENCE, -1, 0)
+        for r in range(1, e.size):
+            send(e, r, &h, NULL, 0)
         with nogil:
-            for i in range(n):
-                on_thread_fault(e, e.held_slot[i], e.held_page[i], e.held_write[i],
-                                e.held_mapped[i])
+            on_unfence(e, HOME, &h, NULL)
 
     def forget(self, unsigned long lo, unsigned long hi, int owner=HOME):
         """[lo, hi) was mapped, unmapped or zeroed: the pages of it this rank

@@ -34,7 +34,10 @@
     X(FCANCEL,  13, "-> the manager: page = address, slot, a[0] -errno: end the slot's wait") \
     X(FWOKEN,   14, "manager -> waiter's rank: slot, a[0] 0 or -errno (its wait is over)") \
     X(BARRIER,  15, "-> the barrier's manager: page = address, slot, a[0] its thread count") \
-    X(GO,       16, "barrier's manager -> rank: slot, a[0] 1 = the serial thread (the round is complete)")
+    X(GO,       16, "barrier's manager -> rank: slot, a[0] 1 = the serial thread (the round is complete)") \
+    X(FENCE,    17, "home -> rank: a[0] the fence's number; ask for no page until UNFENCE") \
+    X(FENCED,   18, "rank -> home: a[0] every fence up to this one: all pages it asked for are in, applied") \
+    X(UNFENCE,  19, "home -> rank: the fenced op is done everywhere: ask for the held faults")
 
 enum pshare_wire_kind {
 #define PSHARE_WIRE_ENUM(name, nr, what) W_##name = nr,
