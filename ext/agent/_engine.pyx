@@ -665,23 +665,55 @@ cdef int on_pushed(engine_t *e, pshare_wire *h) noexcept nogil:
     return R_OK
 
 
+cdef inline int waited_at_start(engine_t *e, uint64_t group) noexcept nogil:
+    """The stream whose prefetch of `group` a thread waits for at its first page, or -1."""
+    cdef int i
+    for i in range(RD_STREAMS):
+        if e.rd_ahead[i] == group and e.rd_waiter[i] >= 0 and e.rd_waiter_page[i] == group:
+            return i
+    return -1
+
+
 cdef int on_prefetched(engine_t *e, int src, pshare_wire *h, int64_t n) noexcept nogil:
     """A stream's next group came (prefetch): the control thread opens its
     pages before anything after the grant for them is served, as for a
     pushed page; the stream goes on after them, and a thread that faulted
     in the group meanwhile is let go to look again (or, when the group came
     short of its page, asks for it now): having outrun the prefetch, its
-    stream prefetches the next group at once.  Without bytes the first page was here already,
-    and nothing changes."""
+    stream prefetches the next group at once.  A thread that waits at the
+    group's first page (a scan that outran it) applies the group itself
+    instead, like a run granted to its fault: two context switches fewer
+    on its core.  Without bytes the first page was here already, and
+    nothing changes."""
     cdef int i, slot
+    cdef int64_t k
     cdef uint64_t page
+    cdef applying_t *a
     if src != e.rank and e.outstanding > 0:
         e.outstanding -= 1
     if h.len:
+        e.prefetched += n
+        i = waited_at_start(e, h.page)
+        if i >= 0:
+            # its thread waits at the group's first page (a scan that outran
+            # the prefetch): it applies the group itself, as a run of its own
+            # fault (on_grant), and the control thread is not woken
+            slot = e.rd_waiter[i]
+            e.rd_ahead[i] = 0
+            e.rd_next[i] = h.page + n * PM_PAGE
+            e.rd_waiter[i] = -1
+            for k in range(n):
+                a = applying_add(e, h.page + k * PM_PAGE)
+                if a == NULL:
+                    return R_EVENT
+                a.count += 1
+            mbox_reply(e, slot, h.a[0], n, NULL, 0)
+            if n == PM_GROUP_PAGES:
+                prefetch(e, i, h.page, e.rd_waiter_mapped[i])
+            return R_OK
         command(e, e.control, C_CMD_PROTECT, <int64_t>h.page, h.a[0], n)
         if e.gone:
             return R_EVENT
-        e.prefetched += n
     for i in range(RD_STREAMS):
         if e.rd_ahead[i] != h.page:
             continue
