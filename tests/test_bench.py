@@ -60,6 +60,9 @@ def test_table1(tmp_path):
         assert row["ratio_B_A"] > 0
         assert set(row["paper_ms"]) == {"A", "B", "C"}
         assert (row["C"] is not None) == c_ok
+    for call in ("getppid", "timer", "mmap", "munmap"):
+        assert doc["calls"][call]["A"]["n"] == 20
+        assert (doc["calls"][call]["C"] is not None) == c_ok
     assert "Table 1" in proc.stdout
     if not c_ok:
         assert "n/a (not forwarded)" in proc.stdout

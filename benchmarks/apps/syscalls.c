@@ -1,6 +1,9 @@
 /* The paper's Table 1: time per open, close, mkdir, rmdir, symlink and flock on
- * a file five directories deep, plus getppid (the bare cost of a trapped call)
- * and the empty timer interval.
+ * a file five directories deep, plus getppid (the bare cost of a trapped call),
+ * the empty timer interval, and an address-space pair: mmap of 1 MiB
+ * (anonymous, where the kernel chooses) and, after its first page was
+ * written, munmap of it (under pshare an operation every rank replays; munmap
+ * one that drops pages, so fenced).
  *
  *   usage: syscalls DIR COUNT
  *
@@ -11,13 +14,15 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "bench.h"
 
-enum { OPEN, CLOSE, MKDIR, RMDIR, SYMLINK, FLOCK, GETPPID, TIMER, NCALLS };
+enum { OPEN, CLOSE, MKDIR, RMDIR, SYMLINK, FLOCK, GETPPID, TIMER, MMAP, MUNMAP, NCALLS };
 static const char *call_names[NCALLS] = {
-    "open", "close", "mkdir", "rmdir", "symlink", "flock", "getppid", "timer"};
+    "open", "close", "mkdir", "rmdir", "symlink", "flock", "getppid", "timer", "mmap", "munmap"};
+#define MAPPED (1L << 20)
 
 #define WARMUP 20   /* untimed rounds: first calls fault in code, stack and dentries */
 
@@ -72,10 +77,20 @@ static void *measure(void *arg)
         CHECK(ppid > 0, "getppid");
         t[k++] = now_ns();
         t[k++] = now_ns();
+        t[k++] = now_ns();
+        char *m = mmap(NULL, MAPPED, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        t[k++] = now_ns();
+        CHECK(m != MAP_FAILED, "mmap");
+        m[0] = 1;
+        t[k++] = now_ns();
+        rc = munmap(m, MAPPED);
+        t[k++] = now_ns();
+        CHECK(rc == 0, "munmap");
         if (i < 0)
             continue;
         /* t[] pairs are in measuring order; map them to the call names */
-        static const int order[NCALLS] = {OPEN, FLOCK, CLOSE, MKDIR, RMDIR, SYMLINK, GETPPID, TIMER};
+        static const int order[NCALLS] = {OPEN, FLOCK, CLOSE, MKDIR, RMDIR, SYMLINK, GETPPID, TIMER,
+                                          MMAP, MUNMAP};
         for (int c = 0; c < NCALLS; c++)
             samples[order[c]][i] = t[2 * c + 1] - t[2 * c];
     }

@@ -17,8 +17,9 @@ from .runner import exit_status, na_label, program, run_abc, summarize
 CALLS = tuple(paper.TABLE1_MS)
 #: the kernel's name for each measured call (glibc's open() is openat)
 SYSCALL_NAME = {"open": "openat"}
-#: beyond the paper: the bare cost of a trapped call, and of reading the clock
-EXTRA_CALLS = ("getppid", "timer")
+#: beyond the paper: the bare cost of a trapped call, of reading the clock, and
+#: of an address-space operation every rank replays (munmap: fenced, it drops pages)
+EXTRA_CALLS = ("getppid", "timer", "mmap", "munmap")
 
 
 def add_parser(sub, common):
