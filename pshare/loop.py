@@ -24,7 +24,7 @@ from mpi4py import MPI  # noqa: F401  loaded (MPI_Init) before the engine, which
 
 from ._engine import EV_FAILED, EV_FENCED, EV_GONE, EV_PY, EV_REQUEST, Engine
 # mailbox requests and commands: defined once, in ext/rt/shm.h
-from ._rtctl import (CMD_EXECUTOR, CMD_GLOBAL, CMD_SPAWN, GLOBAL_DROPS, RQ_GLOBAL, RQ_SPAWN,
+from ._rtctl import (CMD_EXECUTOR, CMD_GLOBAL, CMD_SPAWN, GLOBAL_FENCE, RQ_GLOBAL, RQ_SPAWN,
                      RQ_THREAD_EXIT)
 from ._systab import NAMES, NUMBERS
 from .placement import HOME, usable_cores
@@ -340,17 +340,19 @@ class Node:
     def m_global(self, src, rank, slot, a, data):
         """Decide on home, replay everywhere else, then let the caller go on.
 
-        An op that can drop pages a rank holds (munmap, a MAP_FIXED mmap,
-        madvise DONTNEED, a brk that shrinks: a[7], the runtime's
-        drops_pages) is fenced first (the engines' FENCE, without Python
-        on the other ranks): every rank stops asking for pages and says
-        when all it asked for is in and applied.  Else a grant asked for
-        before the op (a prefetch above all: no thread waits for it) could
-        be written into the store after the op's replay there, over the new
-        mapping's pages, and a manager's transaction could outlive its
-        forget (pm_forget skips busy pages).  The fence comes down
-        (UNFENCE) when the op is done everywhere, before the caller goes on."""
-        if a[7] & GLOBAL_DROPS and self.size > 1:
+        An op that changes which pages are managed or whose they are
+        (munmap, mmap, madvise DONTNEED, a brk that shrinks: a[7], the
+        runtime's fenced_op) is fenced first (the engines' FENCE, without
+        Python on the other ranks): every rank stops asking for pages and
+        says when all it asked for is in and applied.  Else a grant asked
+        for before the op (a prefetch above all: no thread waits for it)
+        could be written into the store after the op's replay there, over
+        the new mapping's pages; a manager's transaction could outlive its
+        forget (pm_forget skips busy pages); and a run reaching into a new
+        mapping next to its own could be served before the new one's
+        manager knew whose its pages are.  The fence comes down (UNFENCE)
+        when the op is done everywhere, before the caller goes on."""
+        if a[7] & GLOBAL_FENCE and self.size > 1:
             n = self.engine.fence_all()
             self.fenced_ops[n] = lambda: self.decide_global(rank, slot, a, data, True)
         else:

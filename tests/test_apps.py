@@ -251,6 +251,22 @@ def test_a_prefetch_never_lands_in_memory_mapped_after_it(nranks, apps_bin, tmp_
 
 
 @pytest.mark.pshare
+@pytest.mark.parametrize("nranks", (2, 4), ids=["mpiexec2", "mpiexec4"])
+def test_unmapping_while_other_threads_read_remote_memory(nranks, apps_bin, tmp_path, request):
+    """remap_churn.c: 4 threads, 24 rounds; each maps and fills a buffer,
+    then reads its neighbour's whole (remote: faults, prefetches) while it
+    unmaps its own of the round before.  Every munmap is fenced, so the
+    readers' faults wait in their engines meanwhile and go out after; every
+    byte read is its writer's, and the output is native's."""
+    request.getfixturevalue("mpiexec")
+    shared, ranks = _same_as_native_with_stats(apps_bin["remap_churn"], nranks, tmp_path)
+    assert b"every byte read was its writer's" in shared.stdout, shared.stdout
+    fences = [r["messages_received"].get("fence", 0) for r in ranks[1:]]
+    assert min(fences) >= 24, f"fewer fences than munmaps: {fences}"
+    assert sum(r["pages_prefetched"] for r in ranks) > 0, ranks
+
+
+@pytest.mark.pshare
 @pytest.mark.parametrize("nranks", (2, 3), ids=["mpiexec2", "mpiexec3"])
 def test_memory_a_thread_maps_starts_on_its_rank(nranks, apps_bin, tmp_path, request):
     """fresh_owned.c: a worker on rank 1 maps 64 pages and fills them.  They

@@ -753,7 +753,10 @@ cdef int on_fetch(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
         if applying(e, h.page + i * PM_PAGE) != NULL:
             n = i
             break
-    if h.a[0] or n > 1:
+    if h.a[0]:
+        # the owner drops its access first (the run asked for is managed
+        # here too: every rank has the same mappings, and the requester
+        # asked only for its own managed pages, on_thread_fault)
         n = command(e, e.control, C_CMD_PROTECT, <int64_t>h.page, h.a[0], n)
         if e.gone:
             return R_EVENT
@@ -1207,7 +1210,10 @@ cdef int on_thread_fault(engine_t *e, int slot, uint64_t page, int64_t write, in
             return R_OK
         # a second thread in that group asks for its page alone
         want = 1 if i >= 0 else read_window(e, page, &stream)
-    ask_page(e, slot, page, write, want)
+    # only managed pages: the owner then need not count them (on_fetch), and
+    # they stay managed until the grant is applied (an op that drops pages
+    # is fenced)
+    ask_page(e, slot, page, write, max(1, min(want, mapped)))
     if stream >= 0 and want == PM_READAHEAD_MAX:
         prefetch(e, stream, page, mapped)
     return R_OK

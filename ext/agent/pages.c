@@ -34,8 +34,9 @@
  * past the end of a rank's part of an array does not take the next rank's
  * part (nbody's positions went 30% slower when it did).
  * The run is one transaction: its pages are busy together, the owner sends
- * them in one message (fewer if the mapping ends, or at a page whose grant
- * it has not applied yet: only it knows), and the
+ * them in one message (fewer at a page whose grant it has not applied yet:
+ * only it knows; never past the mapping's end: the requester asks for no
+ * more than its runtime counted managed), and the
  * faulting thread applies them all.  A page joins only while it is in the
  * same hands as the first (same owner, same writer), idle, and not held by
  * the requester.

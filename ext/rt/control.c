@@ -238,18 +238,20 @@ long run_io(long nr, const long *a, struct kucontext *uc)
 
 /* ---- GLOBAL: one order for the whole job ---- */
 
-/* The op can drop pages that some rank holds or has asked for: home first
- * fences the job's page traffic (loop.py), so that no grant asked for
- * before it is written into the store after it (over a new mapping's
- * pages).  A mapping made at an address the kernel chooses, or a brk that
- * grows, covers no page anyone holds. */
-static int drops_pages(long nr, const long *a)
+/* The op drops pages that some rank may hold or have asked for, or makes
+ * pages whose first owner is not home: home first fences the job's page
+ * traffic (loop.py).  Else a grant asked for before it could be written
+ * into the store after it (over a new mapping's pages), or a run reaching
+ * from one mapping into a new one next to it could be served, before the
+ * new one's manager knew its maker owns it, as home's zeroes.  A brk that
+ * grows makes pages home owns either way; mprotect changes no page's
+ * owner. */
+static int fenced_op(long nr, const long *a)
 {
     switch (nr) {
     case PSHARE_NR_munmap:
-        return 1;
     case PSHARE_NR_mmap:
-        return (a[3] & K_MAP_FIXED) != 0;
+        return 1;
     case PSHARE_NR_madvise:
         return a[2] == K_MADV_DONTNEED || a[2] == K_MADV_FREE || a[2] == K_MADV_REMOVE;
     case PSHARE_NR_brk:
@@ -273,7 +275,7 @@ long run_global(long nr, const long *a)
     box->a[0] = nr;
     for (int i = 0; i < 6; i++)
         box->a[1 + i] = a[i];
-    box->a[7] = drops_pages(nr, a) ? PSHARE_GLOBAL_DROPS : 0;
+    box->a[7] = fenced_op(nr, a) ? PSHARE_GLOBAL_FENCE : 0;
     box->len = len;
     thread_busy(1);
     long r = chan_call(slot, RQ_GLOBAL);

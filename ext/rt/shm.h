@@ -23,8 +23,9 @@
 #define PSHARE_READ_FOR_WRITE 2                   /* RQ_FAULT a[1]: a read the runtime guesses is a write */
 #define PSHARE_FAULT_REACH 32                     /* RQ_FAULT a[2]: managed pages from the page on,
                                                      counted up to this: how far the agent may prefetch */
-#define PSHARE_GLOBAL_DROPS 1                     /* RQ_GLOBAL a[7]: the op may drop pages a rank holds
-                                                     (home fences the page traffic around it: loop.py) */
+#define PSHARE_GLOBAL_FENCE 1                     /* RQ_GLOBAL a[7]: the op changes which pages are managed
+                                                     or whose they are (home fences the page traffic
+                                                     around it: loop.py) */
 
 /* flags set by the agent */
 #define PSHARE_ENV_HAD_PRELOAD   0x1   /* the user had LD_PRELOAD: strip our prefix only */
@@ -148,7 +149,7 @@ enum pshare_req {
     RQ_SYSCALL = 2,       /* forwarded call: a[0] nr, a[1..6] args, data = marshalled */
     RQ_SPAWN = 3,         /* new thread: data = register frame; a[0] flags */
     RQ_GLOBAL = 4,        /* address-space op / sigaction: a[0] nr, a[1..6] args, data,
-                             a[7] PSHARE_GLOBAL_DROPS or 0 */
+                             a[7] PSHARE_GLOBAL_FENCE or 0 */
     RQ_THREAD_EXIT = 5,   /* a[0] cluster tid */
     RQ_FWAIT = 6,         /* private futex wait at the page's manager: a[0] address, a[1] bitset,
                              a[2] the drop count read with the value (futex.c) -> a[0] 0 (woken,
