@@ -654,14 +654,17 @@ cdef int on_grant(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
 
 cdef int on_pushed(engine_t *e, pshare_wire *h) noexcept nogil:
     """A released lock's page with the wake of its waiter here (on_fwake):
-    the control thread opens it before the waiter wakes, so the grant is
-    applied before anything after it for the page is served and no thread
-    of this rank has it to apply.  The waiter's futex wait is over (0)."""
-    command(e, e.control, C_CMD_PROTECT, <int64_t>h.page, h.a[0], 1)
-    if e.gone:
+    the waiter's futex wait is over (0), and it opens the page itself as it
+    wakes (a[1]: the state; ext/rt/futex.c), like a thread its fault's
+    grant: the page is on the applying list until it has, so nothing after
+    the grant for it is served before.  (The control thread opened it
+    before: two context switches more on the waiter's core per hand-over.)"""
+    cdef applying_t *a = applying_add(e, h.page)
+    if a == NULL:
         return R_EVENT
+    a.count += 1
     e.pushed += 1
-    mbox_reply(e, h.slot & ~PUSH_SLOT, 0, 0, NULL, 0)
+    mbox_reply(e, h.slot & ~PUSH_SLOT, 0, h.a[0], NULL, 0)
     return R_OK
 
 
@@ -1482,6 +1485,8 @@ cdef int serve(engine_t *e, uint64_t max_ns) noexcept nogil:
             reap(e)
         if e.nlate:
             send_due(e, 0)
+        if e.drain_seq and drain_check(e) != R_OK:
+            return R_EVENT              # (a handler that ended early may have left it unsaid)
         t = now_ns()
         if e.hold_max and (e.hold_dirty or (e.hold_next and t >= e.hold_next)):
             # anti-thrashing: serve the requests whose page's window has ended

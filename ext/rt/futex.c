@@ -159,7 +159,17 @@ static long wait(uintptr_t uaddr, uint32_t expected, uint32_t bitset, long deadl
         }
     }
     __atomic_store_n(&box->state, MB_IDLE, __ATOMIC_RELEASE);
-    long r = box->a[0];
+    long r = box->a[0], pushed = box->a[1];
+    if (pushed) {
+        /* a released lock's page came with the wake, in this DSM state: open
+         * it, then say so (the agent holds anything later for the page until
+         * then: its on_pushed) */
+        uintptr_t page = PAGE_DOWN(uaddr);
+        thread_busy(1);
+        dsm_set_run(page, 1, (int)pushed);
+        chan_post_lazy((uint64_t)UP_APPLIED << 56 | (uint64_t)slot << 40 | (page / PAGE_SIZE));
+        thread_busy(0);
+    }
     chan_leave(mask);
     return r;
 }

@@ -153,7 +153,9 @@ enum pshare_req {
     RQ_THREAD_EXIT = 5,   /* a[0] cluster tid */
     RQ_FWAIT = 6,         /* private futex wait at the page's manager: a[0] address, a[1] bitset,
                              a[2] the drop count read with the value (futex.c) -> a[0] 0 (woken,
-                             or spuriously), -ETIMEDOUT, -EINTR */
+                             or spuriously), -ETIMEDOUT, -EINTR; a[1] 0, or the DSM state of
+                             the word's page, which came with the wake (the waiter opens it
+                             and posts UP_APPLIED) */
     RQ_FWAKE = 7,         /* a[0] address, a[1] how many, a[2] bitset, a[3] the word (-1: not here) -> a[0] how many woke */
 };
 
