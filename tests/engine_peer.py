@@ -44,9 +44,9 @@ from mpi4py import MPI
 from pshare._engine import EV_FAILED, EV_GONE, EV_PY, EV_REQUEST, Engine
 from pshare.loop import ring_peers_on_this_host
 from pshare._rtctl import (CMD_EXECUTOR, CMD_PROTECT, CMD_SIGNAL, CMD_SYSCALL,
-                           DSM_INVALID as INVALID, DSM_READ as READ, DSM_WRITE as WRITE, RQ_FAULT,
-                           RQ_SYSCALL, UP_APPLIED, UP_EXEC_DONE, UP_SIGNAL, Channel, ControlBlock,
-                           make_store)
+                           DSM_INVALID as INVALID, DSM_READ as READ, DSM_WRITE as WRITE, FAULT_REACH,
+                           RQ_FAULT, RQ_SYSCALL, UP_APPLIED, UP_EXEC_DONE, UP_SIGNAL, Channel,
+                           ControlBlock, make_store)
 
 PAGE = 4096
 HOME = 0
@@ -172,7 +172,8 @@ class Rank:
         retried: before UP_APPLIED, so the page cannot have gone), post
         UP_APPLIED for each page.  The granted state; `runs` gets the run's
         length."""
-        (granted, run, *_), _ = self.chan.app_call(slot, RQ_FAULT, (page, int(write)))
+        # every page is managed here: a[2] says as many follow as a fault can say
+        (granted, run, *_), _ = self.chan.app_call(slot, RQ_FAULT, (page, int(write), FAULT_REACH))
         pages = range(page, page + max(1, run) * PAGE, PAGE)
         if runs is not None:
             runs.append(len(pages))
