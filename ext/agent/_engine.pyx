@@ -199,7 +199,8 @@ cdef struct engine_t:
     # grants not applied yet, and what waits for them
     applying_t *ap
     int nap, capap
-    # fences (around an address-space op that can drop pages: loop.py):
+    # fences (around an address-space op that changes which pages are
+    # managed or whose they are: loop.py):
     # while one is up this rank asks for no page (its threads' faults wait
     # in `held`, prefetches are not made), and once every page it asked for
     # has come and been applied it tells home (FENCED), so that no grant
