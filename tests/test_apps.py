@@ -234,7 +234,7 @@ def test_a_prefetch_never_lands_in_memory_mapped_after_it(nranks, apps_bin, tmp_
     (its stream prefetches the next 16) and then mapping fresh memory over
     all 64 (MAP_FIXED).  Each prefetch's grant is sent 200 ms late
     (PSHARE_DEBUG_PREFETCH_DELAY_MS: the op's replay would overtake it), so
-    without the fence around ops that drop pages (loop.py) it lands in the
+    without the fence around address-space ops (loop.py) it lands in the
     new mapping and the worker reads old bytes where natively all is zero."""
     import json
     request.getfixturevalue("mpiexec")

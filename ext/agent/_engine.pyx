@@ -1215,7 +1215,7 @@ cdef int on_thread_fault(engine_t *e, int slot, uint64_t page, int64_t write, in
         # a second thread in that group asks for its page alone
         want = 1 if i >= 0 else read_window(e, page, &stream)
     # only managed pages: the owner then need not count them (on_fetch), and
-    # they stay managed until the grant is applied (an op that drops pages
+    # they stay managed until the grant is applied (an op that unmaps them
     # is fenced)
     ask_page(e, slot, page, write, max(1, min(want, mapped)))
     if stream >= 0 and want == PM_READAHEAD_MAX:
@@ -1809,7 +1809,7 @@ cdef class Engine:
         self.e.rung_by_all = 1
 
     def fence_all(self):
-        """Home, before an address-space op that can drop pages (loop.py):
+        """Home, before an address-space op that is fenced (loop.py):
         every rank, this one included, asks for no page until unfence_all
         and reports when every page it asked for is in and applied.  The
         fence's number; (EV_FENCED, n) says when every fence up to n is up
