@@ -150,6 +150,12 @@ cdef struct applying_t:             # a page granted here whose grant a thread h
     msg_t *tail
 
 
+cdef struct held_t:                 # a thread's fault held while a fence is up
+    int slot
+    uint64_t page
+    int64_t write, mapped           # RQ_FAULT a[1], a[2]
+
+
 cdef struct engine_t:
     MPI_Comm comm
     int rank, size, store, control, app_pid
@@ -211,10 +217,7 @@ cdef struct engine_t:
     int64_t fence_done              # home: the last one reported up everywhere (E_FENCED)
     int64_t *fence_acked            # home: [rank] the last fence each reported
     int faults_out                  # threads' faults sent, not granted yet
-    int32_t *held_slot              # the faults held: slot, page, write, managed pages
-    uint64_t *held_page
-    int64_t *held_write
-    int64_t *held_mapped
+    held_t *held                    # the faults held (one per thread slot at most)
     int nheld
     # tests (PSHARE_DEBUG_PREFETCH_DELAY_MS): a manager sends a prefetch's
     # grant this late, and what it sends the same rank after it behind it
@@ -462,13 +465,13 @@ cdef int send_late(engine_t *e, int dest, pshare_wire *h, const void *payload) n
     return 0
 
 
-cdef void send_due(engine_t *e, int flush) noexcept nogil:
-    """Tests: send the late messages whose time has come (all: `flush`)."""
+cdef void send_due(engine_t *e) noexcept nogil:
+    """Tests: send the late messages whose time has come."""
     cdef int dest
     cdef msg_t *m
     cdef uint64_t t = now_ns()
     for dest in range(e.size):
-        while e.late_head[dest] != NULL and (flush or e.late_head[dest].due <= t):
+        while e.late_head[dest] != NULL and e.late_head[dest].due <= t:
             m = e.late_head[dest]
             e.late_head[dest] = m.next
             if m.next == NULL:
@@ -678,6 +681,16 @@ cdef inline int waited_at_start(engine_t *e, uint64_t group) noexcept nogil:
     return -1
 
 
+cdef inline int group_came(engine_t *e, int i, uint64_t group, int64_t n) noexcept nogil:
+    """Stream i's prefetch of n pages from `group` is in: it goes on after
+    them; the thread that waited for them (-1: none) is its to answer."""
+    cdef int slot = e.rd_waiter[i]
+    e.rd_ahead[i] = 0
+    e.rd_next[i] = group + n * PM_PAGE
+    e.rd_waiter[i] = -1
+    return slot
+
+
 cdef int on_prefetched(engine_t *e, int src, pshare_wire *h, int64_t n) noexcept nogil:
     """A stream's next group came (prefetch): the control thread opens its
     pages before anything after the grant for them is served, as for a
@@ -702,10 +715,7 @@ cdef int on_prefetched(engine_t *e, int src, pshare_wire *h, int64_t n) noexcept
             # its thread waits at the group's first page (a scan that outran
             # the prefetch): it applies the group itself, as a run of its own
             # fault (on_grant), and the control thread is not woken
-            slot = e.rd_waiter[i]
-            e.rd_ahead[i] = 0
-            e.rd_next[i] = h.page + n * PM_PAGE
-            e.rd_waiter[i] = -1
+            slot = group_came(e, i, h.page, n)
             for k in range(n):
                 a = applying_add(e, h.page + k * PM_PAGE)
                 if a == NULL:
@@ -721,10 +731,8 @@ cdef int on_prefetched(engine_t *e, int src, pshare_wire *h, int64_t n) noexcept
     for i in range(RD_STREAMS):
         if e.rd_ahead[i] != h.page:
             continue
-        e.rd_ahead[i] = 0
-        e.rd_next[i] = h.page + n * PM_PAGE
-        slot, page = e.rd_waiter[i], e.rd_waiter_page[i]
-        e.rd_waiter[i] = -1
+        page = e.rd_waiter_page[i]
+        slot = group_came(e, i, h.page, n)
         if slot < 0:
             continue
         if h.len and page < h.page + n * PM_PAGE:
@@ -740,7 +748,7 @@ cdef int on_prefetched(engine_t *e, int src, pshare_wire *h, int64_t n) noexcept
                 return R_EVENT
         else:
             ask_page(e, slot, page, 0, 1)
-    return drain_check(e)
+    return R_OK
 
 
 cdef int on_fetch(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
@@ -1051,7 +1059,7 @@ cdef int on_applied(engine_t *e, uint64_t page) noexcept nogil:
             return r
     if a.count == 0 and a.head == NULL:
         applying_drop(e, a)
-    return drain_check(e)
+    return R_OK
 
 
 cdef inline int learned(engine_t *e, uint64_t page) noexcept nogil:
@@ -1178,19 +1186,15 @@ cdef void ask_page(engine_t *e, int slot, uint64_t page, int64_t write, int64_t 
 
 cdef int hold_fault(engine_t *e, int slot, uint64_t page, int64_t write, int64_t mapped) noexcept nogil:
     """A fault while a fence is up: asked when the last fence comes down (unfence)."""
-    if e.held_slot == NULL:
-        e.held_slot = <int32_t *>malloc(PSHARE_MAX_THREADS * sizeof(int32_t))
-        e.held_page = <uint64_t *>malloc(PSHARE_MAX_THREADS * sizeof(uint64_t))
-        e.held_write = <int64_t *>malloc(PSHARE_MAX_THREADS * sizeof(int64_t))
-        e.held_mapped = <int64_t *>malloc(PSHARE_MAX_THREADS * sizeof(int64_t))
-        if e.held_slot == NULL or e.held_page == NULL or e.held_write == NULL or e.held_mapped == NULL:
+    cdef held_t *f
+    if e.held == NULL:
+        e.held = <held_t *>malloc(PSHARE_MAX_THREADS * sizeof(held_t))
+        if e.held == NULL:
             fail(e, "out of memory for the faults held by a fence")
             return R_EVENT
     # one fault per thread slot at a time: the list cannot overflow
-    e.held_slot[e.nheld] = slot
-    e.held_page[e.nheld] = page
-    e.held_write[e.nheld] = write
-    e.held_mapped[e.nheld] = mapped
+    f = &e.held[e.nheld]
+    f.slot, f.page, f.write, f.mapped = slot, page, write, mapped
     e.nheld += 1
     return R_OK
 
@@ -1252,7 +1256,9 @@ cdef int fences_check(engine_t *e) noexcept nogil:
 
 
 cdef int drain_check(engine_t *e) noexcept nogil:
-    """A fence waits for this rank's pages and they are all in: say so."""
+    """A fence waits for this rank's pages and they are all in: say so.
+    Looked at once a serve round while a fence waits (serve), not in the
+    handlers that bring pages in: one of those can end early."""
     cdef pshare_wire h
     cdef int64_t seq = e.drain_seq
     if not seq or not drained(e):
@@ -1268,9 +1274,10 @@ cdef int drain_check(engine_t *e) noexcept nogil:
 
 
 cdef int on_fence(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    """Ask for no page until UNFENCE; the serve round says FENCED once drained."""
     e.fenced += 1
     e.drain_seq = h.a[0]
-    return drain_check(e)
+    return R_OK
 
 
 cdef int on_fenced(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
@@ -1292,7 +1299,7 @@ cdef int on_unfence(engine_t *e, int src, pshare_wire *h, const uint8_t *payload
     n = e.nheld
     e.nheld = 0
     for i in range(n):
-        on_thread_fault(e, e.held_slot[i], e.held_page[i], e.held_write[i], e.held_mapped[i])
+        on_thread_fault(e, e.held[i].slot, e.held[i].page, e.held[i].write, e.held[i].mapped)
     return R_OK
 
 
@@ -1485,9 +1492,9 @@ cdef int serve(engine_t *e, uint64_t max_ns) noexcept nogil:
         if e.nsend > 32:
             reap(e)
         if e.nlate:
-            send_due(e, 0)
+            send_due(e)
         if e.drain_seq and drain_check(e) != R_OK:
-            return R_EVENT              # (a handler that ended early may have left it unsaid)
+            return R_EVENT
         t = now_ns()
         if e.hold_max and (e.hold_dirty or (e.hold_next and t >= e.hold_next)):
             # anti-thrashing: serve the requests whose page's window has ended
@@ -1638,11 +1645,8 @@ cdef class Engine:
                 free(m)
         free(e.late_head)
         free(e.late_tail)
-        free(e.held_slot)
+        free(e.held)
         free(e.fence_acked)
-        free(e.held_page)
-        free(e.held_write)
-        free(e.held_mapped)
         for i in range(e.nap):
             while e.ap[i].head != NULL:
                 m = e.ap[i].head
@@ -1823,10 +1827,7 @@ cdef class Engine:
         for r in range(1, e.size):
             send(e, r, &h, NULL, 0)
         e.fenced += 1
-        e.drain_seq = e.fence_seq
-        if drained(e):
-            e.drain_seq = 0
-            e.fence_acked[HOME] = e.fence_seq
+        e.drain_seq = e.fence_seq           # serve reports this rank drained
         return e.fence_seq
 
     def unfence_all(self):
