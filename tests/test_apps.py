@@ -160,6 +160,36 @@ def test_block_placement_counts_the_ranks_cores(apps_bin, tmp_path, request):
     assert placed == want, placed
 
 
+@pytest.mark.pshare
+def test_agents_stop_polling_while_every_app_thread_waits(apps_bin, tmp_path, request):
+    """idle_wait.c on 2 ranks sharing one core: a worker waits in
+    pthread_cond_wait on rank 1 while main naps on home.  Every app thread
+    of each rank waits, so the agents may poll instead of sleeping
+    (_engine.pyx cores_free) - but only for a moment after their last work:
+    a 2 s longer nap must cost the job far less than 2 s more CPU (polling
+    on took the whole core)."""
+    import resource
+    import shutil
+    mpiexec = request.getfixturevalue("mpiexec")
+    taskset = shutil.which("taskset")
+    if taskset is None:
+        pytest.skip("needs taskset")
+    binary = apps_bin["idle_wait"]
+
+    def cpu_s(nap_ms):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        inner = pshare_command(binary, (str(nap_ms),), "singleton")
+        got = run_command([str(mpiexec), "-n", "2", taskset, "-c", "0", *inner],
+                          cwd=tmp_path / f"nap{nap_ms}")
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        assert got.returncode == 0, got.stderr.decode(errors="replace")
+        assert got.stdout == f"napped {nap_ms} ms while the worker waited\n".encode(), got.stdout
+        return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+    short, long = cpu_s(100), cpu_s(2100)
+    assert long - short < 0.6, f"CPU {short:.2f} s for a 0.1 s nap, {long:.2f} s for 2.1 s"
+
+
 def _same_as_native_with_stats(binary, nranks, tmp_path):
     """The program natively and under `mpiexec -n nranks pshare-launch
     --stats-json`: the same output and status; (pshare's run, its ranks' stats)."""

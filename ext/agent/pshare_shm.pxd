@@ -65,6 +65,7 @@ cdef extern from "shm.h" nogil:
         uint32_t agent_waiting
         uint32_t apply_wanted
         uint32_t contended
+        uint32_t app_asleep
         uint64_t head
         uint64_t tail
         uint64_t ring[1]

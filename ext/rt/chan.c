@@ -120,18 +120,42 @@ static int poll_word(const uint32_t *w, uint32_t v, int equal, uint64_t spin)
     return (__atomic_load_n(w, __ATOMIC_ACQUIRE) == v) == equal;
 }
 
+/* An app thread about to sleep until the agent answers or wakes it, or to
+ * make a system call here (which may block: nanosleep, poll, a read), says
+ * so (app_asleep): while every app thread of the rank is so, its cores are
+ * free for the agent to poll instead of sleeping too, which saves a wake-up
+ * on an idle core per message (the agent's cores_free).  A call that does
+ * not block misleads the agent for a microsecond: its polls yield the core.
+ * Runtime threads are not counted: the agent does not count them as
+ * wanting a core either.  Returns what chan_sleep_end takes. */
+int chan_sleep_begin(void)
+{
+    if (!thread_is_app())
+        return 0;
+    __atomic_add_fetch(&rt.chan->app_asleep, 1, __ATOMIC_SEQ_CST);
+    return 1;
+}
+
+void chan_sleep_end(int counted)
+{
+    if (counted)
+        __atomic_sub_fetch(&rt.chan->app_asleep, 1, __ATOMIC_SEQ_CST);
+}
+
 /* Wait until `w` is `v` (equal) or no longer `v` (!equal): poll a little
  * (`spin` TSC cycles), then sleep; the agent wakes us (shared futex). */
 static void wait_word(uint32_t *w, uint32_t v, int equal, uint64_t spin)
 {
     if (poll_word(w, v, equal, spin))
         return;
+    int counted = chan_sleep_begin();
     for (;;) {
         uint32_t s = __atomic_load_n(w, __ATOMIC_ACQUIRE);
         if ((s == v) == equal)
-            return;
+            break;
         sys4(PSHARE_NR_futex, w, K_FUTEX_WAIT, s, 0);
     }
+    chan_sleep_end(counted);
 }
 
 static int poll_state(struct pshare_mbox *b, uint32_t state, uint64_t spin)

@@ -45,10 +45,22 @@ static int futex_has_timeout(long op)
 
 /* ---- LOCAL, and HOME on home ---- */
 
+static long run_here_counted(long nr, const long *a);
+
 long run_here(long nr, const long *a)
 {
     if (!rt.dsm)
         return sys6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+    /* a call that may block: counted as asleep (chan_sleep_begin), so that
+     * home's agent polls while home's threads nap or wait in the kernel */
+    int counted = chan_sleep_begin();
+    long r = run_here_counted(nr, a);
+    chan_sleep_end(counted);
+    return r;
+}
+
+static long run_here_counted(long nr, const long *a)
+{
     if (nr == PSHARE_NR_futex)
         return futex_here(a);
     /* bounce buffers stack up in the mailbox's upper half: an app signal

@@ -264,16 +264,29 @@ static void wp_forget(uint64_t ip)
     }
 }
 
-/* A thread's fault: first grade its last checked guess (written since, or not) and
- * credit the read that brought a page it now upgrades. */
+/* A write by this thread to the page its checked guess brought: the guess
+ * was right, whether the page is still here or was taken since (a contended
+ * lock's page is, before the thread's next fault). */
+static void wp_confirm(int slot, uintptr_t page)
+{
+    if (slot >= 0 && memo[slot].guess == page)
+        memo[slot].guess = 0;
+}
+
+/* A thread's fault: first grade its last checked guess (0 here: confirmed by
+ * a write, see wp_confirm; else unwritten, or written then lost to another
+ * rank, which only the state tells) and credit the read that brought a page
+ * it now writes (still held read only, or lost meanwhile). */
 static void wp_grade(int slot, uintptr_t page, int write, int have)
 {
+    if (write)
+        wp_confirm(slot, page);
     if (memo[slot].guess) {
         if (dsm_state(pstate[memo[slot].guess / PAGE_SIZE]) != DSM_WRITE)
             wp_forget(memo[slot].guess_ip);
         memo[slot].guess = 0;
     }
-    if (write && have == DSM_READ && page >= memo[slot].read_lo && page < memo[slot].read_hi) {
+    if (write && have != DSM_WRITE && page >= memo[slot].read_lo && page < memo[slot].read_hi) {
         wp_learn(memo[slot].read_ip);
         memo[slot].read_hi = 0;
     }
@@ -311,8 +324,10 @@ int dsm_fault(uintptr_t addr, int write, uint64_t ip)
     if (!((b & PS_PROT) & want))
         return 0;                                  /* the app's own protection: real */
     int have = dsm_state(b);
-    if (have == DSM_EXCLUSIVE && write && upgrade_here(page))
+    if (have == DSM_EXCLUSIVE && write && upgrade_here(page)) {
+        wp_confirm(thread_slot_index(), page);
         return 1;
+    }
     if (have == DSM_WRITE || (have != DSM_INVALID && !write)) {
         /* another thread of this rank got it meanwhile: make sure the view is
          * open, from the state as it is under the lock (the control thread may

@@ -135,6 +135,7 @@ static long wait(uintptr_t uaddr, uint32_t expected, uint32_t bitset, long deadl
 
     int cancelled = 0;
     if (!chan_poll(box, MB_REPLY)) {
+        int counted = chan_sleep_begin();
         while (__atomic_load_n(&box->state, __ATOMIC_ACQUIRE) != MB_REPLY) {
             long slice = SLICE_NS;
             if (!cancelled) {
@@ -157,6 +158,7 @@ static long wait(uintptr_t uaddr, uint32_t expected, uint32_t bitset, long deadl
             struct kts t = { slice / 1000000000L, slice % 1000000000L };
             sys4(PSHARE_NR_futex, &box->state, K_FUTEX_WAIT, MB_REQUEST, &t);
         }
+        chan_sleep_end(counted);
     }
     __atomic_store_n(&box->state, MB_IDLE, __ATOMIC_RELEASE);
     long r = box->a[0], pushed = box->a[1];

@@ -281,6 +281,7 @@ HIDDEN int *thread_app_ctid(void);
 HIDDEN void thread_clear_app_ctid(void);
 HIDDEN void thread_mark_executor(int slot, long tid);
 HIDDEN int thread_slot_is_executor(int slot);
+HIDDEN int thread_is_app(void);
 HIDDEN int thread_slot_tid(int slot);
 
 /* ---- signals.c: our two handlers and the app's view of them ---- */
@@ -316,6 +317,8 @@ HIDDEN long chan_finish(int slot);
 HIDDEN int chan_poll(struct pshare_mbox *b, uint32_t state);
 HIDDEN void chan_wait_change(uint32_t *w, uint32_t v);
 HIDDEN int chan_contended(void);
+HIDDEN int chan_sleep_begin(void);
+HIDDEN void chan_sleep_end(int counted);
 HIDDEN int chan_room(void);
 HIDDEN void hist_add(uint64_t *hist, uint64_t cycles);
 

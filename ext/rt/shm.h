@@ -193,6 +193,10 @@ struct pshare_chan {
     uint32_t apply_wanted;        /* agent: wake me for UP_APPLIED (a message waits for one) */
     uint32_t contended;           /* agent: this rank has more threads that want a core than
                                      cores: nobody polls (chan.c) */
+    uint32_t app_asleep;          /* app threads asleep until the agent answers or wakes
+                                     them, or in a system call: they want no core now
+                                     (chan_sleep_begin; the agent's cores_free) */
+    uint32_t pad;
     uint64_t head;                /* next entry the agent reads */
     uint64_t tail;                /* next entry a producer claims */
     uint64_t ring[PSHARE_RING];   /* 0 = not yet written */

@@ -368,6 +368,14 @@ void thread_mark_executor(int slot, long tid)
     slot_at(slot)->cluster = tid;
 }
 
+/* An app thread (main or one it made here), not the runtime's own nor a
+ * process the app spawned sharing our memory. */
+int thread_is_app(void)
+{
+    struct slot *s = slot_self();
+    return s && s->is_thread;
+}
+
 int thread_slot_is_executor(int slot)
 {
     return slot_at(slot)->is_executor;
