@@ -93,6 +93,29 @@ cdef extern from "barriers.h" nogil:
 cdef extern from "sched.h" nogil:
     int sched_yield()
 
+cdef extern from *:
+    """
+    #include <string.h>
+    #include <unistd.h>
+    #include <sys/syscall.h>
+    /* The calling thread's time slice (EEVDF, Linux 6.12+: sched_runtime of a
+     * SCHED_OTHER thread; 0 = the default); nice and policy kept, other
+     * policies left alone, older kernels ignore it. */
+    static void pshare_set_slice(unsigned long long ns)
+    {
+        struct { unsigned int size, policy; unsigned long long flags; int nice;
+                 unsigned int priority; unsigned long long runtime, deadline, period;
+                 unsigned int util_min, util_max; } attr;
+        memset(&attr, 0, sizeof attr);
+        if (syscall(SYS_sched_getattr, 0, &attr, sizeof attr, 0) != 0 || attr.policy != 0)
+            return;
+        attr.size = sizeof attr;
+        attr.runtime = ns;
+        syscall(SYS_sched_setattr, 0, &attr, 0);
+    }
+    """
+    void pshare_set_slice(unsigned long long ns) nogil
+
 cdef extern from "sys/wait.h" nogil:
     ctypedef struct siginfo_t:
         int si_pid
@@ -281,6 +304,9 @@ cdef int cores_contended(engine_t *e) noexcept nogil:
     if contended != e.contended:
         e.contended = contended
         pshare_store(&e.chan.contended, contended)
+        # as the runtime's threads (control.c): woken on a core where an app
+        # thread computes, preempt it at once rather than after its slice
+        pshare_set_slice(PSHARE_SHORT_SLICE_NS if contended else 0)
     return contended
 
 

@@ -414,8 +414,7 @@ static long apply_global(struct pshare_mbox *box)
  * cores it only cut their polls short: faults on 2 idle vCPUs went from
  * 30-47 to 73-163 us (pshare-bench faults), so they get the default slice
  * back.  Everything else (nice, policy) is kept; older kernels ignore the
- * field. */
-#define RUNTIME_SLICE_NS 100000
+ * field.  The agent's engine does the same (_engine.pyx cores_contended). */
 
 static uint8_t slice_short[PSHARE_MAX_THREADS];    /* by slot: what the thread has now */
 
@@ -437,7 +436,7 @@ static void slice_follows_contention(int slot)
     if (sys4(PSHARE_NR_sched_getattr, 0, &attr, sizeof attr, 0) != 0 || attr.policy != 0)
         return;                                    /* not SCHED_OTHER: leave it */
     attr.size = sizeof attr;
-    attr.runtime = want ? RUNTIME_SLICE_NS : 0;    /* 0: the default slice */
+    attr.runtime = want ? PSHARE_SHORT_SLICE_NS : 0;    /* 0: the default slice */
     sys3(PSHARE_NR_sched_setattr, 0, &attr, 0);
 }
 

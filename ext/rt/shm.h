@@ -23,6 +23,8 @@
 #define PSHARE_READ_FOR_WRITE 2                   /* RQ_FAULT a[1]: a read the runtime guesses is a write */
 #define PSHARE_FAULT_REACH 32                     /* RQ_FAULT a[2]: managed pages from the page on,
                                                      counted up to this: how far the agent may prefetch */
+#define PSHARE_SHORT_SLICE_NS 100000             /* the time slice of the runtime's threads and the
+                                                     engine while the cores are contended (control.c) */
 #define PSHARE_GLOBAL_FENCE 1                     /* RQ_GLOBAL a[7]: the op changes which pages are managed
                                                      or whose they are (home fences the page traffic
                                                      around it: loop.py) */
