@@ -190,6 +190,27 @@ def test_agents_stop_polling_while_every_app_thread_waits(apps_bin, tmp_path, re
     assert long - short < 0.6, f"CPU {short:.2f} s for a 0.1 s nap, {long:.2f} s for 2.1 s"
 
 
+@pytest.mark.pshare
+def test_threads_spinning_on_a_flag_on_one_core(apps_bin, tmp_path, request):
+    """spin_flag.c on 2 ranks sharing one core: main and a worker on rank 1
+    hand a turn back and forth by spinning on a word, no lock, no futex.
+    Each hand-over moves the word's page while the other rank's thread spins
+    on the core its agent needs; every hand-over still completes and the
+    output is native's (slowly: each waits for scheduler ticks, see
+    docs/BENCHMARKS.md, "tick stalls")."""
+    import shutil
+    mpiexec = request.getfixturevalue("mpiexec")
+    taskset = shutil.which("taskset")
+    if taskset is None:
+        pytest.skip("needs taskset")
+    binary = apps_bin["spin_flag"]
+    native = run_native(binary, ("50",), tmp_path / "native")
+    inner = pshare_command(binary, ("50",), "singleton")
+    shared = run_command([str(mpiexec), "-n", "2", taskset, "-c", "0", *inner],
+                         cwd=tmp_path / "pshare")
+    _assert_same(native, shared, "native", "pshare/mpiexec2, one core", strip_launcher_lines=True)
+
+
 def _same_as_native_with_stats(binary, nranks, tmp_path):
     """The program natively and under `mpiexec -n nranks pshare-launch
     --stats-json`: the same output and status; (pshare's run, its ranks' stats)."""
