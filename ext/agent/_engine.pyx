@@ -98,14 +98,13 @@ cdef extern from *:
     #include <string.h>
     #include <unistd.h>
     #include <sys/syscall.h>
-    /* The calling thread's time slice (EEVDF, Linux 6.12+: sched_runtime of a
-     * SCHED_OTHER thread; 0 = the default); nice and policy kept, other
-     * policies left alone, older kernels ignore it. */
+    #include "shm.h"
+    /* The calling thread's time slice, as control.c's slice_follows_contention
+     * sets the runtime threads' (0 = the default); nice and policy kept,
+     * other policies left alone, older kernels ignore it. */
     static void pshare_set_slice(unsigned long long ns)
     {
-        struct { unsigned int size, policy; unsigned long long flags; int nice;
-                 unsigned int priority; unsigned long long runtime, deadline, period;
-                 unsigned int util_min, util_max; } attr;
+        struct pshare_sched_attr attr;
         memset(&attr, 0, sizeof attr);
         if (syscall(SYS_sched_getattr, 0, &attr, sizeof attr, 0) != 0 || attr.policy != 0)
             return;
@@ -289,6 +288,11 @@ cdef inline uint64_t now_ns() noexcept nogil:
     return <uint64_t>ts.tv_sec * 1000000000 + ts.tv_nsec
 
 
+cdef inline uint64_t live_threads(engine_t *e) noexcept nogil:
+    """The app threads alive on this rank, main included."""
+    return pshare_load(&e.ctl.threads_started) - pshare_load(&e.ctl.threads_exited)
+
+
 cdef int cores_contended(engine_t *e) noexcept nogil:
     """This rank has more threads that want a core than the cores of its
     affinity: its live app threads and this engine.  Polling then takes the
@@ -299,8 +303,7 @@ cdef int cores_contended(engine_t *e) noexcept nogil:
     cores are not counted: on 2 vCPUs shared by 2 ranks that made every
     fault pay an idle vCPU's wake-up (pshare-bench faults: 70 µs against
     28-105 µs)."""
-    cdef uint64_t live = pshare_load(&e.ctl.threads_started) - pshare_load(&e.ctl.threads_exited)
-    cdef int contended = e.cores != 0 and live + 1 > e.cores
+    cdef int contended = e.cores != 0 and live_threads(e) + 1 > e.cores
     if contended != e.contended:
         e.contended = contended
         pshare_store(&e.chan.contended, contended)
@@ -317,8 +320,8 @@ cdef inline int cores_free(engine_t *e) noexcept nogil:
     while sleeping makes each message pay an idle core's wake-up.  Only the
     engine polls then; the sleepers stay asleep (the channel's `contended`
     is unchanged).  At 2 ranks pinned to 1 core each, a remote read fault
-    went from 51-78 to 32-47 µs (pshare-bench faults)."""
-    cdef uint64_t live = pshare_load(&e.ctl.threads_started) - pshare_load(&e.ctl.threads_exited)
+    went from 47-49 to 30-32 µs (pshare-bench faults --cores-per-rank 1)."""
+    cdef uint64_t live = live_threads(e)
     cdef uint64_t asleep = pshare_load(&e.chan.app_asleep)
     return e.cores != 0 and (asleep >= live or live - asleep + 1 <= e.cores)
 
@@ -1521,7 +1524,7 @@ cdef int serve(engine_t *e, uint64_t max_ns) noexcept nogil:
     with a peer that cannot ring each sleep is an eighth of the quiet time
     so far: short right after work, up to 2 ms when the job is quiet."""
     cdef uint64_t start = now_ns(), t
-    cdef int busy, r, contended
+    cdef int busy, r, polls
     cdef uint32_t bell
     cdef pshare_chan *c = e.chan
     cdef long timeout
@@ -1556,8 +1559,8 @@ cdef int serve(engine_t *e, uint64_t max_ns) noexcept nogil:
         if e.hold_next or e.nlate:
             yield_core(e)               # a window ends soon (a late message is due): stay awake
             continue
-        contended = not may_poll(e)
-        if t > e.contended_until and not contended and (
+        polls = may_poll(e)
+        if t > e.contended_until and polls and (
                 t - e.last_busy_ns < SPIN_AFTER_WORK_NS or
                 (e.outstanding > 0 and t - e.last_busy_ns < SPIN_WAITING_NS)):
             yield_core(e)

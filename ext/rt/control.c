@@ -45,21 +45,8 @@ static int futex_has_timeout(long op)
 
 /* ---- LOCAL, and HOME on home ---- */
 
-static long run_here_counted(long nr, const long *a);
-
-long run_here(long nr, const long *a)
-{
-    if (!rt.dsm)
-        return sys6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-    /* a call that may block: counted as asleep (chan_sleep_begin), so that
-     * home's agent polls while home's threads nap or wait in the kernel */
-    int counted = chan_sleep_begin();
-    long r = run_here_counted(nr, a);
-    chan_sleep_end(counted);
-    return r;
-}
-
-static long run_here_counted(long nr, const long *a)
+/* The call itself, its memory arguments bounced through the mailbox. */
+static long execute_here(long nr, const long *a)
 {
     if (nr == PSHARE_NR_futex)
         return futex_here(a);
@@ -76,6 +63,18 @@ static long run_here_counted(long nr, const long *a)
     long r = marshal_exec(&m, base);
     *top = at;
     marshal_out(&m, base, r);
+    return r;
+}
+
+long run_here(long nr, const long *a)
+{
+    if (!rt.dsm)
+        return sys6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+    /* a call that may block: counted as asleep (chan_sleep_begin), so that
+     * home's agent polls while home's threads nap or wait in the kernel */
+    int counted = chan_sleep_begin();
+    long r = execute_here(nr, a);
+    chan_sleep_end(counted);
     return r;
 }
 
@@ -424,14 +423,7 @@ static void slice_follows_contention(int slot)
     if (want == slice_short[slot])
         return;
     slice_short[slot] = (uint8_t)want;
-    struct {
-        uint32_t size, policy;
-        uint64_t flags;
-        int32_t nice;
-        uint32_t priority;
-        uint64_t runtime, deadline, period;
-        uint32_t util_min, util_max;
-    } attr;
+    struct pshare_sched_attr attr;
     memset(&attr, 0, sizeof attr);
     if (sys4(PSHARE_NR_sched_getattr, 0, &attr, sizeof attr, 0) != 0 || attr.policy != 0)
         return;                                    /* not SCHED_OTHER: leave it */

@@ -211,6 +211,20 @@ long dsm_set_run(uintptr_t page, long count, int state)
     return n ? n : 1;
 }
 
+/* A grant this thread asked for (a fault's run, or a lock's page that came
+ * with its wake: futex.c): open the run in `state` and tell the agent each
+ * page is applied, which lets the page's manager serve what waits for it.
+ * Returns the pages opened. */
+long dsm_apply_grant(int slot, uintptr_t page, long run, int state)
+{
+    thread_busy(1);
+    long n = dsm_set_run(page, run, state);
+    for (long i = 0; i < run; i++)
+        chan_post_lazy((uint64_t)UP_APPLIED << 56 | (uint64_t)slot << 40 | (page / PAGE_SIZE + i));
+    thread_busy(0);
+    return n;
+}
+
 /* Reads that are writes (see the top): a score per faulting instruction,
  * in a small table all threads of the rank share (a lost update only costs
  * a guess), and per thread slot what its last read fault and its last guess
@@ -362,9 +376,7 @@ int dsm_fault(uintptr_t addr, int write, uint64_t ip)
         guess = NO_GUESS;                      /* others write it: the manager gave a read */
     if (guess == GUESS_CHECKED)
         granted = DSM_EXCLUSIVE;
-    dsm_set_run(page, run, (int)granted);
-    for (long i = 0; i < run; i++)
-        chan_post_lazy((uint64_t)UP_APPLIED << 56 | (uint64_t)slot << 40 | (page / PAGE_SIZE + i));
+    dsm_apply_grant(slot, page, run, (int)granted);
     thread_busy(0);
     chan_leave(mask);
     if (guess) {

@@ -166,11 +166,7 @@ static long wait(uintptr_t uaddr, uint32_t expected, uint32_t bitset, long deadl
         /* a released lock's page came with the wake, in this DSM state: open
          * it, then say so (the agent holds anything later for the page until
          * then: its on_pushed) */
-        uintptr_t page = PAGE_DOWN(uaddr);
-        thread_busy(1);
-        dsm_set_run(page, 1, (int)pushed);
-        chan_post_lazy((uint64_t)UP_APPLIED << 56 | (uint64_t)slot << 40 | (page / PAGE_SIZE));
-        thread_busy(0);
+        dsm_apply_grant(slot, PAGE_DOWN(uaddr), 1, (int)pushed);
     }
     chan_leave(mask);
     return r;

@@ -25,6 +25,15 @@
                                                      counted up to this: how far the agent may prefetch */
 #define PSHARE_SHORT_SLICE_NS 100000             /* the time slice of the runtime's threads and the
                                                      engine while the cores are contended (control.c) */
+/* struct sched_attr (sched_setattr(2)): runtime = a SCHED_OTHER thread's slice */
+struct pshare_sched_attr {
+    uint32_t size, policy;
+    uint64_t flags;
+    int32_t nice;
+    uint32_t priority;
+    uint64_t runtime, deadline, period;
+    uint32_t util_min, util_max;
+};
 #define PSHARE_GLOBAL_FENCE 1                     /* RQ_GLOBAL a[7]: the op changes which pages are managed
                                                      or whose they are (home fences the page traffic
                                                      around it: loop.py) */
