@@ -37,8 +37,9 @@ REPLY_SUFFIX = "_reply"
 CLONE_THREAD = 0x10000
 #: exit status of a job pshare cannot go on with (as the runtime's rt_fail)
 STATUS_PSHARE_FAILED = 126
-#: how long the engine serves before the app's exit is checked (when idle)
-POLL_S = 0.01
+#: how long the engine serves before the app's exit is checked (when idle);
+#: the app's exit (SIGCHLD) and a signal for Python end it at once
+POLL_S = 0.1
 
 
 def is_err(ret):

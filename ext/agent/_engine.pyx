@@ -18,6 +18,7 @@ one is served before Python has handled it.
 from libc.stdint cimport uint64_t, uint32_t, int32_t, int64_t, uint8_t, intptr_t
 from libc.stdlib cimport malloc, calloc, realloc, free
 from libc.string cimport memcpy, memset
+from libc.errno cimport EINTR
 from posix.unistd cimport pread, pwrite, close
 from posix.fcntl cimport open, O_RDWR, O_CLOEXEC
 from posix.mman cimport mmap, munmap, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_FAILED
@@ -115,6 +116,57 @@ cdef extern from *:
     """
     void pshare_set_slice(unsigned long long ns) nogil
 
+cdef extern from *:
+    """
+    #include <errno.h>
+    #include <signal.h>
+    #include <linux/futex.h>
+    /* The app's exit rings the engine's doorbell: SIGCHLD's handler bumps it
+     * and wakes the sleeper, so an idle engine need not wake up to look
+     * (pshare_child_seen says why it woke).  Async-signal-safe: an atomic
+     * add and a raw futex call, errno kept. */
+    static uint32_t *volatile pshare_child_bell;
+    static volatile sig_atomic_t pshare_child_flag;
+    static void pshare_on_child(int sig)
+    {
+        int saved = errno;
+        (void)sig;
+        pshare_child_flag = 1;
+        if (pshare_child_bell) {
+            __atomic_fetch_add(pshare_child_bell, 1, __ATOMIC_SEQ_CST);
+            syscall(SYS_futex, pshare_child_bell, FUTEX_WAKE, 1, NULL, NULL, 0);
+        }
+        errno = saved;
+    }
+    /* SA_RESTART: MPI's threads' calls go on; the engine's futex sleep ends
+     * anyway (its word changed).  SA_NOCLDSTOP: a stopped app is no news. */
+    static int pshare_ring_on_child(uint32_t *bell)
+    {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = pshare_on_child;
+        sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+        sigemptyset(&sa.sa_mask);
+        pshare_child_bell = bell;
+        return sigaction(SIGCHLD, &sa, NULL);
+    }
+    static void pshare_forget_child_bell(uint32_t *bell)
+    {
+        __atomic_compare_exchange_n((uint32_t **)&pshare_child_bell, &bell, NULL, 0,
+                                    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    }
+    static int pshare_child_seen(void)
+    {
+        if (!pshare_child_flag)
+            return 0;
+        pshare_child_flag = 0;
+        return 1;
+    }
+    """
+    int pshare_ring_on_child(uint32_t *bell) nogil
+    void pshare_forget_child_bell(uint32_t *bell) nogil
+    int pshare_child_seen() nogil
+
 cdef extern from "sys/wait.h" nogil:
     ctypedef struct siginfo_t:
         int si_pid
@@ -137,6 +189,7 @@ cdef enum:
     RUN_GROWTH = 4                  # a stream's next run is this many times its last (1, 4, 16):
                                     # doubling took radix's faults 17% and matmul's 37% higher
     COMMAND_SPIN_NS = 50000         # a command's answer is polled for this long, then slept for
+    RUNG_SLEEP_NS = 100000000       # a rank every peer rings sleeps this long at most (a backstop)
     SPIN_AFTER_WORK_NS = 200000     # idle, the engine polls (yielding) this long after work ...
     SPIN_WAITING_NS = 5000000       # ... and this long while this rank waits for answers
     YIELD_SLOW_NS = 500000           # a sched_yield this long (a time slice): others hog the core
@@ -1569,8 +1622,10 @@ cdef int serve(engine_t *e, uint64_t max_ns) noexcept nogil:
             reap(e)
         if e.rung_by_all and e.nsend == 0:
             # every peer rings this rank's doorbell after its message, the
-            # app after its request: the timeout only bounds a missed ring
-            timeout = 2000000
+            # app after its request, SIGCHLD when the app ends: the timeout
+            # only bounds a missed ring.  An app that computes is not
+            # preempted 500 times a second by its idle agent (OS noise).
+            timeout = RUNG_SLEEP_NS
         else:
             # sleep an eighth of the quiet time so far (at least 30 µs, 10 while
             # the core is contended, at most 2 ms): a message after a quiet gap
@@ -1578,17 +1633,25 @@ cdef int serve(engine_t *e, uint64_t max_ns) noexcept nogil:
             # woken a few dozen times, not every 30 µs (its agent shares the core)
             timeout = min(max((t - e.last_busy_ns) // 8,
                               30000 if t > e.contended_until else 10000), 2000000)
+        timeout = min(timeout, <long>(max_ns - (t - start)))    # Python's turn comes on time
         if pshare_load(&c.ring[c.head % PSHARE_RING]) == 0:
             # say so first, then look at the ring and MPI a last time: a
             # request or a message after that rings (ring_doorbell, ring_peer);
             # an applied grant rings only if a message waits for one
-            pshare_store_sc(&c.apply_wanted, holding(e))
+            # (a fence's drain waits for every grant to be applied too)
+            pshare_store_sc(&c.apply_wanted, holding(e) or e.drain_seq != 0)
             pshare_store_sc(&c.agent_waiting, 1)
             pshare_fence()
             bell = <uint32_t>pshare_load(&c.doorbell)
             if pshare_load(&c.ring[c.head % PSHARE_RING]) == 0 and not mpi_waiting(e):
-                futex_wait(&c.doorbell, bell, timeout)
+                r = futex_wait(&c.doorbell, bell, timeout)
+            else:
+                r = 0
             pshare_store(&c.agent_waiting, 0)
+            if pshare_child_seen() or r == -EINTR:
+                # the app changed state, or a signal for Python (home
+                # forwards SIGTERM, SIGUSR1, ... to the app): its turn now
+                return R_OK
 
 
 assert RECV_SIZE == PSHARE_WIRE_MAX, "wire.h and the engine disagree on the largest message"
@@ -1662,6 +1725,8 @@ cdef class Engine:
                 raise MemoryError()
         for i in range(NRECV):
             post_recv(e, i)
+        if pshare_ring_on_child(&e.chan.doorbell) != 0:
+            raise OSError("sigaction(SIGCHLD) failed")
 
     def __dealloc__(self):
         cdef engine_t *e = self.e
@@ -1669,6 +1734,7 @@ cdef class Engine:
         cdef msg_t *m
         if e == NULL:
             return
+        pshare_forget_child_bell(&e.chan.doorbell)     # the channel may be unmapped next
         for i in range(NRECV):
             free(e.rbuf[i])
         for i in range(e.nsend):

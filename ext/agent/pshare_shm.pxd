@@ -1,6 +1,7 @@
 # The control block and the channel as the runtime defines them (ext/rt/shm.h),
 # declared once for every Cython module of the agent (cimport pshare_shm).
 from libc.stdint cimport uint64_t, uint32_t, int32_t, int64_t, uint8_t
+from libc.errno cimport errno
 
 cdef extern from "shm.h" nogil:
     uint64_t PSHARE_MAGIC
@@ -110,11 +111,14 @@ cdef extern from "time.h" nogil:
 cdef inline void futex_wake(uint32_t *addr) noexcept nogil:
     syscall(SYS_futex, addr, FUTEX_WAKE, 1, NULL, NULL, 0)
 
-cdef inline void futex_wait(uint32_t *addr, uint32_t val, long timeout_ns) noexcept nogil:
+cdef inline int futex_wait(uint32_t *addr, uint32_t val, long timeout_ns) noexcept nogil:
+    """0 when woken, else -errno: -EAGAIN (the word was not val), -ETIMEDOUT, -EINTR."""
     cdef timespec ts
     ts.tv_sec = timeout_ns // 1000000000
     ts.tv_nsec = timeout_ns % 1000000000
-    syscall(SYS_futex, addr, FUTEX_WAIT, val, &ts if timeout_ns >= 0 else NULL, NULL, 0)
+    if syscall(SYS_futex, addr, FUTEX_WAIT, val, &ts if timeout_ns >= 0 else NULL, NULL, 0) == 0:
+        return 0
+    return -errno
 
 cdef extern from *:
     """
