@@ -215,6 +215,29 @@ def test_idle_agents_leave_a_computing_thread_alone(apps_bin, tmp_path, request)
 
 
 @pytest.mark.pshare
+def test_blocks_read_down_a_column_cost_a_fault_each(apps_bin, tmp_path, request):
+    """strided_blocks.c at 2 ranks: a worker on rank 1 reads 64 blocks of 2
+    pages, 40 pages apart, that main wrote on home.  Each block begins a new
+    read stream; once two began the same distance apart, the next asks at
+    once for the 2 pages the last one needed (_engine.pyx strided_run):
+    about 70 read faults on rank 1 (64 blocks and the worker's own pages)
+    and no page it does not read, where one fault a page made 131 faults
+    and brought 354 pages (each block's second fault asked for 4)."""
+    import json
+    request.getfixturevalue("mpiexec")
+    binary = apps_bin["strided_blocks"]
+    native = run_native(binary, (), tmp_path / "native")
+    stats = tmp_path / "stats.json"
+    shared = run_pshare(binary, (), tmp_path / "pshare", ("mpiexec", 2),
+                        extra_opts=["--stats-json", str(stats)])
+    _assert_same(native, shared, "native", "pshare/mpiexec2", strip_launcher_lines=True)
+    worker = json.loads(stats.read_text())["ranks"][1]
+    assert worker["threads"] == 1
+    assert worker["faults_read"] <= 64 + 16, worker
+    assert worker["pages_in"] <= 2 * 64 + 64, worker
+
+
+@pytest.mark.pshare
 def test_threads_spinning_on_a_flag_on_one_core(apps_bin, tmp_path, request):
     """spin_flag.c on 2 ranks sharing one core: main and a worker on rank 1
     hand a turn back and forth by spinning on a word, no lock, no futex.

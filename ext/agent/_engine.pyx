@@ -231,6 +231,12 @@ cdef struct held_t:                 # a thread's fault held while a fence is up
     int64_t write, mapped           # RQ_FAULT a[1], a[2]
 
 
+cdef struct stride_t:                # new streams that begin at a constant stride
+    uint64_t last_start             # the last new stream's first page
+    int64_t last_stride             # ... how far it began from the one before
+    int run                         # ... the run it needed (so far)
+
+
 cdef struct engine_t:
     MPI_Comm comm
     int rank, size, store, control, app_pid
@@ -254,6 +260,8 @@ cdef struct engine_t:
     uint64_t rd_waiter_page[RD_STREAMS]
     int64_t rd_waiter_mapped[RD_STREAMS]  # ... and how many managed pages follow its page
     uint64_t rd_clock
+    stride_t rd_stride              # read streams begun at a stride (LU's panel blocks)
+    stride_t wr_stride              # ... write streams (a block's read-modify-write)
     # write streams (a radix sort's scatter writes 256 at once): direct-mapped
     # by the page each expects next, with the run its next write fault asks for
     uint64_t wr_next[WR_SLOTS]
@@ -1181,6 +1189,27 @@ cdef void learn(engine_t *e, uint64_t start, uint64_t end) noexcept nogil:
     e.learn_run[i] = <uint8_t>min(n, LEARN_MAX)
 
 
+cdef int strided_run(stride_t *st, uint64_t page, int run) noexcept nogil:
+    """The run a new stream at `page` asks for: `run`, or when it begins as
+    far from the last new one as that one from its predecessor (blocks down
+    a column: SPLASH LU's panels, two pages each, were two faults a block),
+    what the last one needed if more."""
+    cdef int64_t stride = <int64_t>(page - st.last_start)
+    if stride != 0 and stride == st.last_stride:
+        run = max(run, st.run)
+    st.last_stride = stride
+    st.last_start = page
+    st.run = run
+    return run
+
+
+cdef inline void stride_went(stride_t *st, uint64_t page) noexcept nogil:
+    """A stream went on at `page`: if it is the last new one, it needed this far."""
+    cdef uint64_t n = (page - st.last_start) // PM_PAGE + 1
+    if st.last_start <= page and n <= LEARN_MAX and <int>n > st.run:
+        st.run = <int>n
+
+
 cdef int prefetching(engine_t *e, uint64_t page) noexcept nogil:
     """The stream whose prefetch is bringing `page`, or -1."""
     cdef int i
@@ -1204,13 +1233,14 @@ cdef int read_window(engine_t *e, uint64_t page, int *stream) noexcept nogil:
             s = i
             e.rd_window[s] = min(RUN_GROWTH * e.rd_window[s], PM_READAHEAD_MAX)
             learn(e, e.rd_start[s], page + PM_PAGE)
+            stride_went(&e.rd_stride, page)
             break
         if not e.rd_ahead[i] and (s < 0 or e.rd_used[i] < e.rd_used[s]):
             s = i
     else:
         if s < 0:
             return 1                    # every stream waits for a prefetch
-        e.rd_window[s] = learned(e, page)
+        e.rd_window[s] = strided_run(&e.rd_stride, page, learned(e, page))
         e.rd_start[s] = page
     e.rd_next[s] = page + PM_PAGE          # until the grant says how many came
     e.rd_used[s] = e.rd_clock
@@ -1242,15 +1272,20 @@ cdef void prefetch(engine_t *e, int s, uint64_t page, int64_t mapped) noexcept n
     send(e, dest, &h, NULL, 0)
 
 
-cdef int write_window(engine_t *e, uint64_t page) noexcept nogil:
+cdef int write_window(engine_t *e, uint64_t page, int64_t write) noexcept nogil:
     """The run a write fault at `page` asks for: RUN_GROWTH times the last one's if a
     write stream expected this page, else 1.  The manager grants only pages
     in the first one's state that this rank or nobody wrote last (pages.c).
     (Write runs are not learned like reads: an n-body's upgrades then took
-    pages the other rank went on reading, two to four times the faults.)"""
+    pages the other rank went on reading, two to four times the faults.)
+    One exception: a read the runtime guessed a write that begins a new
+    stream at a stride (strided_run) asks for what the last one needed, as
+    a read would: a thread's read-modify-write of its blocks down a column."""
     cdef int i = <int>((page // PM_PAGE) % WR_SLOTS)
     if e.wr_next[i] != page:
-        return 1
+        return strided_run(&e.wr_stride, page, 1) if write == PM_READ_FOR_WRITE else 1
+    if write == PM_READ_FOR_WRITE:
+        stride_went(&e.wr_stride, page)
     e.wr_next[i] = 0
     return min(RUN_GROWTH * max(e.wr_window[i], 1), PM_READAHEAD_MAX)
 
@@ -1308,7 +1343,7 @@ cdef int on_thread_fault(engine_t *e, int slot, uint64_t page, int64_t write, in
     if e.fenced:
         return hold_fault(e, slot, page, write, mapped)
     if write:
-        want = write_window(e, page)
+        want = write_window(e, page, write)
     else:
         i = prefetching(e, page)
         if i >= 0 and e.rd_waiter[i] < 0:
