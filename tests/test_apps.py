@@ -238,6 +238,28 @@ def test_blocks_read_down_a_column_cost_a_fault_each(apps_bin, tmp_path, request
 
 
 @pytest.mark.pshare
+def test_an_edge_read_every_round_brings_only_its_pages(apps_bin, tmp_path, request):
+    """edge_reread.c at 2 ranks: every round main writes pages 15, 16 and 17
+    of an array, then a worker on rank 1 reads the end of page 15 and the
+    start of 16 (two faults: a page group ends between them).  The second
+    continues the read stream, which ended there last round, so it asks for
+    page 16 alone (_engine.pyx rd_expect): 2 pages in a round on rank 1.
+    Growing the run as for a new stream brought 16-19 each round (5 a round,
+    every one taken back by main's next writes)."""
+    import json
+    request.getfixturevalue("mpiexec")
+    binary = apps_bin["edge_reread"]
+    native = run_native(binary, (), tmp_path / "native")
+    stats = tmp_path / "stats.json"
+    shared = run_pshare(binary, (), tmp_path / "pshare", ("mpiexec", 2),
+                        extra_opts=["--stats-json", str(stats)])
+    _assert_same(native, shared, "native", "pshare/mpiexec2", strip_launcher_lines=True)
+    worker = json.loads(stats.read_text())["ranks"][1]
+    assert worker["threads"] == 1
+    assert worker["pages_in"] <= 2 * 100 + 40, worker
+
+
+@pytest.mark.pshare
 def test_threads_spinning_on_a_flag_on_one_core(apps_bin, tmp_path, request):
     """spin_flag.c on 2 ranks sharing one core: main and a worker on rank 1
     hand a turn back and forth by spinning on a word, no lock, no futex.

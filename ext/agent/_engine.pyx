@@ -255,6 +255,7 @@ cdef struct engine_t:
     int rd_window[RD_STREAMS]
     uint64_t rd_used[RD_STREAMS]
     uint64_t rd_start[RD_STREAMS]   # the page the stream began at
+    int rd_expect[RD_STREAMS]       # ... the run a stream that began there needed last time
     uint64_t rd_ahead[RD_STREAMS]   # the group its prefetch asked for (0: none in flight)
     int rd_waiter[RD_STREAMS]       # a thread that faulted in that group meanwhile (-1: none)
     uint64_t rd_waiter_page[RD_STREAMS]
@@ -1232,6 +1233,11 @@ cdef int read_window(engine_t *e, uint64_t page, int *stream) noexcept nogil:
         if e.rd_next[i] == page:
             s = i
             e.rd_window[s] = min(RUN_GROWTH * e.rd_window[s], PM_READAHEAD_MAX)
+            if page < e.rd_start[s] + e.rd_expect[s] * PM_PAGE:
+                # a stream that ended there last time (an edge row read every
+                # sweep, cut by a group's end): no further this time either,
+                # the pages after it are another thread's to write
+                e.rd_window[s] = e.rd_expect[s] - <int>((page - e.rd_start[s]) // PM_PAGE)
             learn(e, e.rd_start[s], page + PM_PAGE)
             stride_went(&e.rd_stride, page)
             break
@@ -1240,6 +1246,9 @@ cdef int read_window(engine_t *e, uint64_t page, int *stream) noexcept nogil:
     else:
         if s < 0:
             return 1                    # every stream waits for a prefetch
+        e.rd_expect[s] = learned(e, page)
+        if e.rd_expect[s] >= LEARN_MAX:
+            e.rd_expect[s] = 0          # as long as learning goes: it may go on
         e.rd_window[s] = strided_run(&e.rd_stride, page, learned(e, page))
         e.rd_start[s] = page
     e.rd_next[s] = page + PM_PAGE          # until the grant says how many came
