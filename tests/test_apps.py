@@ -214,6 +214,22 @@ def test_idle_agents_leave_a_computing_thread_alone(apps_bin, tmp_path, request)
     assert got.stdout == native.stdout
 
 
+def _worker_on_rank_1(apps_bin, app, tmp_path, request):
+    """APP at 2 ranks, output native's; the counters of rank 1, where its one
+    worker thread ran (--stats-json)."""
+    import json
+    request.getfixturevalue("mpiexec")
+    binary = apps_bin[app]
+    native = run_native(binary, (), tmp_path / "native")
+    stats = tmp_path / "stats.json"
+    shared = run_pshare(binary, (), tmp_path / "pshare", ("mpiexec", 2),
+                        extra_opts=["--stats-json", str(stats)])
+    _assert_same(native, shared, "native", "pshare/mpiexec2", strip_launcher_lines=True)
+    worker = json.loads(stats.read_text())["ranks"][1]
+    assert worker["threads"] == 1
+    return worker
+
+
 @pytest.mark.pshare
 def test_blocks_read_down_a_column_cost_a_fault_each(apps_bin, tmp_path, request):
     """strided_blocks.c at 2 ranks: a worker on rank 1 reads 64 blocks of 2
@@ -223,16 +239,7 @@ def test_blocks_read_down_a_column_cost_a_fault_each(apps_bin, tmp_path, request
     about 70 read faults on rank 1 (64 blocks and the worker's own pages)
     and no page it does not read, where one fault a page made 131 faults
     and brought 354 pages (each block's second fault asked for 4)."""
-    import json
-    request.getfixturevalue("mpiexec")
-    binary = apps_bin["strided_blocks"]
-    native = run_native(binary, (), tmp_path / "native")
-    stats = tmp_path / "stats.json"
-    shared = run_pshare(binary, (), tmp_path / "pshare", ("mpiexec", 2),
-                        extra_opts=["--stats-json", str(stats)])
-    _assert_same(native, shared, "native", "pshare/mpiexec2", strip_launcher_lines=True)
-    worker = json.loads(stats.read_text())["ranks"][1]
-    assert worker["threads"] == 1
+    worker = _worker_on_rank_1(apps_bin, "strided_blocks", tmp_path, request)
     assert worker["faults_read"] <= 64 + 16, worker
     assert worker["pages_in"] <= 2 * 64 + 64, worker
 
@@ -246,16 +253,7 @@ def test_an_edge_read_every_round_brings_only_its_pages(apps_bin, tmp_path, requ
     page 16 alone (_engine.pyx rd_expect): 2 pages in a round on rank 1.
     Growing the run as for a new stream brought 16-19 each round (5 a round,
     every one taken back by main's next writes)."""
-    import json
-    request.getfixturevalue("mpiexec")
-    binary = apps_bin["edge_reread"]
-    native = run_native(binary, (), tmp_path / "native")
-    stats = tmp_path / "stats.json"
-    shared = run_pshare(binary, (), tmp_path / "pshare", ("mpiexec", 2),
-                        extra_opts=["--stats-json", str(stats)])
-    _assert_same(native, shared, "native", "pshare/mpiexec2", strip_launcher_lines=True)
-    worker = json.loads(stats.read_text())["ranks"][1]
-    assert worker["threads"] == 1
+    worker = _worker_on_rank_1(apps_bin, "edge_reread", tmp_path, request)
     assert worker["pages_in"] <= 2 * 100 + 40, worker
 
 
