@@ -280,6 +280,17 @@ def test_scale(tmp_path):
     assert ("oversubscribed" in proc.stdout) is doc["oversubscribed"]
 
 
+def test_scale_passes_the_hold_window(tmp_path):
+    """--hold-us reaches every pshare-launch and the JSON's params."""
+    _, doc = bench(tmp_path, "scale", "--nodes", "2", "--cores-per-node", "1", "--scale", "0.01",
+                   "--apps", "counter", "--hold-us", "100")
+    assert doc["params"]["hold_us"] == 100
+    (run,) = doc["runs"]
+    assert run["checksum_ok"] is True, run
+    ps = run["commands"]["pshare"]
+    assert ps[ps.index("--hold-us") + 1] == "100"
+
+
 AFFINITY_C = r"""
 #define _GNU_SOURCE
 #include <pthread.h>

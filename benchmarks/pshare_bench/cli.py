@@ -22,6 +22,9 @@ def parse_args(argv):
                              "network path even between ranks on one machine")
     common.add_argument("--timeout", type=float, default=300.0, metavar="S",
                         help="wall-clock limit for each run (default 300 s)")
+    common.add_argument("--hold-us", type=float, default=None, metavar="US",
+                        help="pass --hold-us US to every pshare-launch (the anti-thrashing "
+                             "window; default: the launcher's, off)")
     p = argparse.ArgumentParser(prog="pshare-bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
@@ -48,7 +51,10 @@ def main(argv=None):
             print(f"pshare-bench: it starts its own mpiexec runs: run it directly, not under "
                   f"mpiexec or srun ({found} is set)", file=sys.stderr)
         return 2
-    runner = Runner(nolocal=args.nolocal, timeout=args.timeout)
+    if args.hold_us is not None and args.hold_us < 0:
+        print(f"pshare-bench {args.command}: --hold-us must not be negative", file=sys.stderr)
+        return 2
+    runner = Runner(nolocal=args.nolocal, timeout=args.timeout, hold_us=args.hold_us)
     try:
         doc, status = args.run(args, runner)
     except (BenchError, ValueError) as e:
@@ -57,6 +63,7 @@ def main(argv=None):
         return 2
     except KeyboardInterrupt:
         return 130
+    doc["params"]["hold_us"] = args.hold_us
     if args.json:
         report.write_json(args.json, doc)
     args.render(doc, report.stdout_console())

@@ -92,6 +92,8 @@ class Runner:
     #: > 0: every run pinned as simulated nodes of this many cores (pin.py):
     #: each rank to its own cores, a native or one-rank run to rank 0's
     pin_cores: int = 0
+    #: pshare-launch --hold-us for every pshare run (None: the launcher's default)
+    hold_us: Optional[float] = None
     launch: Optional[Path] = field(default_factory=lambda: find_tool("pshare-launch"))
     mpiexec: Optional[Path] = field(default_factory=lambda: find_tool("mpiexec"))
 
@@ -130,6 +132,8 @@ class Runner:
             inner += ["--stats-json", str(stats_json)]
         if placement is not None:
             inner += ["--placement", placement]
+        if self.hold_us is not None:
+            inner += ["--hold-us", f"{self.hold_us:g}"]
         inner += [str(a) for a in argv]
         if ranks == 1:
             return inner   # an MPI singleton: no mpiexec start-up in B
