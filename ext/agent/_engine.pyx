@@ -190,6 +190,7 @@ cdef enum:
                                     # doubling took radix's faults 17% and matmul's 37% higher
     COMMAND_SPIN_NS = 50000         # a command's answer is polled for this long, then slept for
     RUNG_SLEEP_NS = 100000000       # a rank every peer rings sleeps this long at most (a backstop)
+    RUNG_SLEEP_MIN_NS = 2000000     # ... and at least this long
     SPIN_AFTER_WORK_NS = 200000     # idle, the engine polls (yielding) this long after work ...
     SPIN_WAITING_NS = 5000000       # ... and this long while this rank waits for answers
     YIELD_SLOW_NS = 500000           # a sched_yield this long (a time slice): others hog the core
@@ -1667,9 +1668,13 @@ cdef int serve(engine_t *e, uint64_t max_ns) noexcept nogil:
         if e.rung_by_all and e.nsend == 0:
             # every peer rings this rank's doorbell after its message, the
             # app after its request, SIGCHLD when the app ends: the timeout
-            # only bounds a missed ring.  An app that computes is not
-            # preempted 500 times a second by its idle agent (OS noise).
-            timeout = RUNG_SLEEP_NS
+            # only bounds a missed ring, an eighth of the quiet time, 2 ms
+            # to RUNG_SLEEP_NS.  While the job talks the 2 ms wake-up is a
+            # scheduling event that ends a stall behind a spinning app
+            # thread before the tick (a page ping-pong: 8-9 ms a round with
+            # it, 10-12 without); a quiet job's computing threads are not
+            # preempted 500 times a second by their idle agents.
+            timeout = min(max((t - e.last_busy_ns) // 8, RUNG_SLEEP_MIN_NS), RUNG_SLEEP_NS)
         else:
             # sleep an eighth of the quiet time so far (at least 30 µs, 10 while
             # the core is contended, at most 2 ms): a message after a quiet gap
