@@ -256,7 +256,7 @@ cdef struct engine_t:
     int rd_window[RD_STREAMS]
     uint64_t rd_used[RD_STREAMS]
     uint64_t rd_start[RD_STREAMS]   # the page the stream began at
-    int rd_expect[RD_STREAMS]       # ... the run a stream that began there needed last time
+    int rd_expect[RD_STREAMS]       # ... the run one that began there needed last time (0: unknown, long)
     uint64_t rd_ahead[RD_STREAMS]   # the group its prefetch asked for (0: none in flight)
     int rd_waiter[RD_STREAMS]       # a thread that faulted in that group meanwhile (-1: none)
     uint64_t rd_waiter_page[RD_STREAMS]
@@ -1227,7 +1227,7 @@ cdef int read_window(engine_t *e, uint64_t page, int *stream) noexcept nogil:
     place of the least recently used without a prefetch in flight) the run
     a stream that began here needed last time, or 1.  *stream: the stream
     (-1: none, every one waits for a prefetch)."""
-    cdef int i, s = -1
+    cdef int i, run, s = -1
     e.rd_clock += 1
     stream[0] = -1
     for i in range(RD_STREAMS):
@@ -1247,10 +1247,9 @@ cdef int read_window(engine_t *e, uint64_t page, int *stream) noexcept nogil:
     else:
         if s < 0:
             return 1                    # every stream waits for a prefetch
-        e.rd_expect[s] = learned(e, page)
-        if e.rd_expect[s] >= LEARN_MAX:
-            e.rd_expect[s] = 0          # as long as learning goes: it may go on
-        e.rd_window[s] = strided_run(&e.rd_stride, page, learned(e, page))
+        run = learned(e, page)
+        e.rd_expect[s] = run if 1 < run < LEARN_MAX else 0     # LEARN_MAX: it may go on
+        e.rd_window[s] = strided_run(&e.rd_stride, page, run)
         e.rd_start[s] = page
     e.rd_next[s] = page + PM_PAGE          # until the grant says how many came
     e.rd_used[s] = e.rd_clock
@@ -1622,7 +1621,7 @@ cdef int serve(engine_t *e, uint64_t max_ns) noexcept nogil:
     with a peer that cannot ring each sleep is an eighth of the quiet time
     so far: short right after work, up to 2 ms when the job is quiet."""
     cdef uint64_t start = now_ns(), t
-    cdef int busy, r, polls
+    cdef int busy, r, polls, slept
     cdef uint32_t bell
     cdef pshare_chan *c = e.chan
     cdef long timeout
@@ -1692,12 +1691,11 @@ cdef int serve(engine_t *e, uint64_t max_ns) noexcept nogil:
             pshare_store_sc(&c.agent_waiting, 1)
             pshare_fence()
             bell = <uint32_t>pshare_load(&c.doorbell)
+            slept = 0
             if pshare_load(&c.ring[c.head % PSHARE_RING]) == 0 and not mpi_waiting(e):
-                r = futex_wait(&c.doorbell, bell, timeout)
-            else:
-                r = 0
+                slept = futex_wait(&c.doorbell, bell, timeout)
             pshare_store(&c.agent_waiting, 0)
-            if pshare_child_seen() or r == -EINTR:
+            if pshare_child_seen() or slept == -EINTR:
                 # the app changed state, or a signal for Python (home
                 # forwards SIGTERM, SIGUSR1, ... to the app): its turn now
                 return R_OK
