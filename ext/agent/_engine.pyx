@@ -1207,8 +1207,11 @@ cdef int strided_run(stride_t *st, uint64_t page, int run) noexcept nogil:
 
 cdef inline void stride_went(stride_t *st, uint64_t page) noexcept nogil:
     """A stream went on at `page`: if it is the last new one, it needed this far."""
-    cdef uint64_t n = (page - st.last_start) // PM_PAGE + 1
-    if st.last_start <= page and n <= LEARN_MAX and <int>n > st.run:
+    cdef uint64_t n
+    if page < st.last_start:
+        return
+    n = (page - st.last_start) // PM_PAGE + 1
+    if n <= LEARN_MAX and <int>n > st.run:
         st.run = <int>n
 
 
