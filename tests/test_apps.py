@@ -258,6 +258,30 @@ def test_an_edge_read_every_round_brings_only_its_pages(apps_bin, tmp_path, requ
 
 
 @pytest.mark.pshare
+def test_a_read_from_a_third_rank_comes_straight_from_the_owner(apps_bin, tmp_path, request):
+    """relay_read.c at 3 ranks: a writer on rank 1 rewrites 6 page groups each
+    round, a reader on rank 2 sums them.  For the groups home manages, the
+    owner sends the reader its pages itself (FETCH a[2]) and the reader tells
+    home (GOT): output native's, and about two GOTs per round (a group comes
+    as a fault's run and a prefetch) from the reader's rank; none before."""
+    import json
+    request.getfixturevalue("mpiexec")
+    binary = apps_bin["relay_read"]
+    native = run_native(binary, ("10",), tmp_path / "native")
+    stats = tmp_path / "stats.json"
+    shared = run_pshare(binary, ("10",), tmp_path / "pshare", ("mpiexec", 3),
+                        extra_opts=["--placement", "1,2", "--stats-json", str(stats)])
+    _assert_same(native, shared, "native", "pshare/mpiexec3", strip_launcher_lines=True)
+    ranks = json.loads(stats.read_text())["ranks"]
+    reader = ranks[2]
+    assert reader["threads"] == 1
+    # 10 rounds x 2 groups managed by home (their reads: a run and a prefetch)
+    assert reader["messages_sent"].get("got", 0) >= 10, reader["messages_sent"]
+    # the bytes did not come through home: it passed on fewer pages than the reader took in
+    assert ranks[0]["messages_sent"].get("page", 0) < reader["messages_sent"].get("got", 0), ranks
+
+
+@pytest.mark.pshare
 def test_threads_spinning_on_a_flag_on_one_core(apps_bin, tmp_path, request):
     """spin_flag.c on 2 ranks sharing one core: main and a worker on rank 1
     hand a turn back and forth by spinning on a word, no lock, no futex.

@@ -37,10 +37,11 @@ class RecordingNet:
         self.memory = {}        # (rank, page) -> bytes, as each rank's store holds them
         self.mapped = None      # pages that exist (None: all): an owner sends no others
         self.runs = []          # (state, pages, bytes came) of each grant
+        self.fetch_to = {}      # page -> (requester or -1, its slot) of the last FETCH
 
     def collect(self):
         """Grants of a read-ahead run are split into one per page."""
-        for kind, rank, slot, page, state, data, count in self.m.actions:
+        for kind, rank, slot, page, state, data, count, to in self.m.actions:
             if kind == PM["GRANT"]:
                 self.runs.append((state, count, data is not None))
                 for i in range(count):
@@ -50,6 +51,7 @@ class RecordingNet:
                     self.grants.append((rank, slot, page + i * PAGE, state, piece))
             elif kind == PM["FETCH"]:
                 self.asks.append(("fetch", rank, page, state or None, count))
+                self.fetch_to[page] = (to, slot)
             else:
                 self.asks.append(("inv", rank, page, INVALID, count))
         self.m.actions.clear()
@@ -405,6 +407,54 @@ def test_forget_starts_pages_over_at_home_but_not_busy_ones(net):
     assert net.m.page(2 * PAGE)[3] is True                      # still busy
     net.request(PAGE, write=False, rank=3, slot=3)
     assert net.asks[-1][:2] == ("fetch", HOME)
+
+
+def test_a_read_answered_by_its_owner_ends_without_a_grant_from_here(net):
+    """A read's FETCH names the requester and its slot (the owner may send
+    the bytes there itself); the requester's report ends the transaction
+    with the same states as an answer through here, and no grant."""
+    net.request(PAGE, write=True, rank=1, slot=1)
+    net.answer()
+    net.request(PAGE, write=False, rank=2, slot=7)
+    assert net.asks == [("fetch", 1, PAGE, READ, 1)]
+    assert net.fetch_to[PAGE] == (2, 7)
+    grants = len(net.grants)
+    net.asks.clear()
+    net.m.answered(PAGE, 1)
+    net.collect()
+    assert len(net.grants) == grants
+    assert net.page(PAGE) == (1, {1, 2}, False)
+    net.m.answered(PAGE, 1)                                     # not asked: ignored
+    assert net.page(PAGE) == (1, {1, 2}, False)
+
+
+def test_a_write_fetch_is_answered_here(net):
+    """A write's bytes always come through the manager (a futex waiter's
+    drop must reach it after the wait: ARCHITECTURE.md)."""
+    net.request(PAGE, write=True, rank=1, slot=1)
+    net.answer()
+    net.request(PAGE, write=True, rank=2, slot=2)
+    assert net.fetch_to[PAGE][0] == -1
+    net.m.answered(PAGE, 1)                                     # not a read's: ignored
+    assert net.m.page(PAGE)[3] is True
+
+
+def test_a_page_forgotten_while_its_owner_answers_the_reader_starts_over(net):
+    """pm_forget while a read's owner-to-requester answer is under way (the
+    requester's report may come after the fence let the range go): the page
+    starts over as the range's fresh page when the report comes, and a
+    request queued meanwhile is served from there."""
+    net.request(PAGE, write=True, rank=1, slot=1)
+    net.answer()
+    net.request(PAGE, write=False, rank=2, slot=2)
+    net.asks.clear()
+    net.forget(PAGE, 2 * PAGE, owner=3)
+    assert net.m.page(PAGE)[3] is True                          # busy: kept for now
+    net.request(PAGE, write=False, rank=2, slot=4)              # the new mapping's page
+    net.m.answered(PAGE, 1)
+    net.collect()
+    assert net.page(PAGE)[:1] == (3,)
+    assert net.asks == [("fetch", 3, PAGE, READ, 1)]
 
 
 @pytest.mark.parametrize("policy,nranks,expected", [

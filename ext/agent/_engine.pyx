@@ -35,7 +35,7 @@ from pshare_shm cimport *
 cdef extern from "wire.h" nogil:
     enum:
         W_FAULT, W_GRANT, W_FETCH, W_PAGE, W_INV, W_INV_DONE, W_SYS, W_ANSWER, W_SIGNAL, W_PY
-        W_FENCE, W_FENCED, W_UNFENCE
+        W_FENCE, W_FENCED, W_UNFENCE, W_GOT
         W_FWAIT, W_FWAKE, W_FCANCEL, W_FWOKEN, W_BARRIER, W_GO
         W_NKINDS
     struct pshare_wire:
@@ -54,6 +54,7 @@ cdef extern from "pages.h" nogil:
         int kind, rank, slot, state, count
         uint64_t page
         const uint8_t *data
+        int to
     ctypedef void (*pm_emit_fn)(void *ctx, const pm_action *a) noexcept nogil
     struct pm:
         pass
@@ -62,6 +63,7 @@ cdef extern from "pages.h" nogil:
     int pm_request(pm *m, uint64_t page, int write, int rank, int slot, int want)
     int pm_manager_of(uint64_t page, int nranks)
     void pm_answer(pm *m, uint64_t page, const uint8_t *data, int count)
+    void pm_answered(pm *m, uint64_t page, int count)
     int pm_forget(pm *m, uint64_t lo, uint64_t hi, int owner)
     int pm_fresh_owner(pm *m, uint64_t page)
     void pm_set_hold(pm *m, uint64_t max_ns)
@@ -549,7 +551,7 @@ cdef int held_late(engine_t *e, int dest, pshare_wire *h) noexcept nogil:
     about waits behind it (the order per page is what the protocol needs)."""
     cdef msg_t *m = e.late_head[dest]
     if h.kind != W_GRANT and h.kind != W_FETCH and h.kind != W_INV and h.kind != W_PAGE \
-            and h.kind != W_INV_DONE and h.kind != W_FAULT:
+            and h.kind != W_INV_DONE and h.kind != W_FAULT and h.kind != W_GOT:
         return 0
     while m != NULL:
         if m.h.page < pages_end(h) and h.page < pages_end(&m.h):
@@ -646,6 +648,11 @@ cdef void emit(void *ctx, const pm_action *a) noexcept nogil:
         hdr(&h, W_FETCH, -1, a.page)
         h.a[0] = a.state
         h.a[1] = a.count
+        if a.to >= 0 and a.to != e.rank and a.rank != e.rank:
+            # a read with three ranks in it: the owner sends the bytes to
+            # the requester itself (3 hops, not 4, and the bytes cross once)
+            h.a[2] = a.to + 1
+            h.slot = a.slot
         send(e, a.rank, &h, NULL, 0)
         if a.rank != e.rank:
             e.outstanding += 1
@@ -740,7 +747,15 @@ cdef int on_grant(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
     """A thread's page, and with a read the pages after it that came along
     (a[1]: read-ahead); the thread applies them all (dsm.c)."""
     cdef applying_t *a
+    cdef pshare_wire got
     cdef int64_t n = h.a[1] if h.a[1] > 1 else 1, i
+    if h.a[2] > 0:
+        # from the owner (a read's FETCH sent it here): the manager's
+        # transaction ends when it hears so, and sends nothing more about
+        # these pages until then, so nothing of it overtakes this grant
+        hdr(&got, W_GOT, -1, h.page)
+        got.a[1] = n
+        send(e, <int>h.a[2] - 1, &got, NULL, 0)
     if h.len:
         # filled completely before the thread can see them (invalid here)
         if pwrite(e.store, payload, h.len, h.page) != <ssize_t>h.len:
@@ -891,9 +906,26 @@ cdef int on_fetch(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
         fail(e, "cannot read a page from the store")
         return R_OK
     e.pages_out += n
+    if h.a[2] > 0:
+        # a read: straight to the requester, which tells the manager (GOT)
+        hdr(&r, W_GRANT, h.slot, h.page)
+        r.a[0] = C_DSM_READ
+        r.a[1] = n
+        r.a[2] = src + 1
+        send(e, <int>h.a[2] - 1, &r, e.pagebuf, n * PM_PAGE)
+        return R_OK
     hdr(&r, W_PAGE, -1, h.page)
     r.a[1] = n
     send(e, src, &r, e.pagebuf, n * PM_PAGE)           # to the page's manager
+    return R_OK
+
+
+cdef int on_got(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    """A read's owner sent the requester its pages, and they came."""
+    if src != e.rank:
+        e.outstanding -= 1
+    manager_clock(e)
+    pm_answered(e.m, h.page, <int>h.a[1])
     return R_OK
 
 
@@ -1133,6 +1165,7 @@ HANDLERS[W_GO] = on_go
 HANDLERS[W_FENCE] = on_fence
 HANDLERS[W_FENCED] = on_fenced
 HANDLERS[W_UNFENCE] = on_unfence
+HANDLERS[W_GOT] = on_got
 
 
 cdef int dispatch(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
@@ -2081,12 +2114,12 @@ cdef void record(void *ctx, const pm_action *a) noexcept nogil:
         (<list>ctx).append((a.kind, a.rank, a.slot, a.page, a.state,
                             None if a.data == NULL else
                             PyBytes_FromStringAndSize(<char *>a.data, PM_PAGE * a.count),
-                            a.count))
+                            a.count, a.to))
 
 
 cdef class PageManager:
     """pages.c driven from Python: every action it emits is appended to
-    `actions` as (kind, rank, slot, page, state, data or None, count)."""
+    `actions` as (kind, rank, slot, page, state, data or None, count, to)."""
     cdef pm *m
     cdef readonly list actions
 
@@ -2122,6 +2155,10 @@ cdef class PageManager:
                 raise ValueError("an answer is whole pages of 4096 bytes")
             view = data
             pm_answer(self.m, page, &view[0], len(data) // PM_PAGE)
+
+    def answered(self, unsigned long page, int count=1):
+        """A read's FETCH answered by its owner straight to the requester."""
+        pm_answered(self.m, page, count)
 
     def forget(self, unsigned long lo, unsigned long hi, int owner=0):
         if pm_forget(self.m, lo, hi, owner) != 0:

@@ -9,6 +9,11 @@
  * answers come back through pm_answer, and other pages' transactions go on
  * in between.
  *
+ * A read's FETCH names its requester (PM_FETCH `to`): the owner may send it
+ * the bytes itself and the requester report here (pm_answered), one hop
+ * fewer when the manager is a third rank.  The transaction stays open until
+ * that report, so nothing from here about the page overtakes the grant.
+ *
  * The manager never waits for a grant to be applied: the rank that gets it
  * holds back any later FETCH or INV of that page until its thread has set
  * the page's protection (the engine's "applying" list), and MPI keeps a
@@ -79,6 +84,7 @@ struct page {
     uint64_t hold_ns, held_until;
     struct page *timer_next;      /* in the list of pages whose window holds requests */
     int timed;
+    int forgotten;                /* pm_forget came while busy: starts over when it is done */
     uint8_t *data;                /* the owner's bytes, when they came before the last answer */
     struct waiter *head, *tail;
 };
@@ -295,7 +301,18 @@ static void arm(struct pm *m, struct page *p)
 static void act(struct pm *m, int kind, int rank, int slot, uint64_t page, int state,
                 int count, const uint8_t *data)
 {
-    struct pm_action a = { kind, rank, slot, state, count, page, data };
+    struct pm_action a = { kind, rank, slot, state, count, page, data, -1 };
+    m->emit(m->ctx, &a);
+}
+
+/* A read's FETCH: the owner may send the bytes to the requester itself (one
+ * hop fewer when the manager is a third rank), which then reports to
+ * pm_answered; a write's always comes here (a futex waiter's rank must
+ * answer a drop to the manager after its wait: see ARCHITECTURE.md). */
+static void act_read_fetch(struct pm *m, struct page *p, int state)
+{
+    struct pm_action a = { PM_FETCH, p->owner, p->t_slot, state, p->run, p->addr, NULL,
+                           p->t_rank };
     m->emit(m->ctx, &a);
 }
 
@@ -388,7 +405,7 @@ static int serve(struct pm *m, struct page *p, int write, int rank, int slot, in
         p->busy = 1;
         p->left = 1;
         p->run = readahead(m, p, rank, want, 0);
-        act(m, PM_FETCH, p->owner, -1, p->addr, p->writer ? DSM_READ : 0, p->run, NULL);
+        act_read_fetch(m, p, p->writer ? DSM_READ : 0);
         return 0;
     }
     if (rank == p->owner && p->writer) {
@@ -468,26 +485,31 @@ int pm_request(struct pm *m, uint64_t page, int write, int rank, int slot, int w
     return 0;
 }
 
-void pm_answer(struct pm *m, uint64_t page, const uint8_t *data, int count)
+/* pm_forget came while the page was busy: it starts over, fresh, now that
+ * its transaction is done (the requester's report can come after the fence
+ * that let the range be unmapped: pm_answered). */
+static void start_over(struct pm *m, struct page *p)
 {
-    struct page *p = find(m, page);
-    if (!p || !p->busy || !p->run)
-        return;                                   /* not asked: ignore */
-    if (data && --p->left > 0) {
-        /* a write's fetch answered before its invalidations: one page */
-        if (!p->data)
-            p->data = malloc(PM_PAGE);
-        if (p->data)
-            memcpy(p->data, data, PM_PAGE);
+    if (!p->forgotten)
         return;
-    }
-    if (!data && --p->left > 0)
-        return;
-    const uint8_t *bytes = data ? data : p->data;
+    p->forgotten = 0;
+    p->owner = pm_fresh_owner(m, p->addr);
+    p->copyset = 1ULL << p->owner;
+    p->writer = 1;
+    p->wrote = -1;
+    p->wrote_before = -1;
+    p->last_writer = 0;
+    p->granted_at = p->hold_ns = p->held_until = 0;
+}
+
+/* The transaction p leads is answered: `got` pages of its run came (a
+ * fetched run may come short: the owner stops at the mapping's end or at a
+ * page it has not applied yet; an upgrade's run is dropped whole).  The
+ * requester gets them, with `bytes` when `grant` (else the owner sent them
+ * itself); the run's other pages stay as they were; the queues go on. */
+static void finish(struct pm *m, struct page *p, int got, const uint8_t *bytes, int grant)
+{
     int rank = p->t_rank, run = p->run;
-    /* a fetched run may come short (the owner stops at the mapping's end or
-     * at a page it has not applied yet); an upgrade's run is dropped whole */
-    int got = data ? (count > 1 ? (count < run ? count : run) : 1) : run;
     if (p->t_write) {
         p->owner = rank;
         p->copyset = 1ULL << rank;
@@ -499,8 +521,6 @@ void pm_answer(struct pm *m, uint64_t page, const uint8_t *data, int count)
         p->copyset |= 1ULL << rank;
     }
     p->busy = 0;
-    /* the run's other pages: those the owner sent go with the first, the
-     * rest (past the end of the mapping) stay as they were */
     for (int i = 1; i < run; i++) {
         struct page *q = find(m, p->addr + (uint64_t)i * PM_PAGE);
         if (!q)
@@ -516,16 +536,48 @@ void pm_answer(struct pm *m, uint64_t page, const uint8_t *data, int count)
             q->copyset |= 1ULL << rank;
         }
         q->busy = 0;
+        start_over(m, q);
     }
-    act(m, PM_GRANT, rank, p->t_slot, p->addr, p->t_write ? DSM_WRITE : DSM_READ, got, bytes);
+    if (grant)
+        act(m, PM_GRANT, rank, p->t_slot, p->addr, p->t_write ? DSM_WRITE : DSM_READ, got, bytes);
     free(p->data);
     p->data = NULL;
+    start_over(m, p);
     run_queue(m, p);
     for (int i = 1; i < run; i++) {
         struct page *q = find(m, p->addr + (uint64_t)i * PM_PAGE);
         if (q)
             run_queue(m, q);
     }
+}
+
+void pm_answer(struct pm *m, uint64_t page, const uint8_t *data, int count)
+{
+    struct page *p = find(m, page);
+    if (!p || !p->busy || !p->run)
+        return;                                   /* not asked: ignore */
+    if (data && --p->left > 0) {
+        /* a write's fetch answered before its invalidations: one page */
+        if (!p->data)
+            p->data = malloc(PM_PAGE);
+        if (p->data)
+            memcpy(p->data, data, PM_PAGE);
+        return;
+    }
+    if (!data && --p->left > 0)
+        return;
+    int run = p->run;
+    finish(m, p, data ? (count > 1 ? (count < run ? count : run) : 1) : run,
+           data ? data : p->data, 1);
+}
+
+void pm_answered(struct pm *m, uint64_t page, int count)
+{
+    struct page *p = find(m, page);
+    if (!p || !p->busy || !p->run || p->t_write || p->left != 1)
+        return;                                   /* not a read's fetch under way: ignore */
+    p->left = 0;
+    finish(m, p, count > 1 ? (count < p->run ? count : p->run) : 1, NULL, 0);
 }
 
 int pm_forget(struct pm *m, uint64_t lo, uint64_t hi, int owner)
@@ -542,6 +594,8 @@ int pm_forget(struct pm *m, uint64_t lo, uint64_t hi, int owner)
                         *pp = p->next;
                         drop(p);
                         m->count--;
+                    } else if (p->busy) {
+                        p->forgotten = 1;
                     }
                     break;
                 }
@@ -556,6 +610,8 @@ int pm_forget(struct pm *m, uint64_t lo, uint64_t hi, int owner)
                 drop(p);
                 m->count--;
             } else {
+                if (p->addr >= lo && p->addr < hi && p->busy)
+                    p->forgotten = 1;
                 pp = &p->next;
             }
         }

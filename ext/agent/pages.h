@@ -36,6 +36,8 @@ struct pm_action {
     int kind, rank, slot, state, count;
     uint64_t page;
     const uint8_t *data;
+    int to;            /* PM_FETCH of a read: the requester, whose thread waits in `slot`:
+                          the owner may send it the bytes itself (pm_answered); else -1 */
 };
 
 typedef void (*pm_emit_fn)(void *ctx, const struct pm_action *a);
@@ -66,9 +68,15 @@ int pm_request(struct pm *m, uint64_t page, int write, int rank, int slot, int w
 /* The answer to a FETCH (data = `count` pages from `page` on: at least one, at most
  * what was asked) or an INV (data = NULL) of `page`. */
 void pm_answer(struct pm *m, uint64_t page, const uint8_t *data, int count);
+/* The answer to a read's FETCH whose owner sent the bytes straight to the
+ * requester (PM_FETCH `to`): the requester got `count` pages from `page` on.
+ * The transaction ends as with pm_answer, but no grant goes out from here. */
+void pm_answered(struct pm *m, uint64_t page, int count);
 /* [lo, hi) was mapped, unmapped or zeroed: its pages start over, fresh, held
  * for writing by `owner` (the rank whose thread mapped it: its pages never
- * travel there; home for everything else). */
+ * travel there; home for everything else).  A page whose transaction is still
+ * under way (a read answered straight to its requester, whose report may come
+ * after the fence: pm_answered) starts over when it ends. */
 int pm_forget(struct pm *m, uint64_t lo, uint64_t hi, int owner);
 /* Whose a page nobody asked for yet is (tests). */
 int pm_fresh_owner(struct pm *m, uint64_t page);
