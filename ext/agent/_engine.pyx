@@ -745,17 +745,23 @@ cdef int on_fault(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
 
 cdef int on_grant(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
     """A thread's page, and with a read the pages after it that came along
-    (a[1]: read-ahead); the thread applies them all (dsm.c)."""
-    cdef applying_t *a
+    (a[1]: read-ahead); the thread applies them all (dsm.c).  From a read's
+    owner (a[2]: the manager + 1), the manager hears that it came (GOT):
+    its transaction ends then, and nothing it sends about these pages can
+    overtake this grant.  Told after the thread is woken: the manager's
+    wake-up is off the fault's path."""
     cdef pshare_wire got
-    cdef int64_t n = h.a[1] if h.a[1] > 1 else 1, i
+    cdef int r = grant_came(e, src, h, payload)
     if h.a[2] > 0:
-        # from the owner (a read's FETCH sent it here): the manager's
-        # transaction ends when it hears so, and sends nothing more about
-        # these pages until then, so nothing of it overtakes this grant
         hdr(&got, W_GOT, -1, h.page)
-        got.a[1] = n
+        got.a[1] = h.a[1] if h.a[1] > 1 else 1
         send(e, <int>h.a[2] - 1, &got, NULL, 0)
+    return r
+
+
+cdef int grant_came(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    cdef applying_t *a
+    cdef int64_t n = h.a[1] if h.a[1] > 1 else 1, i
     if h.len:
         # filled completely before the thread can see them (invalid here)
         if pwrite(e.store, payload, h.len, h.page) != <ssize_t>h.len:
