@@ -428,14 +428,40 @@ def test_a_read_answered_by_its_owner_ends_without_a_grant_from_here(net):
     assert net.page(PAGE) == (1, {1, 2}, False)
 
 
-def test_a_write_fetch_is_answered_here(net):
-    """A write's bytes always come through the manager (a futex waiter's
-    drop must reach it after the wait: ARCHITECTURE.md)."""
-    net.request(PAGE, write=True, rank=1, slot=1)
+def test_a_write_answered_by_its_owner_ends_with_both_reports(net):
+    """A write whose only ask is the owner's FETCH names the requester too;
+    the transaction ends when the requester says the pages came and the
+    owner says it dropped them, in either order.  Between the two, a futex
+    wake for the page waits (pm_drop_pending): a wait the owner's rank sent
+    before its drop may still be on its way."""
+    for first, second in (("requester", "owner"), ("owner", "requester")):
+        m = RecordingNet()
+        m.request(PAGE, write=True, rank=1, slot=1)
+        m.answer()
+        m.request(PAGE, write=True, rank=2, slot=6)
+        assert [a[:3] for a in m.asks] == [("fetch", 1, PAGE)]
+        assert m.fetch_to[PAGE] == (2, 6)
+        grants = len(m.grants)
+        m.m.answered(PAGE, 1, by=first)
+        assert m.m.page(PAGE)[3] is True                        # still busy
+        assert m.m.drop_pending(PAGE) == (first == "requester")
+        m.m.answered(PAGE, 1, by=first)                         # twice: ignored
+        assert m.m.page(PAGE)[3] is True
+        m.m.answered(PAGE, 1, by=second)
+        m.collect()
+        assert len(m.grants) == grants                          # none from here
+        assert m.page(PAGE) == (2, {2}, True)
+        assert not m.m.drop_pending(PAGE)
+
+
+def test_a_write_with_copies_to_drop_is_answered_here(net):
+    """When readers must drop theirs too, the owner's bytes come through
+    here (the grant waits for every answer)."""
+    net.request(PAGE, write=False, rank=1, slot=1)
     net.answer()
     net.request(PAGE, write=True, rank=2, slot=2)
     assert net.fetch_to[PAGE][0] == -1
-    net.m.answered(PAGE, 1)                                     # not a read's: ignored
+    net.m.answered(PAGE, 1)
     assert net.m.page(PAGE)[3] is True
 
 

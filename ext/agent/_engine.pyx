@@ -35,7 +35,7 @@ from pshare_shm cimport *
 cdef extern from "wire.h" nogil:
     enum:
         W_FAULT, W_GRANT, W_FETCH, W_PAGE, W_INV, W_INV_DONE, W_SYS, W_ANSWER, W_SIGNAL, W_PY
-        W_FENCE, W_FENCED, W_UNFENCE, W_GOT
+        W_FENCE, W_FENCED, W_UNFENCE, W_GOT, W_SENT
         W_FWAIT, W_FWAKE, W_FCANCEL, W_FWOKEN, W_BARRIER, W_GO
         W_NKINDS
     struct pshare_wire:
@@ -63,7 +63,9 @@ cdef extern from "pages.h" nogil:
     int pm_request(pm *m, uint64_t page, int write, int rank, int slot, int want)
     int pm_manager_of(uint64_t page, int nranks)
     void pm_answer(pm *m, uint64_t page, const uint8_t *data, int count)
-    void pm_answered(pm *m, uint64_t page, int count)
+    void pm_answered(pm *m, uint64_t page, int count, int by)
+    int pm_drop_pending(pm *m, uint64_t page)
+    int PM_BY_REQUESTER, PM_BY_OWNER
     int pm_forget(pm *m, uint64_t lo, uint64_t hi, int owner)
     int pm_fresh_owner(pm *m, uint64_t page)
     void pm_set_hold(pm *m, uint64_t max_ns)
@@ -289,6 +291,9 @@ cdef struct engine_t:
     # messages to this rank itself, in order
     msg_t *lhead
     msg_t *ltail
+    # futex wakes held until a write's owner says it dropped the page (on_fwake)
+    msg_t *whead
+    msg_t *wtail
     # grants not applied yet, and what waits for them
     applying_t *ap
     int nap, capap
@@ -551,7 +556,8 @@ cdef int held_late(engine_t *e, int dest, pshare_wire *h) noexcept nogil:
     about waits behind it (the order per page is what the protocol needs)."""
     cdef msg_t *m = e.late_head[dest]
     if h.kind != W_GRANT and h.kind != W_FETCH and h.kind != W_INV and h.kind != W_PAGE \
-            and h.kind != W_INV_DONE and h.kind != W_FAULT and h.kind != W_GOT:
+            and h.kind != W_INV_DONE and h.kind != W_FAULT and h.kind != W_GOT \
+            and h.kind != W_SENT:
         return 0
     while m != NULL:
         if m.h.page < pages_end(h) and h.page < pages_end(&m.h):
@@ -649,8 +655,8 @@ cdef void emit(void *ctx, const pm_action *a) noexcept nogil:
         h.a[0] = a.state
         h.a[1] = a.count
         if a.to >= 0 and a.to != e.rank and a.rank != e.rank:
-            # a read with three ranks in it: the owner sends the bytes to
-            # the requester itself (3 hops, not 4, and the bytes cross once)
+            # three ranks in it: the owner sends the bytes to the requester
+            # itself (3 hops, not 4, and the bytes cross once)
             h.a[2] = a.to + 1
             h.slot = a.slot
         send(e, a.rank, &h, NULL, 0)
@@ -913,12 +919,17 @@ cdef int on_fetch(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
         return R_OK
     e.pages_out += n
     if h.a[2] > 0:
-        # a read: straight to the requester, which tells the manager (GOT)
+        # straight to the requester, which tells the manager (GOT); a write's
+        # drop is told here too (SENT), after any futex wait this rank sent
         hdr(&r, W_GRANT, h.slot, h.page)
-        r.a[0] = C_DSM_READ
+        r.a[0] = C_DSM_WRITE if h.a[0] == C_DSM_INVALID else C_DSM_READ
         r.a[1] = n
         r.a[2] = src + 1
         send(e, <int>h.a[2] - 1, &r, e.pagebuf, n * PM_PAGE)
+        if h.a[0] == C_DSM_INVALID:
+            hdr(&r, W_SENT, -1, h.page)
+            r.a[1] = n
+            send(e, src, &r, NULL, 0)
         return R_OK
     hdr(&r, W_PAGE, -1, h.page)
     r.a[1] = n
@@ -927,12 +938,33 @@ cdef int on_fetch(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
 
 
 cdef int on_got(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
-    """A read's owner sent the requester its pages, and they came."""
+    """The owner sent the requester its pages, and they came."""
     if src != e.rank:
         e.outstanding -= 1
     manager_clock(e)
-    pm_answered(e.m, h.page, <int>h.a[1])
+    pm_answered(e.m, h.page, <int>h.a[1], PM_BY_REQUESTER)
     return R_OK
+
+
+cdef int on_sent(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    """The owner dropped a write's pages and sent them to the requester:
+    the futex wakes held for them (on_fwake) go on."""
+    cdef msg_t *m
+    cdef msg_t *held = e.whead
+    cdef int r = R_OK
+    manager_clock(e)
+    pm_answered(e.m, h.page, <int>h.a[1], PM_BY_OWNER)
+    e.whead = NULL
+    e.wtail = NULL
+    while held != NULL:
+        m = held
+        held = m.next
+        if r == R_OK:
+            r = on_fwake(e, m.src, &m.h, <uint8_t *>m + sizeof(msg_t))
+        elif enqueue(e, &e.whead, &e.wtail, m.src, &m.h, <uint8_t *>m + sizeof(msg_t)) != 0:
+            r = R_EVENT
+        free(m)
+    return r
 
 
 cdef int on_page(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
@@ -1098,6 +1130,10 @@ cdef int on_fwake(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
     cdef int woke, owner, writer, busy, queued
     cdef uint64_t copyset
     cdef uint64_t page = h.page & ~<uint64_t>(PM_PAGE - 1)
+    if pm_drop_pending(e.m, page):
+        # the page went straight from its owner to this waker, and the
+        # owner's SENT (behind any wait its rank sent) is not here yet
+        return R_OK if enqueue(e, &e.whead, &e.wtail, src, h, payload) == 0 else R_EVENT
     e.wake_src = src
     e.wake_push = n == 1 and h.a[2] == 0
     e.wake_rank = -1
@@ -1172,6 +1208,7 @@ HANDLERS[W_FENCE] = on_fence
 HANDLERS[W_FENCED] = on_fenced
 HANDLERS[W_UNFENCE] = on_unfence
 HANDLERS[W_GOT] = on_got
+HANDLERS[W_SENT] = on_sent
 
 
 cdef int dispatch(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
@@ -1841,6 +1878,10 @@ cdef class Engine:
             m = e.lhead
             e.lhead = m.next
             free(m)
+        while e.whead != NULL:
+            m = e.whead
+            e.whead = m.next
+            free(m)
         for i in range(e.size if e.late_head != NULL else 0):
             while e.late_head[i] != NULL:
                 m = e.late_head[i]
@@ -2162,9 +2203,13 @@ cdef class PageManager:
             view = data
             pm_answer(self.m, page, &view[0], len(data) // PM_PAGE)
 
-    def answered(self, unsigned long page, int count=1):
-        """A read's FETCH answered by its owner straight to the requester."""
-        pm_answered(self.m, page, count)
+    def answered(self, unsigned long page, int count=1, by="requester"):
+        """A report of a FETCH its owner answered straight to the requester:
+        by the requester (the pages came) or the owner (a write's drop)."""
+        pm_answered(self.m, page, count, PM_BY_REQUESTER if by == "requester" else PM_BY_OWNER)
+
+    def drop_pending(self, unsigned long page):
+        return bool(pm_drop_pending(self.m, page))
 
     def forget(self, unsigned long lo, unsigned long hi, int owner=0):
         if pm_forget(self.m, lo, hi, owner) != 0:

@@ -9,10 +9,12 @@
  * answers come back through pm_answer, and other pages' transactions go on
  * in between.
  *
- * A read's FETCH names its requester (PM_FETCH `to`): the owner may send it
- * the bytes itself and the requester report here (pm_answered), one hop
- * fewer when the manager is a third rank.  The transaction stays open until
- * that report, so nothing from here about the page overtakes the grant.
+ * A FETCH that is its transaction's only ask (a read's; a write's when the
+ * owner holds the only copy) names the requester (PM_FETCH `to`): the owner
+ * may send it the bytes itself, one hop fewer when the manager is a third
+ * rank.  The transaction stays open until the requester reports them come
+ * (pm_answered), so nothing from here about the page overtakes the grant;
+ * a write's also until the owner reports its drop (pm_drop_pending).
  *
  * The manager never waits for a grant to be applied: the rank that gets it
  * holds back any later FETCH or INV of that page until its thread has set
@@ -85,6 +87,7 @@ struct page {
     struct page *timer_next;      /* in the list of pages whose window holds requests */
     int timed;
     int forgotten;                /* pm_forget came while busy: starts over when it is done */
+    int reported;                 /* PM_BY_* reports of an owner-to-requester answer so far */
     uint8_t *data;                /* the owner's bytes, when they came before the last answer */
     struct waiter *head, *tail;
 };
@@ -305,14 +308,14 @@ static void act(struct pm *m, int kind, int rank, int slot, uint64_t page, int s
     m->emit(m->ctx, &a);
 }
 
-/* A read's FETCH: the owner may send the bytes to the requester itself (one
- * hop fewer when the manager is a third rank), which then reports to
- * pm_answered; a write's always comes here (a futex waiter's rank must
- * answer a drop to the manager after its wait: see ARCHITECTURE.md). */
-static void act_read_fetch(struct pm *m, struct page *p, int state)
+/* A FETCH that is the transaction's only ask: the owner may send the bytes
+ * to the requester itself (one hop fewer when the manager is a third rank);
+ * the reports then come to pm_answered. */
+static void act_only_fetch(struct pm *m, struct page *p, int state)
 {
     struct pm_action a = { PM_FETCH, p->owner, p->t_slot, state, p->run, p->addr, NULL,
                            p->t_rank };
+    p->reported = 0;
     m->emit(m->ctx, &a);
 }
 
@@ -405,7 +408,7 @@ static int serve(struct pm *m, struct page *p, int write, int rank, int slot, in
         p->busy = 1;
         p->left = 1;
         p->run = readahead(m, p, rank, want, 0);
-        act_read_fetch(m, p, p->writer ? DSM_READ : 0);
+        act_only_fetch(m, p, p->writer ? DSM_READ : 0);
         return 0;
     }
     if (rank == p->owner && p->writer) {
@@ -438,7 +441,9 @@ static int serve(struct pm *m, struct page *p, int write, int rank, int slot, in
     for (int r = 0; holders; r++, holders >>= 1)
         if (holders & 1)
             act(m, PM_INV, r, -1, p->addr, DSM_INVALID, p->run, NULL);
-    if (fetch)
+    if (fetch && p->left == 1)
+        act_only_fetch(m, p, DSM_INVALID);
+    else if (fetch)
         act(m, PM_FETCH, p->owner, -1, p->addr, DSM_INVALID, p->run, NULL);
     return 0;
 }
@@ -571,13 +576,24 @@ void pm_answer(struct pm *m, uint64_t page, const uint8_t *data, int count)
            data ? data : p->data, 1);
 }
 
-void pm_answered(struct pm *m, uint64_t page, int count)
+void pm_answered(struct pm *m, uint64_t page, int count, int by)
 {
     struct page *p = find(m, page);
-    if (!p || !p->busy || !p->run || p->t_write || p->left != 1)
-        return;                                   /* not a read's fetch under way: ignore */
+    if (!p || !p->busy || !p->run || p->left != 1 || (p->reported & by) ||
+        (!p->t_write && by != PM_BY_REQUESTER))
+        return;                                   /* not such a fetch under way: ignore */
+    p->reported |= by;
+    if (p->t_write && p->reported != (PM_BY_REQUESTER | PM_BY_OWNER))
+        return;
     p->left = 0;
     finish(m, p, count > 1 ? (count < p->run ? count : p->run) : 1, NULL, 0);
+}
+
+int pm_drop_pending(struct pm *m, uint64_t page)
+{
+    struct page *p = find(m, page);
+    return p && p->busy && p->t_write && p->left == 1 && (p->reported & PM_BY_REQUESTER) &&
+           !(p->reported & PM_BY_OWNER);
 }
 
 int pm_forget(struct pm *m, uint64_t lo, uint64_t hi, int owner)

@@ -36,8 +36,9 @@ struct pm_action {
     int kind, rank, slot, state, count;
     uint64_t page;
     const uint8_t *data;
-    int to;            /* PM_FETCH of a read: the requester, whose thread waits in `slot`:
-                          the owner may send it the bytes itself (pm_answered); else -1 */
+    int to;            /* PM_FETCH with no other answer to wait for: the requester, whose
+                          thread waits in `slot`: the owner may send it the bytes itself
+                          (pm_answered); else -1 */
 };
 
 typedef void (*pm_emit_fn)(void *ctx, const struct pm_action *a);
@@ -68,10 +69,20 @@ int pm_request(struct pm *m, uint64_t page, int write, int rank, int slot, int w
 /* The answer to a FETCH (data = `count` pages from `page` on: at least one, at most
  * what was asked) or an INV (data = NULL) of `page`. */
 void pm_answer(struct pm *m, uint64_t page, const uint8_t *data, int count);
-/* The answer to a read's FETCH whose owner sent the bytes straight to the
- * requester (PM_FETCH `to`): the requester got `count` pages from `page` on.
- * The transaction ends as with pm_answer, but no grant goes out from here. */
-void pm_answered(struct pm *m, uint64_t page, int count);
+/* Who reports a FETCH its owner answered straight to the requester
+ * (PM_FETCH `to`): the requester that got the pages (a read's transaction
+ * ends then) and, for a write, also the owner that dropped them (the
+ * transaction ends with both: a futex wait the owner's rank sent before the
+ * drop is here before any wake after it, pm_drop_pending). */
+#define PM_BY_REQUESTER 1
+#define PM_BY_OWNER 2
+/* A report of such an answer: `count` pages from `page` on went; the
+ * transaction ends as with pm_answer, but no grant goes out from here. */
+void pm_answered(struct pm *m, uint64_t page, int count, int by);
+/* Whether the page went straight from its owner to a writer and the owner's
+ * report of its drop has not come yet: a futex wake for a word on it waits
+ * (a wait the owner's rank sent before the drop could still be on its way). */
+int pm_drop_pending(struct pm *m, uint64_t page);
 /* [lo, hi) was mapped, unmapped or zeroed: its pages start over, fresh, held
  * for writing by `owner` (the rank whose thread mapped it: its pages never
  * travel there; home for everything else).  A page whose transaction is still

@@ -20,8 +20,8 @@
 /* X(name, number, what it carries) - the table the engine dispatches through */
 #define PSHARE_WIRE_KINDS(X)                                                        \
     X(FAULT,     1, "-> the page's manager: page, slot, a[0] 1 = write, a[1] read-ahead") \
-    X(GRANT,     2, "manager (or a read's owner) -> rank: page, slot, a[0] state, a[1] pages, a[2] manager + 1 if from the owner (say GOT); payload = them or none") \
-    X(FETCH,     3, "manager -> owner: page, a[0] state to drop to (0 = keep), a[1] pages, a[2] requester + 1 (0: answer PAGE here), slot = its thread's") \
+    X(GRANT,     2, "manager (or the owner) -> rank: page, slot, a[0] state, a[1] pages, a[2] manager + 1 if from the owner (say GOT); payload = them or none") \
+    X(FETCH,     3, "manager -> owner: page, a[0] state to drop to (0 = keep), a[1] pages, a[2] requester + 1 (0: answer PAGE here; else GRANT there, and SENT here for a write), slot = its thread's") \
     X(PAGE,      4, "owner -> manager: page, a[1] pages, payload = their bytes")     \
     X(INV,       5, "manager -> holder: page; drop the copy")                      \
     X(INV_DONE,  6, "holder -> manager: page (the INV answer)")                    \
@@ -38,7 +38,8 @@
     X(FENCE,    17, "home -> rank: a[0] the fence's number; ask for no page until UNFENCE") \
     X(FENCED,   18, "rank -> home: a[0] every fence up to this one: all pages it asked for are in, applied") \
     X(UNFENCE,  19, "home -> rank: the fenced op is done everywhere: ask for the held faults") \
-    X(GOT,      20, "requester -> manager: page, a[1] pages: a read's grant its owner sent straight here came")
+    X(GOT,      20, "requester -> manager: page, a[1] pages: a grant its owner sent straight here came") \
+    X(SENT,     21, "owner -> manager: page, a[1] pages: a write's run went straight to the requester, dropped here")
 
 enum pshare_wire_kind {
 #define PSHARE_WIRE_ENUM(name, nr, what) W_##name = nr,
