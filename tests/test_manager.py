@@ -454,6 +454,23 @@ def test_a_write_answered_by_its_owner_ends_with_both_reports(net):
         assert not m.m.drop_pending(PAGE)
 
 
+def test_a_reads_report_does_not_hold_the_wakes_of_a_later_write(net):
+    """The requester's report of a read answered by its owner belongs to that
+    transaction: a later write that invalidates the copies (answered here,
+    no SENT to come) must not look as if its drop were pending, or a futex
+    wake for the page would wait for ever (condvar_pc hung at 3 ranks)."""
+    net.request(PAGE, write=True, rank=1, slot=1)
+    net.answer()
+    net.request(PAGE, write=False, rank=2, slot=2)
+    net.asks.clear()
+    net.m.answered(PAGE, 1)                                     # the read's GOT
+    net.request(PAGE, write=True, rank=1, slot=1)               # an upgrade: rank 2 drops
+    assert [a[:2] for a in net.asks] == [("inv", 2)]
+    assert not net.m.drop_pending(PAGE)
+    net.answer("inv", 2)
+    assert net.page(PAGE) == (1, {1}, True)
+
+
 def test_a_write_with_copies_to_drop_is_answered_here(net):
     """When readers must drop theirs too, the owner's bytes come through
     here (the grant waits for every answer)."""

@@ -315,7 +315,6 @@ static void act_only_fetch(struct pm *m, struct page *p, int state)
 {
     struct pm_action a = { PM_FETCH, p->owner, p->t_slot, state, p->run, p->addr, NULL,
                            p->t_rank };
-    p->reported = 0;
     m->emit(m->ctx, &a);
 }
 
@@ -396,6 +395,7 @@ static int serve(struct pm *m, struct page *p, int write, int rank, int slot, in
     p->t_rank = rank;
     p->t_slot = slot;
     p->run = 1;
+    p->reported = 0;                  /* this transaction's reports only (pm_drop_pending) */
     if (!write) {
         if (rank == p->owner) {
             act(m, PM_GRANT, rank, slot, p->addr, p->writer ? DSM_WRITE : DSM_READ, 1, NULL);
