@@ -751,8 +751,8 @@ cdef int on_fault(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
 
 cdef int on_grant(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
     """A thread's page, and with a read the pages after it that came along
-    (a[1]: read-ahead); the thread applies them all (dsm.c).  From a read's
-    owner (a[2]: the manager + 1), the manager hears that it came (GOT):
+    (a[1]: read-ahead); the thread applies them all (dsm.c).  From the
+    owner itself (a[2]: the manager + 1), the manager hears that it came (GOT):
     its transaction ends then, and nothing it sends about these pages can
     overtake this grant.  Told after the thread is woken: the manager's
     wake-up is off the fault's path."""
