@@ -956,12 +956,10 @@ cdef int on_sent(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) n
     pm_answered(e.m, h.page, <int>h.a[1], PM_BY_OWNER)
     e.whead = NULL
     e.wtail = NULL
-    while held != NULL:
+    while held != NULL:                 # a wake for another page is held again
         m = held
         held = m.next
-        if r == R_OK:
-            r = on_fwake(e, m.src, &m.h, <uint8_t *>m + sizeof(msg_t))
-        elif enqueue(e, &e.whead, &e.wtail, m.src, &m.h, <uint8_t *>m + sizeof(msg_t)) != 0:
+        if on_fwake(e, m.src, &m.h, <uint8_t *>m + sizeof(msg_t)) != R_OK:
             r = R_EVENT
         free(m)
     return r

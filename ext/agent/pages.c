@@ -592,8 +592,8 @@ void pm_answered(struct pm *m, uint64_t page, int count, int by)
 int pm_drop_pending(struct pm *m, uint64_t page)
 {
     struct page *p = find(m, page);
-    return p && p->busy && p->t_write && p->left == 1 && (p->reported & PM_BY_REQUESTER) &&
-           !(p->reported & PM_BY_OWNER);
+    /* a read ends at the requester's report: only a write is still busy then */
+    return p && p->busy && p->reported == PM_BY_REQUESTER;
 }
 
 int pm_forget(struct pm *m, uint64_t lo, uint64_t hi, int owner)
