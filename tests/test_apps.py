@@ -373,26 +373,54 @@ def test_a_long_read_stream_prefetches_the_next_group(nranks, apps_bin, tmp_path
     assert worker["faults_read"] < 48, f"a fault per few pages: {worker}"
 
 
+def _with_late_prefetches(apps_bin, app, nranks, delay_ms, tmp_path, request):
+    """APP at NRANKS ranks, every prefetch's grant sent DELAY_MS late
+    (PSHARE_DEBUG_PREFETCH_DELAY_MS), output native's; (stdout, the ranks'
+    counters from --stats-json)."""
+    import json
+    request.getfixturevalue("mpiexec")
+    binary = apps_bin[app]
+    native = run_native(binary, (), tmp_path / "native")
+    stats = tmp_path / "stats.json"
+    env = dict(os.environ, PSHARE_DEBUG_PREFETCH_DELAY_MS=str(delay_ms))
+    shared = run_pshare(binary, (), tmp_path / "pshare", ("mpiexec", nranks),
+                        extra_opts=["--stats-json", str(stats)], env=env)
+    _assert_same(native, shared, "native", f"pshare/mpiexec{nranks}", strip_launcher_lines=True)
+    return shared.stdout, json.loads(stats.read_text())["ranks"]
+
+
+@pytest.mark.pshare
+@pytest.mark.parametrize("nranks", (2, 3), ids=["mpiexec2", "mpiexec3"])
+def test_a_long_read_stream_keeps_several_groups_in_flight(nranks, apps_bin, tmp_path, request):
+    """scan_prefetch.c again, every prefetch's grant sent 20 ms late, so the
+    worker catches up with its prefetch and waits in groups still on their
+    way, which at 3 ranks come from two managers and need not come in
+    order.  Each time it waits at a group's start within the groups kept in
+    flight since its last such wait, its stream keeps one more in flight,
+    up to PREFETCH_DEPTH (a scan then waits a group's latency once per
+    PREFETCH_DEPTH groups, not at each); never one past the mapping's end,
+    and the sums are main's."""
+    from pshare._engine import PREFETCH_DEPTH
+    stdout, ranks = _with_late_prefetches(apps_bin, "scan_prefetch", nranks, 20, tmp_path, request)
+    assert b"the worker read what main wrote" in stdout, stdout
+    worker = ranks[1]
+    assert PREFETCH_DEPTH > 1
+    assert worker["prefetch_depth_peak"] == PREFETCH_DEPTH, f"depth: {worker}"
+    assert worker["pages_prefetched"] >= 128, f"prefetch: {worker}"
+    assert worker["faults_read"] < 48, f"a fault per few pages: {worker}"
+
+
 @pytest.mark.pshare
 @pytest.mark.parametrize("nranks", (2, 3), ids=["mpiexec2", "mpiexec3"])
 def test_a_prefetch_never_lands_in_memory_mapped_after_it(nranks, apps_bin, tmp_path, request):
     """prefetch_remap.c: six rounds of a worker reading 16 pages main wrote
     (its stream prefetches the next 16) and then mapping fresh memory over
-    all 64 (MAP_FIXED).  Each prefetch's grant is sent 200 ms late
-    (PSHARE_DEBUG_PREFETCH_DELAY_MS: the op's replay would overtake it), so
-    without the fence around address-space ops (loop.py) it lands in the
-    new mapping and the worker reads old bytes where natively all is zero."""
-    import json
-    request.getfixturevalue("mpiexec")
-    binary = apps_bin["prefetch_remap"]
-    native = run_native(binary, (), tmp_path / "native")
-    stats = tmp_path / "stats.json"
-    env = dict(os.environ, PSHARE_DEBUG_PREFETCH_DELAY_MS="200")
-    shared = run_pshare(binary, (), tmp_path / "pshare", ("mpiexec", nranks),
-                        extra_opts=["--stats-json", str(stats)], env=env)
-    _assert_same(native, shared, "native", f"pshare/mpiexec{nranks}", strip_launcher_lines=True)
-    assert b"new memory read as zeroes" in shared.stdout, shared.stdout
-    ranks = json.loads(stats.read_text())["ranks"]
+    all 64 (MAP_FIXED).  Each prefetch's grant is sent 200 ms late (the
+    op's replay would overtake it), so without the fence around
+    address-space ops (loop.py) it lands in the new mapping and the worker
+    reads old bytes where natively all is zero."""
+    stdout, ranks = _with_late_prefetches(apps_bin, "prefetch_remap", nranks, 200, tmp_path, request)
+    assert b"new memory read as zeroes" in stdout, stdout
     assert sum(r["pages_prefetched"] for r in ranks[1:]) >= 16, f"no prefetch: {ranks}"
 
 

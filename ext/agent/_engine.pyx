@@ -187,6 +187,7 @@ cdef enum:
     NRECV = 4                       # receives kept posted (matched in the order posted)
     RECV_SIZE = 104 + 260 * 1024    # PSHARE_WIRE_MAX (checked at import)
     RD_STREAMS = 8                  # sequential read streams followed per rank
+    PF_DEPTH = 4                    # groups a stream's prefetch keeps in flight
     WR_SLOTS = 1024                 # sequential write streams: where each goes next, by page hash
     LEARN_SLOTS = 4096              # read runs learned: how far a stream that began at a page went
     LEARN_MAX = 4                   # ... up to this: longer streams ramp up anyway
@@ -261,8 +262,10 @@ cdef struct engine_t:
     uint64_t rd_used[RD_STREAMS]
     uint64_t rd_start[RD_STREAMS]   # the page the stream began at
     int rd_expect[RD_STREAMS]       # ... the run one that began there needed last time (0: unknown, long)
-    uint64_t rd_ahead[RD_STREAMS]   # the group its prefetch asked for (0: none in flight)
-    int rd_waiter[RD_STREAMS]       # a thread that faulted in that group meanwhile (-1: none)
+    uint64_t rd_ahead[RD_STREAMS * PF_DEPTH]   # the groups its prefetch asked for (0: none)
+    int rd_depth[RD_STREAMS]        # ... how many it keeps in flight (grows to PF_DEPTH)
+    uint64_t rd_waited[RD_STREAMS]  # the last group whose first page a thread waited at
+    int rd_waiter[RD_STREAMS]       # a thread that faulted in one of them meanwhile (-1: none)
     uint64_t rd_waiter_page[RD_STREAMS]
     int64_t rd_waiter_mapped[RD_STREAMS]  # ... and how many managed pages follow its page
     uint64_t rd_clock
@@ -348,6 +351,7 @@ cdef struct engine_t:
     # counters
     uint64_t bytes_sent, bytes_received, pages_in, pages_out, invalidations, rings, pushed
     uint64_t prefetched
+    int prefetch_peak               # the most groups one stream had in flight
     uint64_t sent[32]
     uint64_t received[32]
 
@@ -810,22 +814,46 @@ cdef int on_pushed(engine_t *e, pshare_wire *h) noexcept nogil:
     return R_OK
 
 
+cdef inline int flying(engine_t *e, int i, uint64_t group) noexcept nogil:
+    """Whether stream i's prefetch asked for `group` and it has not come."""
+    cdef int k
+    for k in range(PF_DEPTH):
+        if e.rd_ahead[i * PF_DEPTH + k] == group:
+            return 1
+    return 0
+
+
+cdef inline int in_flight(engine_t *e, int i) noexcept nogil:
+    """How many groups stream i's prefetch waits for."""
+    cdef int k, n = 0
+    for k in range(PF_DEPTH):
+        if e.rd_ahead[i * PF_DEPTH + k]:
+            n += 1
+    return n
+
+
 cdef inline int waited_at_start(engine_t *e, uint64_t group) noexcept nogil:
     """The stream whose prefetch of `group` a thread waits for at its first page, or -1."""
     cdef int i
     for i in range(RD_STREAMS):
-        if e.rd_ahead[i] == group and e.rd_waiter[i] >= 0 and e.rd_waiter_page[i] == group:
+        if flying(e, i, group) and e.rd_waiter[i] >= 0 and e.rd_waiter_page[i] == group:
             return i
     return -1
 
 
 cdef inline int group_came(engine_t *e, int i, uint64_t group, int64_t n) noexcept nogil:
     """Stream i's prefetch of n pages from `group` is in: it goes on after
-    them; the thread that waited for them (-1: none) is its to answer."""
-    cdef int slot = e.rd_waiter[i]
-    e.rd_ahead[i] = 0
-    e.rd_next[i] = group + n * PM_PAGE
-    e.rd_waiter[i] = -1
+    them; the thread that waited in this group (-1: none, or it waits in
+    another group still in flight) is its to answer."""
+    cdef int k, slot = -1
+    for k in range(PF_DEPTH):
+        if e.rd_ahead[i * PF_DEPTH + k] == group:
+            e.rd_ahead[i * PF_DEPTH + k] = 0
+    if e.rd_next[i] < group + n * PM_PAGE:
+        e.rd_next[i] = group + n * PM_PAGE
+    if e.rd_waiter[i] >= 0 and group <= e.rd_waiter_page[i] < group + PM_GROUP_PAGES * PM_PAGE:
+        slot = e.rd_waiter[i]
+        e.rd_waiter[i] = -1
     return slot
 
 
@@ -854,6 +882,15 @@ cdef int on_prefetched(engine_t *e, int src, pshare_wire *h, int64_t n) noexcept
             # the prefetch): it applies the group itself, as a run of its own
             # fault (on_grant), and the control thread is not woken
             slot = group_came(e, i, h.page, n)
+            # a thread that waits at a group's first page again within the
+            # groups its stream kept in flight since the last such wait
+            # reads on as fast as they come: one more in flight (blocks
+            # read down a column, one fault each, wait far apart)
+            if (e.rd_waited[i] and e.rd_waited[i] < h.page
+                    and h.page <= e.rd_waited[i] + <uint64_t>e.rd_depth[i] * PM_GROUP_PAGES * PM_PAGE
+                    and e.rd_depth[i] < PF_DEPTH):
+                e.rd_depth[i] += 1
+            e.rd_waited[i] = h.page
             for k in range(n):
                 a = applying_add(e, h.page + k * PM_PAGE)
                 if a == NULL:
@@ -867,7 +904,7 @@ cdef int on_prefetched(engine_t *e, int src, pshare_wire *h, int64_t n) noexcept
         if e.gone:
             return R_EVENT
     for i in range(RD_STREAMS):
-        if e.rd_ahead[i] != h.page:
+        if not flying(e, i, h.page):
             continue
         page = e.rd_waiter_page[i]
         slot = group_came(e, i, h.page, n)
@@ -1292,8 +1329,9 @@ cdef inline void stride_went(stride_t *st, uint64_t page) noexcept nogil:
 cdef int prefetching(engine_t *e, uint64_t page) noexcept nogil:
     """The stream whose prefetch is bringing `page`, or -1."""
     cdef int i
+    cdef uint64_t group = page // (PM_GROUP_PAGES * PM_PAGE) * (PM_GROUP_PAGES * PM_PAGE)
     for i in range(RD_STREAMS):
-        if e.rd_ahead[i] and e.rd_ahead[i] <= page < e.rd_ahead[i] + PM_GROUP_PAGES * PM_PAGE:
+        if group and flying(e, i, group):
             return i
     return -1
 
@@ -1319,7 +1357,7 @@ cdef int read_window(engine_t *e, uint64_t page, int *stream) noexcept nogil:
             learn(e, e.rd_start[s], page + PM_PAGE)
             stride_went(&e.rd_stride, page)
             break
-        if not e.rd_ahead[i] and (s < 0 or e.rd_used[i] < e.rd_used[s]):
+        if not in_flight(e, i) and (s < 0 or e.rd_used[i] < e.rd_used[s]):
             s = i
     else:
         if s < 0:
@@ -1328,6 +1366,8 @@ cdef int read_window(engine_t *e, uint64_t page, int *stream) noexcept nogil:
         e.rd_expect[s] = run if 1 < run < LEARN_MAX else 0     # LEARN_MAX: it may go on
         e.rd_window[s] = strided_run(&e.rd_stride, page, run)
         e.rd_start[s] = page
+        e.rd_depth[s] = 1
+        e.rd_waited[s] = 0
     e.rd_next[s] = page + PM_PAGE          # until the grant says how many came
     e.rd_used[s] = e.rd_clock
     stream[0] = s
@@ -1337,25 +1377,41 @@ cdef int read_window(engine_t *e, uint64_t page, int *stream) noexcept nogil:
 cdef void prefetch(engine_t *e, int s, uint64_t page, int64_t mapped) noexcept nogil:
     """Stream `s` is at its longest run and at `page`: its run reaches the
     end of the page's group (one manager's), so ask now, for no thread, for
-    the next group, while the thread reads this one; the stream goes on
-    after it (on_prefetched).  Only as far as the runtime says the mapping
-    goes (`mapped`: managed pages from `page` on; the managers know no
-    mappings), and one prefetch in flight per stream."""
+    the groups after it, as many in flight as the stream keeps (rd_depth:
+    one, up to PF_DEPTH while its thread keeps waiting for them), while
+    the thread reads this one; the stream goes on after them
+    (on_prefetched).  Only as far as
+    the runtime says the mapping goes (`mapped`: managed pages from `page`
+    on; the managers know no mappings): a group asked for before a fence
+    was asked with what was mapped then, and every op that unmaps is
+    fenced, so only a fault's own count is used."""
     cdef pshare_wire h
-    cdef int dest
+    cdef int dest, k, free_k
     cdef uint64_t group = PM_GROUP_PAGES * PM_PAGE
     cdef uint64_t ahead = (page // group + 1) * group
-    if s < 0 or e.rd_ahead[s] or e.fenced or ahead + group > page + <uint64_t>mapped * PM_PAGE:
+    if s < 0 or e.fenced:
         return
-    e.rd_ahead[s] = ahead
-    e.rd_waiter[s] = -1
-    hdr(&h, W_FAULT, PREFETCH_SLOT, ahead)
-    h.a[0] = 0
-    h.a[1] = PM_GROUP_PAGES
-    dest = pm_manager_of(ahead, e.size)
-    if dest != e.rank:
-        e.outstanding += 1
-    send(e, dest, &h, NULL, 0)
+    if not in_flight(e, s):
+        e.rd_waiter[s] = -1
+    while ahead + group <= page + <uint64_t>mapped * PM_PAGE:
+        free_k = -1
+        for k in range(PF_DEPTH):
+            if e.rd_ahead[s * PF_DEPTH + k] == 0 and free_k < 0:
+                free_k = k
+        if free_k < 0 or in_flight(e, s) >= max(e.rd_depth[s], 1):
+            return                      # as many groups in flight as the stream keeps
+        if not flying(e, s, ahead):
+            e.rd_ahead[s * PF_DEPTH + free_k] = ahead
+            hdr(&h, W_FAULT, PREFETCH_SLOT, ahead)
+            h.a[0] = 0
+            h.a[1] = PM_GROUP_PAGES
+            dest = pm_manager_of(ahead, e.size)
+            if dest != e.rank:
+                e.outstanding += 1
+            send(e, dest, &h, NULL, 0)
+            if in_flight(e, s) > e.prefetch_peak:
+                e.prefetch_peak = in_flight(e, s)
+        ahead += group
 
 
 cdef int write_window(engine_t *e, uint64_t page, int64_t write) noexcept nogil:
@@ -1454,7 +1510,7 @@ cdef inline int drained(engine_t *e) noexcept nogil:
     cdef int i
     if e.faults_out:
         return 0
-    for i in range(RD_STREAMS):
+    for i in range(RD_STREAMS * PF_DEPTH):
         if e.rd_ahead[i]:
             return 0
     for i in range(e.nap):
@@ -1779,7 +1835,7 @@ cdef int serve(engine_t *e, uint64_t max_ns) noexcept nogil:
 
 
 assert RECV_SIZE == PSHARE_WIRE_MAX, "wire.h and the engine disagree on the largest message"
-assert PSHARE_FAULT_REACH >= 2 * PM_GROUP_PAGES, "a fault must say whether the next group is mapped"
+assert PSHARE_FAULT_REACH >= (PF_DEPTH + 1) * PM_GROUP_PAGES, "a fault must say whether the groups a prefetch asks for are mapped"
 
 
 cdef class Engine:
@@ -2132,7 +2188,8 @@ cdef class Engine:
         cdef engine_t *e = self.e
         return {"pages_in": e.pages_in, "pages_out": e.pages_out,
                 "invalidations": e.invalidations, "doorbell_rings": e.rings,
-                "wakes_with_page": e.pushed, "pages_prefetched": e.prefetched}
+                "wakes_with_page": e.pushed, "pages_prefetched": e.prefetched,
+                "prefetch_depth_peak": e.prefetch_peak}
 
     def traffic(self):
         """Bytes each way (every message) and messages by kind (the binary
@@ -2297,5 +2354,6 @@ PM = {"FETCH": PM_FETCH, "INV": PM_INV, "GRANT": PM_GRANT}
 WIRE = {pshare_wire_names[k].decode(): k for k in range(1, W_NKINDS)}
 MAX_RANKS = PM_MAX_RANKS
 GROUP_PAGES = PM_GROUP_PAGES
+PREFETCH_DEPTH = PF_DEPTH
 READ_FOR_WRITE = PM_READ_FOR_WRITE
 READAHEAD_MAX = PM_READAHEAD_MAX
