@@ -1386,22 +1386,22 @@ cdef void prefetch(engine_t *e, int s, uint64_t page, int64_t mapped) noexcept n
     was asked with what was mapped then, and every op that unmaps is
     fenced, so only a fault's own count is used."""
     cdef pshare_wire h
-    cdef int dest, k, free_k
+    cdef int dest, k, n
     cdef uint64_t group = PM_GROUP_PAGES * PM_PAGE
     cdef uint64_t ahead = (page // group + 1) * group
     if s < 0 or e.fenced:
         return
-    if not in_flight(e, s):
+    n = in_flight(e, s)
+    if n == 0:
         e.rd_waiter[s] = -1
-    while ahead + group <= page + <uint64_t>mapped * PM_PAGE:
-        free_k = -1
-        for k in range(PF_DEPTH):
-            if e.rd_ahead[s * PF_DEPTH + k] == 0 and free_k < 0:
-                free_k = k
-        if free_k < 0 or in_flight(e, s) >= max(e.rd_depth[s], 1):
-            return                      # as many groups in flight as the stream keeps
+    # rd_depth <= PF_DEPTH: while fewer are in flight, a slot is free
+    while n < e.rd_depth[s] and ahead + group <= page + <uint64_t>mapped * PM_PAGE:
         if not flying(e, s, ahead):
-            e.rd_ahead[s * PF_DEPTH + free_k] = ahead
+            k = 0
+            while e.rd_ahead[s * PF_DEPTH + k]:
+                k += 1
+            e.rd_ahead[s * PF_DEPTH + k] = ahead
+            n += 1
             hdr(&h, W_FAULT, PREFETCH_SLOT, ahead)
             h.a[0] = 0
             h.a[1] = PM_GROUP_PAGES
@@ -1409,9 +1409,8 @@ cdef void prefetch(engine_t *e, int s, uint64_t page, int64_t mapped) noexcept n
             if dest != e.rank:
                 e.outstanding += 1
             send(e, dest, &h, NULL, 0)
-            if in_flight(e, s) > e.prefetch_peak:
-                e.prefetch_peak = in_flight(e, s)
         ahead += group
+    e.prefetch_peak = max(e.prefetch_peak, n)
 
 
 cdef int write_window(engine_t *e, uint64_t page, int64_t write) noexcept nogil:
