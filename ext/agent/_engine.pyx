@@ -814,6 +814,11 @@ cdef int on_pushed(engine_t *e, pshare_wire *h) noexcept nogil:
     return R_OK
 
 
+cdef inline uint64_t group_of(uint64_t page) noexcept nogil:
+    """The first page of `page`'s group (one manager's, pm_manager_of)."""
+    return page // (PM_GROUP_PAGES * PM_PAGE) * (PM_GROUP_PAGES * PM_PAGE)
+
+
 cdef inline int flying(engine_t *e, int i, uint64_t group) noexcept nogil:
     """Whether stream i's prefetch asked for `group` and it has not come."""
     cdef int k
@@ -849,12 +854,25 @@ cdef inline int group_came(engine_t *e, int i, uint64_t group, int64_t n) noexce
     for k in range(PF_DEPTH):
         if e.rd_ahead[i * PF_DEPTH + k] == group:
             e.rd_ahead[i * PF_DEPTH + k] = 0
+            break
     if e.rd_next[i] < group + n * PM_PAGE:
         e.rd_next[i] = group + n * PM_PAGE
-    if e.rd_waiter[i] >= 0 and group <= e.rd_waiter_page[i] < group + PM_GROUP_PAGES * PM_PAGE:
+    if e.rd_waiter[i] >= 0 and group_of(e.rd_waiter_page[i]) == group:
         slot = e.rd_waiter[i]
         e.rd_waiter[i] = -1
     return slot
+
+
+cdef inline void waited_again(engine_t *e, int i, uint64_t group) noexcept nogil:
+    """Stream i's thread waited at `group`'s first page.  Again within the
+    groups the stream kept in flight since its last such wait, it reads on
+    as fast as they come: one more in flight, up to PF_DEPTH (blocks read
+    down a column, one fault each, wait far apart and keep one)."""
+    if (e.rd_waited[i] and e.rd_waited[i] < group
+            and group <= e.rd_waited[i] + <uint64_t>e.rd_depth[i] * PM_GROUP_PAGES * PM_PAGE
+            and e.rd_depth[i] < PF_DEPTH):
+        e.rd_depth[i] += 1
+    e.rd_waited[i] = group
 
 
 cdef int on_prefetched(engine_t *e, int src, pshare_wire *h, int64_t n) noexcept nogil:
@@ -882,15 +900,7 @@ cdef int on_prefetched(engine_t *e, int src, pshare_wire *h, int64_t n) noexcept
             # the prefetch): it applies the group itself, as a run of its own
             # fault (on_grant), and the control thread is not woken
             slot = group_came(e, i, h.page, n)
-            # a thread that waits at a group's first page again within the
-            # groups its stream kept in flight since the last such wait
-            # reads on as fast as they come: one more in flight (blocks
-            # read down a column, one fault each, wait far apart)
-            if (e.rd_waited[i] and e.rd_waited[i] < h.page
-                    and h.page <= e.rd_waited[i] + <uint64_t>e.rd_depth[i] * PM_GROUP_PAGES * PM_PAGE
-                    and e.rd_depth[i] < PF_DEPTH):
-                e.rd_depth[i] += 1
-            e.rd_waited[i] = h.page
+            waited_again(e, i, h.page)
             for k in range(n):
                 a = applying_add(e, h.page + k * PM_PAGE)
                 if a == NULL:
@@ -1329,7 +1339,7 @@ cdef inline void stride_went(stride_t *st, uint64_t page) noexcept nogil:
 cdef int prefetching(engine_t *e, uint64_t page) noexcept nogil:
     """The stream whose prefetch is bringing `page`, or -1."""
     cdef int i
-    cdef uint64_t group = page // (PM_GROUP_PAGES * PM_PAGE) * (PM_GROUP_PAGES * PM_PAGE)
+    cdef uint64_t group = group_of(page)
     for i in range(RD_STREAMS):
         if group and flying(e, i, group):
             return i
@@ -1388,7 +1398,7 @@ cdef void prefetch(engine_t *e, int s, uint64_t page, int64_t mapped) noexcept n
     cdef pshare_wire h
     cdef int dest, k, n
     cdef uint64_t group = PM_GROUP_PAGES * PM_PAGE
-    cdef uint64_t ahead = (page // group + 1) * group
+    cdef uint64_t ahead = group_of(page) + group
     if s < 0 or e.fenced:
         return
     n = in_flight(e, s)
