@@ -49,6 +49,12 @@ class Options:
 DEBUG_PREFETCH_DELAY_VARIABLE = "PSHARE_DEBUG_PREFETCH_DELAY_MS"
 
 
+#: "0": a rank drops a read copy through its control thread's mprotect, not
+#: by punching it out of the page store (ext/rt/uffd.c), as when the kernel
+#: refuses a userfaultfd.  For comparisons.
+PUNCH_VARIABLE = "PSHARE_PUNCH"
+
+
 def debug_prefetch_delay_ms():
     try:
         return max(float(os.environ.get(DEBUG_PREFETCH_DELAY_VARIABLE, "0")), 0.0)
@@ -83,9 +89,9 @@ def is_rank_variable(name):
 
 def app_environment(base, runtime):
     """The app's environment (from home's) and the runtime's flags for it."""
-    from ._rtctl import ENV_HAD_PRELOAD, ENV_HAD_TUNABLES
+    from ._rtctl import ENV_HAD_PRELOAD, ENV_HAD_TUNABLES, NO_PUNCH
     env = {k: v for k, v in base.items() if not is_rank_variable(k)}
-    flags = 0
+    flags = NO_PUNCH if base.get(PUNCH_VARIABLE) == "0" else 0
     if env.get("LD_PRELOAD"):
         env["LD_PRELOAD"] = runtime + ":" + env["LD_PRELOAD"]
         flags |= ENV_HAD_PRELOAD

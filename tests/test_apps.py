@@ -373,6 +373,53 @@ def test_a_long_read_stream_prefetches_the_next_group(nranks, apps_bin, tmp_path
     assert worker["faults_read"] < 48, f"a fault per few pages: {worker}"
 
 
+def _userfaultfd_allowed():
+    """Whether this process may open a userfaultfd as the runtime does
+    (UFFD_USER_MODE_ONLY: no privilege needed since Linux 5.11)."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = libc.syscall(323, os.O_CLOEXEC | 1)       # SYS_userfaultfd, UFFD_USER_MODE_ONLY
+    if fd < 0:
+        return False
+    os.close(fd)
+    return True
+
+
+@pytest.mark.pshare
+@pytest.mark.parametrize("punch", (True, False), ids=["punched", "control_thread"])
+@pytest.mark.parametrize("nranks", (2, 3), ids=["mpiexec2", "mpiexec3"])
+def test_read_copies_dropped_while_in_use(nranks, punch, apps_bin, tmp_path, request):
+    """dropped_copies.c: main rewrites an array a worker on rank 1 reads
+    every round, so the worker's read copies are dropped again and again;
+    the worker waits on a futex word whose page main keeps writing, forks a
+    child that reads the array after its copies were dropped, reads fresh
+    memory it mapped; the app's own SIGBUS handler gets a real SIGBUS.  The
+    output is native's both ways a rank drops a copy: by punching it out of
+    its page store (ext/rt/uffd.c; a stale copy would show in a round's
+    sum, a child reading zeroes in its exit status) and, with PSHARE_PUNCH=0,
+    through its control thread."""
+    import json
+    request.getfixturevalue("mpiexec")
+    if punch and not _userfaultfd_allowed():
+        pytest.skip("this kernel refuses an unprivileged userfaultfd: copies go through "
+                    "the control thread (the control_thread case)")
+    binary = apps_bin["dropped_copies"]
+    native = run_native(binary, (), tmp_path / "native")
+    stats = tmp_path / "stats.json"
+    env = dict(os.environ, PSHARE_PUNCH="1" if punch else "0")
+    shared = run_pshare(binary, (), tmp_path / "pshare", ("mpiexec", nranks),
+                        extra_opts=["--stats-json", str(stats)], env=env)
+    _assert_same(native, shared, "native", f"pshare/mpiexec{nranks}", strip_launcher_lines=True)
+    assert b"SIGBUS handled: 7" in shared.stdout, shared.stdout
+    worker = json.loads(stats.read_text())["ranks"][1]
+    assert worker["threads"] == 1
+    assert worker["invalidations"] >= 39 * 48, f"copies dropped: {worker}"
+    if punch:
+        assert worker["copies_punched"] == worker["invalidations"], worker
+    else:
+        assert worker["copies_punched"] == 0, worker
+
+
 def _with_late_prefetches(apps_bin, app, nranks, delay_ms, tmp_path, request):
     """APP at NRANKS ranks, every prefetch's grant sent DELAY_MS late
     (PSHARE_DEBUG_PREFETCH_DELAY_MS), output native's; (stdout, the ranks'

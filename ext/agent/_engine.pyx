@@ -23,6 +23,11 @@ from posix.unistd cimport pread, pwrite, close
 from posix.fcntl cimport open, O_RDWR, O_CLOEXEC
 from posix.mman cimport mmap, munmap, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_FAILED
 from posix.stat cimport struct_stat, fstat
+
+cdef extern from "<fcntl.h>" nogil:
+    int fallocate(int fd, int mode, long offset, long length)
+    enum:
+        FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE
 from cpython.bytes cimport PyBytes_FromStringAndSize, PyBytes_AS_STRING, PyBytes_GET_SIZE
 
 from mpi4py.libmpi cimport (MPI_Comm, MPI_Request, MPI_Status, MPI_Isend, MPI_Irecv, MPI_Test,
@@ -350,6 +355,7 @@ cdef struct engine_t:
     uint64_t contended_until        # poll not before this (a yield came back late)
     # counters
     uint64_t bytes_sent, bytes_received, pages_in, pages_out, invalidations, rings, pushed
+    uint64_t punched                # read copies dropped by punching them out (ext/rt/uffd.c)
     uint64_t prefetched
     int prefetch_peak               # the most groups one stream had in flight
     uint64_t sent[32]
@@ -778,6 +784,8 @@ cdef int grant_came(engine_t *e, int src, pshare_wire *h, const uint8_t *payload
             fail(e, "cannot write a page into the store")
             return R_OK
         e.pages_in += n
+    elif h.a[0] != C_DSM_WRITE:
+        present(e, h.page, n)
     if h.slot & PUSH_SLOT:
         return on_pushed(e, h)
     if h.slot & PREFETCH_SLOT:
@@ -951,6 +959,8 @@ cdef int on_fetch(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
             n = i
             break
     if h.a[0]:
+        if h.a[0] == C_DSM_READ:
+            present(e, h.page, n)       # kept READ: never a hole (ext/rt/uffd.c)
         # the owner drops its access first (the run asked for is managed
         # here too: every rank has the same mappings, and the requester
         # asked only for its own managed pages, on_thread_fault)
@@ -1020,6 +1030,15 @@ cdef int on_page(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) n
     return R_OK
 
 
+cdef inline void present(engine_t *e, uint64_t page, int64_t n) noexcept nogil:
+    """With punching on, the n pages from `page` on, about to be READ here,
+    are no holes: a hole of a READ page means a dropped copy to the runtime
+    (ext/rt/uffd.c), and a page nobody wrote yet would be fetched again and
+    again.  fallocate fills holes only (with zeroes)."""
+    if pshare_load(&e.ctl.punch):
+        fallocate(e.store, 0, <long>page, n * PM_PAGE)
+
+
 cdef inline void dropped(engine_t *e, uint64_t page, int64_t n) noexcept nogil:
     """This rank's copies of n pages from `page` on are gone (the control
     thread has applied it): their drop counters move on, so a futex wait
@@ -1045,9 +1064,18 @@ cdef int on_inv(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) no
         a = applying(e, h.page + i * PM_PAGE)
         if a != NULL and (a.count > 0 or a.head != NULL):
             return hold(e, a, src, h, payload)
-    command(e, e.control, C_CMD_PROTECT, <int64_t>h.page, C_DSM_INVALID, n)
-    if e.gone:
-        return R_EVENT
+    if pshare_load(&e.ctl.punch):
+        # out of the store and so out of the app's view, at once: no hand-off
+        # to the control thread (ext/rt/uffd.c); the copy was not the only one
+        if fallocate(e.store, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, <long>h.page,
+                     n * PM_PAGE) != 0:
+            fail(e, "cannot drop a page from the store")
+            return R_OK
+        e.punched += n
+    else:
+        command(e, e.control, C_CMD_PROTECT, <int64_t>h.page, C_DSM_INVALID, n)
+        if e.gone:
+            return R_EVENT
     e.invalidations += n
     dropped(e, h.page, n)
     hdr(&r, W_INV_DONE, -1, h.page)
@@ -2198,7 +2226,7 @@ cdef class Engine:
         return {"pages_in": e.pages_in, "pages_out": e.pages_out,
                 "invalidations": e.invalidations, "doorbell_rings": e.rings,
                 "wakes_with_page": e.pushed, "pages_prefetched": e.prefetched,
-                "prefetch_depth_peak": e.prefetch_peak}
+                "prefetch_depth_peak": e.prefetch_peak, "copies_punched": e.punched}
 
     def traffic(self):
         """Bytes each way (every message) and messages by kind (the binary

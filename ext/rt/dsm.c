@@ -324,6 +324,14 @@ static int upgrade_here(uintptr_t page)
     return have == DSM_EXCLUSIVE || have == DSM_WRITE;
 }
 
+/* Whether the store holds the page (not a hole: uffd.c). */
+static int resident(uintptr_t page)
+{
+    uint8_t vec = 0;
+    sys3(PSHARE_NR_mincore, page, PAGE_SIZE, &vec);
+    return vec & 1;
+}
+
 /* SIGSEGV: 1 when it was a DSM fault, now served; 0 for a real fault.
  * `ip`: the faulting instruction. */
 int dsm_fault(uintptr_t addr, int write, uint64_t ip)
@@ -358,6 +366,8 @@ int dsm_fault(uintptr_t addr, int write, uint64_t ip)
         if (have != DSM_READ)
             have = DSM_INVALID;
     }
+    if (write && have == DSM_READ && rt.uffd >= 0 && !resident(page))
+        have = DSM_INVALID;                    /* a dropped copy (uffd.c) is no upgrade */
     int slot = thread_slot_index();
     wp_grade(slot, page, write, have);
     int guess = write ? NO_GUESS : wp_guess(ip);
@@ -398,6 +408,71 @@ int dsm_fault(uintptr_t addr, int write, uint64_t ip)
         STAT_ADD(faults_read, 1);
     hist_add(rt.ctl->hist_fault, rdtsc() - t0);
     return 1;
+}
+
+/* SIGBUS at a hole of the store (uffd.c): 1 when it was ours, now served.
+ * Under the state lock, this rank's state says what the hole is: a page
+ * held READ was dropped by the engine (the state byte lags: it is made
+ * INVALID here, then fetched like any invalid page), unless a grant filled
+ * it again meanwhile; a WRITE one was never written, and the pages of its
+ * group held here the same way are made present, zero-filled, at once
+ * (only holes are filled: fallocate keeps what is there). */
+#define FILL_PAGES 16
+int dsm_missing(uintptr_t addr, int write, uint64_t ip)
+{
+    if (rt.uffd < 0 || addr >= PAGES_MAX * PAGE_SIZE)
+        return 0;
+    uintptr_t page = PAGE_DOWN(addr);
+    if (!(pstate[page / PAGE_SIZE] & PS_MANAGED))
+        return 0;
+    uint64_t mask = chan_enter();
+    lock_prot();
+    uint8_t *b = &pstate[page / PAGE_SIZE];
+    int have = dsm_state(*b);
+    int refault = 0;
+    if (!((*b & PS_PROT) & (write ? K_PROT_WRITE : K_PROT_READ))) {
+        /* the runtime's own access to a page the app may not touch (a fork
+         * child or mremap copying a PROT_NONE region, mprotected for it):
+         * its contents do not matter, as before, but a dropped copy is
+         * INVALID from now on (no apply: the caller set the protection) */
+        if (have == DSM_READ)
+            *b = (*b & (PS_PROT | PS_MANAGED)) | (uint8_t)(DSM_INVALID << PS_SHIFT);
+        sys4(PSHARE_NR_fallocate, rt.store_fd, 0, page, PAGE_SIZE);
+    } else if (have == DSM_WRITE || have == DSM_EXCLUSIVE) {
+        uintptr_t lo = page, hi = page + PAGE_SIZE;
+        uintptr_t group = page & ~(uintptr_t)(FILL_PAGES * PAGE_SIZE - 1);
+        while (hi < group + FILL_PAGES * PAGE_SIZE && (pstate[hi / PAGE_SIZE] & PS_MANAGED) &&
+               dsm_state(pstate[hi / PAGE_SIZE]) == have)
+            hi += PAGE_SIZE;
+        while (lo > group && (pstate[lo / PAGE_SIZE - 1] & PS_MANAGED) &&
+               dsm_state(pstate[lo / PAGE_SIZE - 1]) == have)
+            lo -= PAGE_SIZE;
+        sys4(PSHARE_NR_fallocate, rt.store_fd, 0, lo, hi - lo);
+    } else if (!resident(page)) {
+        set_state_locked(page, page + PAGE_SIZE, DSM_INVALID);
+        refault = 1;
+    }
+    unlock_prot();
+    chan_leave(mask);
+    return refault ? dsm_fault(addr, write, ip) : 1;
+}
+
+/* Under dsm_lock (futex.c): the word at addr as this rank holds it, without
+ * faulting (a fault would wait for the lock this thread holds): 0, or -1
+ * when it must be faulted in first.  A copy the engine dropped is a hole the
+ * kernel will not read for us (uffd.c); the state byte may still say READ. */
+int dsm_load_word(uintptr_t addr, uint32_t *v)
+{
+    if (dsm_readable(addr) <= 0)
+        return -1;
+    if (rt.uffd < 0) {
+        *v = __atomic_load_n((uint32_t *)addr, __ATOMIC_SEQ_CST);
+        return 0;
+    }
+    struct { void *base; size_t len; } local = { v, 4 }, remote = { (void *)addr, 4 };
+    long n = sys6(PSHARE_NR_process_vm_readv, sys0(PSHARE_NR_getpid), &local, 1, &remote, 1, 0);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    return n == 4 ? 0 : -1;
 }
 
 /* A fork-like child is one thread: a runtime thread (the control thread,

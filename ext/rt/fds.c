@@ -1,11 +1,13 @@
 /*
  * fds.c - the runtime's own file descriptors, out of the app's reach.
  *
- * The page store is the one descriptor the runtime keeps open (the control
- * block and the channel are closed once mapped).  The agent hands it over at
+ * The page store is the descriptor the runtime keeps open (the control
+ * block and the channel are closed once mapped), with several ranks also a
+ * userfaultfd (uffd.c) just below it.  The agent hands the store over at
  * PSHARE_STORE_FD; fds_init moves it to the highest number the hard
- * RLIMIT_NOFILE allows (hard - 1, at most FD_TOP - 1) and keeps the real soft
- * limit at or below that number.  So:
+ * RLIMIT_NOFILE allows (hard - 1, at most FD_TOP - 1), fds_keep puts the
+ * next one below, and the real soft limit stays at or below the lowest of
+ * ours (rt.fd_low).  So:
  *   - the kernel never hands it out and refuses it as a dup2/dup3/F_DUPFD
  *     target (EBADF/EINVAL, as for any descriptor at or above the limit);
  *     every number below the app's limit is the app's, 1022 and 1023 too;
@@ -63,11 +65,37 @@ long fds_init(void)
         sys3(PSHARE_NR_fcntl, target, K_F_SETFD, K_FD_CLOEXEC);
     }
     rt.store_fd = (int)target;
+    rt.fd_low = (int)target;
     if (lim.cur > (uint64_t)target) {
         app_cur = lim.cur;
         nofile_set_real(target, lim.max);
     }
     return 0;
+}
+
+/* Another descriptor of ours (the userfaultfd), moved just below the
+ * lowest: its number, or a negative errno (the number is taken already). */
+long fds_keep(long fd)
+{
+    long target = rt.fd_low - 1;
+    if (rt.store_fd < 0 || target < 3)
+        return -E_BADF;
+    if (!IS_ERR(sys2(PSHARE_NR_fcntl, target, K_F_GETFD)))
+        return -E_EXIST;                     /* inherited by the app: not ours to take */
+    struct krlimit lim;
+    long r = nofile_get(&lim);
+    if (!IS_ERR(r))
+        r = sys3(PSHARE_NR_dup3, fd, target, K_O_CLOEXEC_DUP3);
+    if (IS_ERR(r))
+        return r;
+    if (lim.cur > (uint64_t)target) {        /* the number is out of the app's reach */
+        if (app_cur < 0)
+            app_cur = lim.cur;
+        nofile_set_real(target, lim.max);
+    }
+    sys1(PSHARE_NR_close, fd);
+    rt.fd_low = (int)target;
+    return target;
 }
 
 /* A process of the app's (fork, posix_spawn child): its limit is the app's.
@@ -85,7 +113,7 @@ void fds_child(int own_memory)
 
 static int is_ours(long fd)
 {
-    return rt.store_fd >= 0 && (int)fd == rt.store_fd;
+    return rt.store_fd >= 0 && fd >= rt.fd_low && fd <= rt.store_fd;
 }
 
 /* Before a call runs (here, forwarded, or in an executor): 1 and *ret when
@@ -102,9 +130,9 @@ int fd_guard(long nr, long *a, long *ret)
         }
     }
     if (nr == PSHARE_NR_close_range) {
-        unsigned first = a[0], last = a[1], ours = rt.store_fd;
-        if (first <= ours && ours <= last) {
-            if (first == ours) {         /* nothing of the app's at or above ours */
+        unsigned first = a[0], last = a[1], ours = rt.fd_low;
+        if (first <= (unsigned)rt.store_fd && ours <= last) {
+            if (first >= ours) {         /* nothing of the app's at or above ours */
                 *ret = 0;
                 return 1;
             }
@@ -128,7 +156,7 @@ static long nofile_call(struct krlimit *newl, struct krlimit *oldl)
         struct krlimit want = *newl;
         if (want.cur > want.max)
             return -E_INVAL;
-        uint64_t cap = rt.store_fd;
+        uint64_t cap = rt.fd_low;
         r = nofile_set_real(want.cur > cap ? cap : want.cur, want.max);
         if (IS_ERR(r))
             return r;

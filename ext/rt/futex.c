@@ -12,8 +12,11 @@
  * A wait that arrives is never late (no lost wake-up).  The kernel checks
  * the word and queues the waiter under one lock; here:
  *   - the thread reads the word while this rank holds a valid copy, and
- *     posts the wait, both under dsm_lock: the page cannot be taken from
- *     this rank in between (the control thread drops pages under that lock);
+ *     posts the wait, both under dsm_lock: the control thread cannot take
+ *     the page from this rank in between (it drops pages under that lock);
+ *     the engine can drop a read copy without it (uffd.c), which the drop
+ *     counter below catches (the word is read without faulting, after the
+ *     counter: dsm_load_word);
  *   - a waker of this rank posts its wake under dsm_lock too, after its
  *     store: if the store came first, the waiter read the new value;
  *     otherwise the wait is ahead of the wake on the up ring, and the agent
@@ -90,7 +93,8 @@ static long wake(uintptr_t uaddr, long n, uint32_t bitset)
     }
     /* the word as this waker left it: 0 says a lock was released, and its
      * manager sends the page along with the wake (the engine's on_fwake) */
-    box->a[3] = dsm_readable(uaddr) > 0 ? (long)__atomic_load_n((uint32_t *)uaddr, __ATOMIC_RELAXED) : -1;
+    uint32_t word;
+    box->a[3] = dsm_load_word(uaddr, &word) == 0 ? (long)word : -1;
     chan_send(slot, RQ_FWAKE);
     dsm_unlock();
     long r = chan_finish(slot);
@@ -105,12 +109,20 @@ static long wait(uintptr_t uaddr, uint32_t expected, uint32_t bitset, long deadl
     int slot = thread_slot_index();
     struct pshare_mbox *box = chan_box(slot);
     uint64_t mask = chan_enter();
-    /* the word is read and the wait posted in one hold of the lock */
+    /* the word is read and the wait posted in one hold of the lock; the drop
+     * counter before the word: the engine drops a copy by punching it, not
+     * under the lock (uffd.c), and counts the drop after it, so a word read
+     * from a copy dropped since shows as a moved counter */
+    uint32_t seen, drops;
     for (;;) {
         dsm_lock();
         int ok = dsm_readable(uaddr);
-        if (ok > 0 && chan_room())
-            break;                            /* with the lock */
+        if (ok > 0 && chan_room()) {
+            drops = __atomic_load_n(&rt.chan->fdrop[PSHARE_FDROP_OF(uaddr)], __ATOMIC_SEQ_CST);
+            if (dsm_load_word(uaddr, &seen) == 0)
+                break;                        /* with the lock */
+            ok = 0;                           /* dropped meanwhile */
+        }
         dsm_unlock();
         if (ok < 0) {
             chan_leave(mask);
@@ -121,14 +133,14 @@ static long wait(uintptr_t uaddr, uint32_t expected, uint32_t bitset, long deadl
         else
             ring_pause();
     }
-    if (__atomic_load_n((uint32_t *)uaddr, __ATOMIC_SEQ_CST) != expected) {
+    if (seen != expected) {
         dsm_unlock();
         chan_leave(mask);
         return -E_AGAIN;
     }
     box->a[0] = (long)uaddr;
     box->a[1] = bitset;
-    box->a[2] = __atomic_load_n(&rt.chan->fdrop[PSHARE_FDROP_OF(uaddr)], __ATOMIC_ACQUIRE);
+    box->a[2] = drops;
     box->len = 0;
     chan_send(slot, RQ_FWAIT);
     dsm_unlock();

@@ -101,6 +101,7 @@ __attribute__((constructor)) static void pshare_init(int argc, char **argv, char
     long f = fds_init();
     if (IS_ERR(f))
         fail_errno("cannot move the page store above the program's descriptors", f);
+    uffd_init();
     sys2(PSHARE_NR_prctl, 1 /* PR_SET_PDEATHSIG */, K_SIGKILL);   /* no orphans if the agent dies */
 
     long r = threads_init();
@@ -133,6 +134,7 @@ void rt_detach(void)
         rt.ctl = (struct pshare_ctl *)p;
     }
     fds_child(1);
+    uffd_fork_child_close();
     sys1(PSHARE_NR_close, rt.store_fd);
     rt.store_fd = -1;
     rt.dsm = 0;

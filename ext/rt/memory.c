@@ -70,8 +70,10 @@ static long map_store(uintptr_t addr, size_t len, int prot, int extra)
 {
     long r = sys6(PSHARE_NR_mmap, addr, len, rt.dsm ? dsm_initial_prot(prot) : prot,
                   K_MAP_SHARED | K_MAP_FIXED | extra, rt.store_fd, addr);
-    if (!IS_ERR(r))
+    if (!IS_ERR(r)) {
+        uffd_register(addr, len);
         dsm_manage(addr, addr + len, prot);
+    }
     return r;
 }
 
@@ -634,6 +636,7 @@ long mem_mremap(uintptr_t old_addr, size_t oldlen, size_t newlen, int flags, uin
         r = sys6(PSHARE_NR_mmap, g->end, newlen - oldlen, prot,
                  K_MAP_SHARED | K_MAP_FIXED_NOREPLACE, rt.store_fd, g->end);
         if (!IS_ERR(r) && (uintptr_t)r == g->end) {
+            uffd_register(g->end, newlen - oldlen);
             table_insert(g->end, g->end + (newlen - oldlen), prot);
             r = old_addr;
             goto out;
@@ -690,6 +693,7 @@ long mem_brk(uintptr_t newbrk)
             unlock_table(mask);
             return brk_cur;          /* as the kernel: the old break means failure */
         }
+        uffd_register(old_top, new_top - old_top);
         dsm_manage(old_top, new_top, prot);
         table_insert(old_top, new_top, prot);
     } else if (new_top < old_top) {
@@ -703,9 +707,13 @@ long mem_brk(uintptr_t newbrk)
 }
 
 /* In a forked child: the store is shared with the parent, so give every
- * region private memory with the same contents. */
+ * region private memory with the same contents.  A page the parent's rank
+ * dropped is a hole, which must fault here too (uffd.c), not read as zeroes. */
 void mem_privatize(void)
 {
+    if (uffd_fork_child_open() >= 0)
+        for (size_t i = 0; i < nregions; i++)
+            uffd_fork_child_register(regions[i].start, regions[i].end - regions[i].start);
     for (size_t i = 0; i < nregions; i++) {
         struct region *g = &regions[i];
         size_t len = g->end - g->start;

@@ -60,7 +60,7 @@
 #define K_SS_ONSTACK 1
 #define K_SS_DISABLE 2
 #define SIGBIT(s) (1ULL << ((s) - 1))
-#define RT_RESERVED_SIGS (SIGBIT(K_SIGSYS) | SIGBIT(K_SIGSEGV) | SIGBIT(K_SIGPARK))
+#define RT_RESERVED_SIGS (SIGBIT(K_SIGSYS) | SIGBIT(K_SIGSEGV) | SIGBIT(K_SIGBUS) | SIGBIT(K_SIGPARK))
 
 #define K_PROT_READ 1
 #define K_PROT_WRITE 2
@@ -104,6 +104,7 @@
 
 #define K_O_RDONLY 0
 #define K_O_CLOEXEC 02000000
+#define K_F_GETFD 1
 #define K_F_SETFD 2
 #define K_FD_CLOEXEC 1
 #define K_RLIMIT_STACK 3
@@ -226,6 +227,8 @@ struct rt_state {
     struct pshare_chan *chan;        /* requests to the agent */
     int dsm;                         /* more than one rank: the DSM and forwarding are on */
     int store_fd;                    /* the page store memfd, above the app's fds (fds.c) */
+    int fd_low;                      /* the lowest of our descriptors (fds.c) */
+    int uffd;                        /* the userfaultfd of the store's mappings, or -1 (uffd.c) */
     int is_home;                     /* rank 0: main() runs here, HOME calls execute here */
     uint8_t sud_selector;            /* always BLOCK: only the trampoline is let through */
 };
@@ -237,6 +240,7 @@ HIDDEN void rt_detach(void);
 
 /* ---- fds.c: the runtime's descriptors out of the app's reach ---- */
 HIDDEN long fds_init(void);
+HIDDEN long fds_keep(long fd);
 HIDDEN void fds_child(int own_memory);
 HIDDEN int fd_guard(long nr, long *a, long *ret);
 HIDDEN long fd_exec(long nr, const long *a);
@@ -339,6 +343,15 @@ HIDDEN void dsm_fork_child(void);
 HIDDEN void dsm_unlock(void);
 HIDDEN int dsm_managed(uintptr_t addr);
 HIDDEN int dsm_readable(uintptr_t addr);
+HIDDEN int dsm_missing(uintptr_t addr, int write, uint64_t ip);
+HIDDEN int dsm_load_word(uintptr_t addr, uint32_t *v);
+
+/* ---- uffd.c: read copies the agent can drop without this process ---- */
+HIDDEN void uffd_init(void);
+HIDDEN void uffd_register(uintptr_t addr, size_t len);
+HIDDEN int uffd_fork_child_open(void);
+HIDDEN void uffd_fork_child_register(uintptr_t addr, size_t len);
+HIDDEN void uffd_fork_child_close(void);
 /* futex.c */
 #define FUTEX_HOME (-(1L << 40))       /* futex_spread: not ours, the call goes on as before */
 HIDDEN long futex_spread(const long *a);

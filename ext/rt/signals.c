@@ -1,13 +1,14 @@
 /*
  * signals.c - the runtime's two signals and the app's view of signals.
  *
- * SIGSYS (a trapped syscall), SIGSEGV (a page fault, or a DSM fault) and
- * signal 64 (parking threads for a fork) belong to the runtime.  The app must not be able to replace, block or
+ * SIGSYS (a trapped syscall), SIGSEGV (a page fault, or a DSM fault),
+ * SIGBUS (a page the agent dropped: uffd.c) and signal 64 (parking threads
+ * for a fork) belong to the runtime.  The app must not be able to replace, block or
  * ignore them, yet must see native behaviour:
- *   - rt_sigaction on SIGSYS/SIGSEGV is kept in a virtual table; a real fault
- *     is handed to the app's SIGSEGV handler if it set one, else it kills the
+ *   - rt_sigaction on SIGSYS/SIGSEGV/SIGBUS is kept in a virtual table; a real
+ *     fault is handed to the app's handler if it set one, else it kills the
  *     process as natively (after recording who crashed, for the launcher);
- *   - both signals are removed from every mask the app installs;
+ *   - they are removed from every mask the app installs;
  *   - every handler the app installs gets our restorer, which sits in the
  *     trampoline so returning from a handler is not itself trapped;
  *   - sigaltstack is virtual: the real one is the slot's, which our handlers
@@ -24,7 +25,7 @@
  */
 #include "rt.h"
 
-static struct ksigaction virt[65];        /* the app's actions for SIGSYS and SIGSEGV */
+static struct ksigaction virt[65];        /* the app's actions for SIGSYS, SIGSEGV, SIGBUS */
 static void *app_restorer[65];            /* what the app asked for, reported back */
 static uint64_t app_onstack;              /* signals whose handler the app put on SA_ONSTACK */
 static int sig_lock;
@@ -55,18 +56,25 @@ static void record_crash(const struct ksiginfo *si, const struct kucontext *uc)
     c->ip = uc->uc_mcontext.rip;
 }
 
-static void on_sigsegv(int sig, struct ksiginfo *si, void *ctx)
+#define K_BUS_ADRERR 2
+
+/* SIGSEGV and SIGBUS: a DSM fault, else the app's. */
+static void on_fault(int sig, struct ksiginfo *si, void *ctx)
 {
     struct kucontext *uc = ctx;
-    if (si->si_code > 0 && dsm_fault((uintptr_t)si->u.addr, (uc->uc_mcontext.err & 2) != 0,
-                                       uc->uc_mcontext.rip))
+    int write = (uc->uc_mcontext.err & 2) != 0;
+    if (sig == K_SIGSEGV && si->si_code > 0 &&
+        dsm_fault((uintptr_t)si->u.addr, write, uc->uc_mcontext.rip))
         return;                                   /* a page of another rank: now here */
-    struct ksigaction act = virt[K_SIGSEGV];
+    if (sig == K_SIGBUS && si->si_code == K_BUS_ADRERR &&
+        dsm_missing((uintptr_t)si->u.addr, write, uc->uc_mcontext.rip))
+        return;                                   /* a dropped or a new page: now here */
+    struct ksigaction act = virt[sig];
 
     if (act.handler != K_SIG_DFL && act.handler != K_SIG_IGN) {
         /* The app's own handler, as the kernel would have run it. */
         if (act.flags & K_SA_RESETHAND)
-            virt[K_SIGSEGV].handler = K_SIG_DFL;
+            virt[sig].handler = K_SIG_DFL;
         uint64_t block = act.mask & ~RT_RESERVED_SIGS, old;
         sys4(PSHARE_NR_rt_sigprocmask, K_SIG_BLOCK, &block, &old, 8);
         if (act.flags & K_SA_SIGINFO)
@@ -80,9 +88,9 @@ static void on_sigsegv(int sig, struct ksiginfo *si, void *ctx)
     /* A real fault: die of it, as natively. */
     record_crash(si, uc);
     struct ksigaction dfl = { K_SIG_DFL, 0, 0, 0 };
-    sys4(PSHARE_NR_rt_sigaction, K_SIGSEGV, &dfl, 0, 8);
+    sys4(PSHARE_NR_rt_sigaction, sig, &dfl, 0, 8);
     if (si->si_code <= 0)         /* sent by kill/tgkill: re-send it; a fault re-faults */
-        sys3(PSHARE_NR_tgkill, sys0(PSHARE_NR_getpid), sys0(PSHARE_NR_gettid), K_SIGSEGV);
+        sys3(PSHARE_NR_tgkill, sys0(PSHARE_NR_getpid), sys0(PSHARE_NR_gettid), sig);
 }
 
 /* A real-time signal, so it queues: a SIGSYS sent to park a thread could
@@ -98,7 +106,9 @@ long signals_init(void)
 {
     long r = install(K_SIGSYS, on_sigsys, K_SA_NODEFER);
     if (!IS_ERR(r))
-        r = install(K_SIGSEGV, on_sigsegv, K_SA_NODEFER);
+        r = install(K_SIGSEGV, on_fault, K_SA_NODEFER);
+    if (!IS_ERR(r))
+        r = install(K_SIGBUS, on_fault, K_SA_NODEFER);
     /* one at a time: signals forwarded to a thread (threads.c) come as a
      * queue of them, which nested would overrun the slot's signal stack */
     if (!IS_ERR(r))
@@ -110,7 +120,7 @@ long sig_action(int sig, const struct ksigaction *act, struct ksigaction *oact, 
 {
     if (size != 8 || sig < 1 || sig > 64)
         return sys4(PSHARE_NR_rt_sigaction, sig, act, oact, size);
-    if (sig == K_SIGSYS || sig == K_SIGSEGV || sig == K_SIGPARK) {
+    if (sig == K_SIGSYS || sig == K_SIGSEGV || sig == K_SIGBUS || sig == K_SIGPARK) {
         struct ksigaction old = virt[sig];
         if (act)
             virt[sig] = *act;

@@ -1,0 +1,134 @@
+/*
+ * uffd.c - read copies the agent can drop without this process.
+ *
+ * Dropping a read copy (an INV) used to be an mprotect by the control
+ * thread: the engine woke it, waited, and on a core where an app thread
+ * computes the scheduler often ran that thread first (docs/BENCHMARKS.md,
+ * "What holds a fault up on a busy core").  Instead the engine punches the
+ * page out of the store (fallocate PUNCH_HOLE on the memfd removes it from
+ * every mapping at once) and answers at once.
+ *
+ * For that, every store mapping of the app is registered with a userfaultfd
+ * in MISSING mode with UFFD_FEATURE_SIGBUS: touching a hole is then a SIGBUS
+ * (BUS_ADRERR, the exact address), not a fresh zero page that the app would
+ * take for the page's contents.  A hole is one of two things, told apart by
+ * this rank's state of the page (dsm_missing, under the state lock):
+ *   - READ (or INVALID): a dropped copy; the page is invalid here, ask again;
+ *   - WRITE: memory nobody has written yet (it was never punched: the manager
+ *     drops only copies that another rank holds too), filled with zeroes.
+ * So a READ page must never be a hole otherwise: the engine fills the pages
+ * it keeps READ after a FETCH, and those of a grant that comes without bytes.
+ *
+ * UFFD_USER_MODE_ONLY needs no privilege (Linux >= 5.11); the kernel's own
+ * accesses to a hole then fail with EFAULT, which the runtime already avoids
+ * (bounce buffers, marshal.c).  Where userfaultfd is refused, or a mapping
+ * cannot be registered, ctl->punch stays or goes to 0 and the engine drops
+ * copies through the control thread as before.  The descriptor sits just
+ * below the store's, out of the app's reach (fds.c).  A forked child's
+ * mappings lose the registration (no UFFD_FEATURE_EVENT_FORK): the child
+ * registers them with a descriptor of its own before it copies them.
+ */
+#include "rt.h"
+
+#define K_UFFD_USER_MODE_ONLY 1
+#define K_UFFD_API 0xAAULL
+#define K_UFFD_FEATURE_MISSING_SHMEM (1ULL << 5)
+#define K_UFFD_FEATURE_SIGBUS (1ULL << 7)
+#define K_UFFDIO_REGISTER_MODE_MISSING 1ULL
+/* _IOWR(0xAA, nr, size) */
+#define K_UFFDIO_API 0xc018aa3fUL
+#define K_UFFDIO_REGISTER 0xc020aa00UL
+
+struct uffdio_api {
+    uint64_t api, features, ioctls;
+};
+_Static_assert(sizeof(struct uffdio_api) == 24, "UFFDIO_API's size is in its ioctl number");
+
+struct uffdio_register {
+    uint64_t start, len, mode, ioctls;
+};
+_Static_assert(sizeof(struct uffdio_register) == 32, "UFFDIO_REGISTER's size is in its ioctl number");
+
+/* A userfaultfd whose missing-page faults are SIGBUS, or a negative errno. */
+static long uffd_open(void)
+{
+    long fd = sys1(PSHARE_NR_userfaultfd, K_O_CLOEXEC | K_UFFD_USER_MODE_ONLY);
+    if (fd == -E_INVAL)                     /* before Linux 5.11: privileged only */
+        fd = sys1(PSHARE_NR_userfaultfd, K_O_CLOEXEC);
+    if (IS_ERR(fd))
+        return fd;
+    struct uffdio_api api = { K_UFFD_API, K_UFFD_FEATURE_SIGBUS | K_UFFD_FEATURE_MISSING_SHMEM, 0 };
+    long r = sys3(PSHARE_NR_ioctl, fd, K_UFFDIO_API, &api);
+    if (IS_ERR(r)) {
+        sys1(PSHARE_NR_close, fd);
+        return r;
+    }
+    return fd;
+}
+
+/* With several ranks: our userfaultfd, and punching on if there is one. */
+void uffd_init(void)
+{
+    rt.uffd = -1;
+    if (!rt.dsm || (rt.ctl->flags & PSHARE_NO_PUNCH))
+        return;
+    long fd = uffd_open();
+    if (IS_ERR(fd))
+        return;
+    long kept = fds_keep(fd);
+    if (IS_ERR(kept)) {
+        sys1(PSHARE_NR_close, fd);
+        return;
+    }
+    rt.uffd = (int)kept;
+    atomic_store(&rt.ctl->punch, 1);
+}
+
+static int register_with(int fd, uintptr_t addr, size_t len)
+{
+    struct uffdio_register reg = { addr, len, K_UFFDIO_REGISTER_MODE_MISSING, 0 };
+    return !IS_ERR(sys3(PSHARE_NR_ioctl, fd, K_UFFDIO_REGISTER, &reg));
+}
+
+/* A new store mapping of the app's: holes in it are SIGBUS from now on.
+ * If it cannot be registered the engine stops punching (a hole there would
+ * read as zeroes). */
+void uffd_register(uintptr_t addr, size_t len)
+{
+    if (rt.uffd < 0 || !len)
+        return;
+    if (!register_with(rt.uffd, addr, len)) {
+        atomic_store(&rt.ctl->punch, 0);
+        sys1(PSHARE_NR_close, rt.uffd);
+        rt.uffd = -1;
+    }
+}
+
+/* A forked child, before it reads any page of the store: the same
+ * registration, on its own descriptor (its mappings lost ours).  Without
+ * one it must not read a hole: it dies with a clear message instead. */
+int uffd_fork_child_open(void)
+{
+    if (rt.uffd < 0)
+        return -1;
+    sys1(PSHARE_NR_close, rt.uffd);         /* the parent's: not this memory's */
+    long fd = uffd_open();
+    if (IS_ERR(fd))
+        rt_fail("fork: cannot open a userfaultfd to copy the address space");
+    rt.uffd = (int)fd;
+    return rt.uffd;
+}
+
+void uffd_fork_child_register(uintptr_t addr, size_t len)
+{
+    if (rt.uffd >= 0 && !register_with(rt.uffd, addr, len))
+        rt_fail("fork: cannot register the address space with a userfaultfd");
+}
+
+/* The child has its own memory now (mem_privatize): no store, no holes. */
+void uffd_fork_child_close(void)
+{
+    if (rt.uffd >= 0)
+        sys1(PSHARE_NR_close, rt.uffd);
+    rt.uffd = -1;
+}
