@@ -349,6 +349,7 @@ HIDDEN int dsm_load_word(uintptr_t addr, uint32_t *v);
 /* ---- uffd.c: read copies the agent can drop without this process ---- */
 HIDDEN void uffd_init(void);
 HIDDEN void uffd_register(uintptr_t addr, size_t len);
+HIDDEN void uffd_pause(int paused);
 HIDDEN int uffd_fork_child_open(void);
 HIDDEN void uffd_fork_child_register(uintptr_t addr, size_t len);
 HIDDEN void uffd_fork_child_close(void);

@@ -286,10 +286,12 @@ static long clone_process(struct kucontext *uc, unsigned long flags, uintptr_t n
     rt_lock(&fork_lock);
     stop_world(slot_self());
     atomic_store(gate, 0);
+    uffd_pause(1);                      /* until the child has its copy: uffd.c */
     long ret = pshare_clone(kflags, 0, ptid, 0, tls, 0, 0);
     if (ret != 0) {
         while (!IS_ERR(ret) && !atomic_load(gate))
             sys4(PSHARE_NR_futex, gate, K_FUTEX_WAIT, 0, 0);
+        uffd_pause(0);
         start_world();
         rt_unlock(&fork_lock);
         return ret;

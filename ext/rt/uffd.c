@@ -81,7 +81,7 @@ void uffd_init(void)
         return;
     }
     rt.uffd = (int)kept;
-    atomic_store(&rt.ctl->punch, 1);
+    atomic_store(&rt.ctl->punch, PSHARE_PUNCH_ON);
 }
 
 static int register_with(int fd, uintptr_t addr, size_t len)
@@ -102,6 +102,20 @@ void uffd_register(uintptr_t addr, size_t len)
         sys1(PSHARE_NR_close, rt.uffd);
         rt.uffd = -1;
     }
+}
+
+/* While a forked child copies the address space (threads.c), no copy is
+ * punched: the child's page states are the parent's at the fork, so a page
+ * WRITE then and dropped since (a FETCH leaves it READ here, an INV punches
+ * it) would be a hole the child took for never written, filled with zeroes
+ * in the store the parent shares.  A punch decided before the pause is of a
+ * page READ here already at the fork: the child asks for it. */
+void uffd_pause(int paused)
+{
+    if (paused)
+        __atomic_fetch_or(&rt.ctl->punch, PSHARE_PUNCH_PAUSED, __ATOMIC_SEQ_CST);
+    else
+        __atomic_fetch_and(&rt.ctl->punch, ~PSHARE_PUNCH_PAUSED, __ATOMIC_SEQ_CST);
 }
 
 /* A forked child, before it reads any page of the store: the same
