@@ -1035,7 +1035,7 @@ cdef inline void present(engine_t *e, uint64_t page, int64_t n) noexcept nogil:
     are no holes: a hole of a READ page means a dropped copy to the runtime
     (ext/rt/uffd.c), and a page nobody wrote yet would be fetched again and
     again.  fallocate fills holes only (with zeroes)."""
-    if pshare_load(&e.ctl.punch) & PSHARE_PUNCH_ON:     # paused too: the rule stands
+    if pshare_load(&e.ctl.punch) & PSHARE_PUNCH_HOLES:  # paused or off too: the rule stands
         fallocate(e.store, 0, <long>page, n * PM_PAGE)
 
 
@@ -1064,7 +1064,7 @@ cdef int on_inv(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) no
         a = applying(e, h.page + i * PM_PAGE)
         if a != NULL and (a.count > 0 or a.head != NULL):
             return hold(e, a, src, h, payload)
-    if pshare_load(&e.ctl.punch) == PSHARE_PUNCH_ON:
+    if (pshare_load(&e.ctl.punch) & (PSHARE_PUNCH_ON | PSHARE_PUNCH_PAUSED)) == PSHARE_PUNCH_ON:
         # out of the store and so out of the app's view, at once: no hand-off
         # to the control thread (ext/rt/uffd.c); the copy was not the only one
         if fallocate(e.store, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, <long>h.page,

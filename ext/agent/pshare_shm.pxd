@@ -8,7 +8,7 @@ cdef extern from "shm.h" nogil:
     int PSHARE_VERSION, PSHARE_CTL_FD, PSHARE_STORE_FD, PSHARE_NSYS, PSHARE_MAX_THREADS
     int PSHARE_FAULT_REACH, PSHARE_GLOBAL_FENCE, PSHARE_SHORT_SLICE_NS
     uint64_t PSHARE_STORE_SIZE
-    int PSHARE_ENV_HAD_PRELOAD, PSHARE_ENV_HAD_TUNABLES, PSHARE_NO_PUNCH, PSHARE_PUNCH_ON
+    int PSHARE_ENV_HAD_PRELOAD, PSHARE_ENV_HAD_TUNABLES, PSHARE_NO_PUNCH, PSHARE_PUNCH_HOLES, PSHARE_PUNCH_ON, PSHARE_PUNCH_PAUSED
     int PSHARE_RT_NONE, PSHARE_RT_RUNNING, PSHARE_RT_FAILED
     # the agent <-> runtime protocol: up-ring entries, requests, commands, page states
     # (C names under a prefix, so the module can export them under their own)

@@ -42,9 +42,11 @@ struct pshare_sched_attr {
 #define PSHARE_ENV_HAD_PRELOAD   0x1   /* the user had LD_PRELOAD: strip our prefix only */
 #define PSHARE_ENV_HAD_TUNABLES  0x2   /* likewise for GLIBC_TUNABLES */
 #define PSHARE_NO_PUNCH          0x4   /* drop copies through the control thread only (uffd.c) */
-/* ctl->punch: on, and the bit that pauses it while a forked child copies */
-#define PSHARE_PUNCH_ON          1
-#define PSHARE_PUNCH_PAUSED      2
+/* ctl->punch (uffd.c): holes in the store fault (so no READ page may be one),
+ * the engine may punch, and the bit that pauses it while a forked child copies */
+#define PSHARE_PUNCH_HOLES       1
+#define PSHARE_PUNCH_ON          2
+#define PSHARE_PUNCH_PAUSED      4
 
 /* runtime state, written by the runtime */
 #define PSHARE_RT_NONE     0           /* never started (not loaded, or dormant) */
@@ -112,8 +114,8 @@ struct pshare_ctl {
     uint32_t fork_gate;                /* a forked child has its own memory (threads.c) */
     uint32_t go;                       /* agent: layout checked, start (futex word) */
     int32_t control_slot;              /* the control thread's mailbox */
-    int32_t punch;                     /* runtime: PSHARE_PUNCH_ON when the engine may drop a
-                                          read copy by punching it out of the store (uffd.c) */
+    int32_t punch;                     /* runtime: PSHARE_PUNCH_*, whether the engine may drop
+                                          a read copy by punching it out of the store (uffd.c) */
     uint64_t hist_fault[PSHARE_HIST];  /* fault latency, log2 buckets of TSC cycles */
     uint64_t hist_forward[PSHARE_HIST];/* forwarded-call latency, the same */
     struct pshare_crash crash;

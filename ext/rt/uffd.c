@@ -81,7 +81,7 @@ void uffd_init(void)
         return;
     }
     rt.uffd = (int)kept;
-    atomic_store(&rt.ctl->punch, PSHARE_PUNCH_ON);
+    atomic_store(&rt.ctl->punch, PSHARE_PUNCH_HOLES | PSHARE_PUNCH_ON);
 }
 
 static int register_with(int fd, uintptr_t addr, size_t len)
@@ -92,16 +92,14 @@ static int register_with(int fd, uintptr_t addr, size_t len)
 
 /* A new store mapping of the app's: holes in it are SIGBUS from now on.
  * If it cannot be registered the engine stops punching (a hole there would
- * read as zeroes). */
+ * read as zeroes); the descriptor stays open, or the mappings registered
+ * before would lose their registration and their holes read as zeroes. */
 void uffd_register(uintptr_t addr, size_t len)
 {
     if (rt.uffd < 0 || !len)
         return;
-    if (!register_with(rt.uffd, addr, len)) {
-        atomic_store(&rt.ctl->punch, 0);
-        sys1(PSHARE_NR_close, rt.uffd);
-        rt.uffd = -1;
-    }
+    if (!register_with(rt.uffd, addr, len))
+        __atomic_fetch_and(&rt.ctl->punch, ~PSHARE_PUNCH_ON, __ATOMIC_SEQ_CST);
 }
 
 /* While a forked child copies the address space (threads.c), no copy is
