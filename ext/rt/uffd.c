@@ -21,12 +21,13 @@
  *
  * UFFD_USER_MODE_ONLY needs no privilege (Linux >= 5.11); the kernel's own
  * accesses to a hole then fail with EFAULT, which the runtime already avoids
- * (bounce buffers, marshal.c).  Where userfaultfd is refused, or a mapping
- * cannot be registered, ctl->punch stays or goes to 0 and the engine drops
- * copies through the control thread as before.  The descriptor sits just
- * below the store's, out of the app's reach (fds.c).  A forked child's
- * mappings lose the registration (no UFFD_FEATURE_EVENT_FORK): the child
- * registers them with a descriptor of its own before it copies them.
+ * (bounce buffers, marshal.c).  Where userfaultfd is refused ctl->punch
+ * stays 0, and where a mapping cannot be registered it loses PUNCH_ON: the
+ * engine drops copies through the control thread as before.  The descriptor
+ * sits just below the store's, out of the app's reach (fds.c).  A forked
+ * child's mappings lose the registration (no UFFD_FEATURE_EVENT_FORK): the
+ * child registers them with a descriptor of its own before it copies them,
+ * and no copy is punched meanwhile (uffd_pause).
  */
 #include "rt.h"
 
