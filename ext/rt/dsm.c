@@ -457,14 +457,13 @@ int dsm_missing(uintptr_t addr, int write, uint64_t ip)
     return refault ? dsm_fault(addr, write, ip) : 1;
 }
 
-/* Under dsm_lock (futex.c): the word at addr as this rank holds it, without
- * faulting (a fault would wait for the lock this thread holds): 0, or -1
- * when it must be faulted in first.  A copy the engine dropped is a hole the
- * kernel will not read for us (uffd.c); the state byte may still say READ. */
+/* Under dsm_lock (futex.c), of a page dsm_readable says this rank may
+ * read: the word at addr, without faulting (a fault would wait for the lock
+ * this thread holds): 0, or -1 when it must be faulted in first.  A copy
+ * the engine dropped is a hole the kernel will not read for us (uffd.c);
+ * the state byte may still say READ. */
 int dsm_load_word(uintptr_t addr, uint32_t *v)
 {
-    if (dsm_readable(addr) <= 0)
-        return -1;
     if (rt.uffd < 0) {
         *v = __atomic_load_n((uint32_t *)addr, __ATOMIC_SEQ_CST);
         return 0;

@@ -94,7 +94,7 @@ static long wake(uintptr_t uaddr, long n, uint32_t bitset)
     /* the word as this waker left it: 0 says a lock was released, and its
      * manager sends the page along with the wake (the engine's on_fwake) */
     uint32_t word;
-    box->a[3] = dsm_load_word(uaddr, &word) == 0 ? (long)word : -1;
+    box->a[3] = dsm_readable(uaddr) > 0 && dsm_load_word(uaddr, &word) == 0 ? (long)word : -1;
     chan_send(slot, RQ_FWAKE);
     dsm_unlock();
     long r = chan_finish(slot);
