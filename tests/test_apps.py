@@ -306,14 +306,15 @@ def test_threads_spinning_on_a_flag_on_one_core(apps_bin, tmp_path, request):
     _assert_same(native, shared, "native", "pshare/mpiexec2, one core", strip_launcher_lines=True)
 
 
-def _same_as_native_with_stats(binary, nranks, tmp_path):
+def _same_as_native_with_stats(binary, nranks, tmp_path, env=None):
     """The program natively and under `mpiexec -n nranks pshare-launch
-    --stats-json`: the same output and status; (pshare's run, its ranks' stats)."""
+    --stats-json` (with ENV): the same output and status; (pshare's run, its
+    ranks' stats)."""
     import json
     native = run_native(binary, (), tmp_path / "native")
     stats = tmp_path / "stats.json"
     shared = run_pshare(binary, (), tmp_path / "pshare", ("mpiexec", nranks),
-                        extra_opts=["--stats-json", str(stats)])
+                        extra_opts=["--stats-json", str(stats)], env=env)
     _assert_same(native, shared, "native", f"pshare/mpiexec{nranks}", strip_launcher_lines=True)
     return shared, json.loads(stats.read_text())["ranks"]
 
@@ -398,20 +399,14 @@ def test_read_copies_dropped_while_in_use(nranks, punch, apps_bin, tmp_path, req
     its page store (ext/rt/uffd.c; a stale copy would show in a round's
     sum, a child reading zeroes in its exit status) and, with PSHARE_PUNCH=0,
     through its control thread."""
-    import json
     request.getfixturevalue("mpiexec")
     if punch and not _userfaultfd_allowed():
         pytest.skip("this kernel refuses an unprivileged userfaultfd: copies go through "
                     "the control thread (the control_thread case)")
-    binary = apps_bin["dropped_copies"]
-    native = run_native(binary, (), tmp_path / "native")
-    stats = tmp_path / "stats.json"
     env = dict(os.environ, PSHARE_PUNCH="1" if punch else "0")
-    shared = run_pshare(binary, (), tmp_path / "pshare", ("mpiexec", nranks),
-                        extra_opts=["--stats-json", str(stats)], env=env)
-    _assert_same(native, shared, "native", f"pshare/mpiexec{nranks}", strip_launcher_lines=True)
+    shared, ranks = _same_as_native_with_stats(apps_bin["dropped_copies"], nranks, tmp_path, env)
     assert b"SIGBUS handled: 7" in shared.stdout, shared.stdout
-    worker = json.loads(stats.read_text())["ranks"][1]
+    worker = ranks[1]
     assert worker["threads"] == 1
     assert worker["invalidations"] >= 39 * 48, f"copies dropped: {worker}"
     if punch:
@@ -424,16 +419,10 @@ def _with_late_prefetches(apps_bin, app, nranks, delay_ms, tmp_path, request):
     """APP at NRANKS ranks, every prefetch's grant sent DELAY_MS late
     (PSHARE_DEBUG_PREFETCH_DELAY_MS), output native's; (stdout, the ranks'
     counters from --stats-json)."""
-    import json
     request.getfixturevalue("mpiexec")
-    binary = apps_bin[app]
-    native = run_native(binary, (), tmp_path / "native")
-    stats = tmp_path / "stats.json"
     env = dict(os.environ, PSHARE_DEBUG_PREFETCH_DELAY_MS=str(delay_ms))
-    shared = run_pshare(binary, (), tmp_path / "pshare", ("mpiexec", nranks),
-                        extra_opts=["--stats-json", str(stats)], env=env)
-    _assert_same(native, shared, "native", f"pshare/mpiexec{nranks}", strip_launcher_lines=True)
-    return shared.stdout, json.loads(stats.read_text())["ranks"]
+    shared, ranks = _same_as_native_with_stats(apps_bin[app], nranks, tmp_path, env)
+    return shared.stdout, ranks
 
 
 @pytest.mark.pshare
@@ -447,6 +436,9 @@ def test_a_long_read_stream_keeps_several_groups_in_flight(nranks, apps_bin, tmp
     up to PREFETCH_DEPTH (a scan then waits a group's latency once per
     PREFETCH_DEPTH groups, not at each); never one past the mapping's end,
     and the sums are main's."""
+    import mpi4py
+    mpi4py.rc.initialize = False       # libmpi loaded (the engine links it), not started
+    from mpi4py import MPI  # noqa: F401
     from pshare._engine import PREFETCH_DEPTH
     stdout, ranks = _with_late_prefetches(apps_bin, "scan_prefetch", nranks, 20, tmp_path, request)
     assert b"the worker read what main wrote" in stdout, stdout
