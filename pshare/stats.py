@@ -29,6 +29,7 @@ JSON schema (``version`` 1)::
                 "pages_prefetched": int,   # pages a read stream's prefetch brought (no thread waited)
                 "prefetch_depth_peak": int,  # the most groups one read stream's prefetch had in flight
                 "copies_punched": int,     # read copies dropped by punching them out of the store
+                "fetches_here": int,       # owner's drops for a FETCH made by the engine itself
                 "fault_latency": {"count", "mean_us", "p50_us", "p99_us"},
                 "forward_latency": {"count", "mean_us", "p50_us", "p99_us"}}]}
 """
@@ -89,6 +90,7 @@ def rank_record(rank, host, pid, ctl, hz, agent_counts, traffic=None):
         "pages_prefetched": c.get("pages_prefetched", 0),
         "prefetch_depth_peak": c.get("prefetch_depth_peak", 0),
         "copies_punched": c.get("copies_punched", 0),
+        "fetches_here": c.get("fetches_here", 0),
         "bytes_sent": traffic.get("bytes_sent", 0),
         "bytes_received": traffic.get("bytes_received", 0),
         "messages_sent": dict(sorted(traffic.get("messages_sent", {}).items())),

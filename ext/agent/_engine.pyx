@@ -176,6 +176,56 @@ cdef extern from *:
     void pshare_forget_child_bell(uint32_t *bell) nogil
     int pshare_child_seen() nogil
 
+cdef extern from *:
+    """
+    #include <sys/ioctl.h>
+    #include <sys/mman.h>
+    #include <linux/userfaultfd.h>
+    #ifndef SYS_pidfd_open
+    #define SYS_pidfd_open 434
+    #endif
+    #ifndef SYS_pidfd_getfd
+    #define SYS_pidfd_getfd 438
+    #endif
+    #define PSHARE_FUTEX_CALL(word, op, val) syscall(SYS_futex, (word), (op), (val), NULL, NULL, 0)
+    #include "states_lock.h"
+    /* A descriptor of the app's (pidfd_getfd: the agent is its parent), or -1. */
+    static int pshare_take_fd(int pid, int fd)
+    {
+        int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (pidfd < 0)
+            return -1;
+        int mine = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+        close(pidfd);
+        return mine;
+    }
+    /* The app's page-state table and its lock, mapped from the store at the
+     * same offset (ext/rt/dsm.c), or NULL. */
+    static uint8_t *pshare_map_states(int store, uint64_t addr)
+    {
+        void *p = mmap(NULL, PSHARE_STATES_LEN, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
+                       store, (off_t)addr);
+        return p == MAP_FAILED ? NULL : (uint8_t *)p;
+    }
+    static void pshare_unmap_states(uint8_t *p)
+    {
+        if (p)
+            munmap(p, PSHARE_STATES_LEN);
+    }
+    /* Write-protect [addr, addr+len) of the app (the userfaultfd's own mm). */
+    static int pshare_write_protect(int uffd, uint64_t addr, uint64_t len)
+    {
+        struct uffdio_writeprotect w = { { addr, len }, UFFDIO_WRITEPROTECT_MODE_WP };
+        return ioctl(uffd, UFFDIO_WRITEPROTECT, &w);
+    }
+    """
+    void pshare_states_lock(uint32_t *word) nogil
+    void pshare_states_unlock(uint32_t *word) nogil
+    int pshare_take_fd(int pid, int fd) nogil
+    uint8_t *pshare_map_states(int store, uint64_t addr) nogil
+    void pshare_unmap_states(uint8_t *p) nogil
+    int pshare_write_protect(int uffd, uint64_t addr, uint64_t len) nogil
+
 cdef extern from "sys/wait.h" nogil:
     ctypedef struct siginfo_t:
         int si_pid
@@ -356,6 +406,12 @@ cdef struct engine_t:
     # counters
     uint64_t bytes_sent, bytes_received, pages_in, pages_out, invalidations, rings, pushed
     uint64_t punched                # read copies dropped by punching them out (ext/rt/uffd.c)
+    uint64_t fetched_here           # FETCHes whose drop the engine made itself (fetch_here)
+    # ... with the app's userfaultfd and page-state table, taken for the
+    # runtime's states_gen `states_gen` (0: not yet; NULL / -1: could not)
+    int wp_fd
+    uint8_t *states
+    uint32_t states_gen
     uint64_t prefetched
     int prefetch_peak               # the most groups one stream had in flight
     uint64_t sent[32]
@@ -944,11 +1000,95 @@ cdef int on_prefetched(engine_t *e, int src, pshare_wire *h, int64_t n) noexcept
     return R_OK
 
 
+cdef void release_states(engine_t *e) noexcept nogil:
+    if e.wp_fd >= 0:
+        close(e.wp_fd)
+    e.wp_fd = -1
+    pshare_unmap_states(e.states)
+    e.states = NULL
+
+
+cdef int take_states(engine_t *e) noexcept nogil:
+    """Whether the app's userfaultfd and page-state table are at hand (taken
+    again when the runtime set them anew: an exec)."""
+    cdef uint32_t gen = <uint32_t>pshare_load(&e.ctl.states_gen)
+    if gen != e.states_gen:
+        release_states(e)
+        e.states_gen = gen
+        if gen != 0 and pshare_load(&e.ctl.states_addr) != 0:
+            e.wp_fd = pshare_take_fd(e.app_pid, <int>pshare_load(&e.ctl.uffd_fd))
+            if e.wp_fd >= 0:
+                e.states = pshare_map_states(e.store, pshare_load(&e.ctl.states_addr))
+    return e.wp_fd >= 0 and e.states != NULL
+
+
+cdef inline void protect_holes(engine_t *e, uint64_t page, int64_t n) noexcept nogil:
+    """Punched pages stay write-protected once the engine has made any drop
+    itself: the punch takes the protection with the pages (no marker is
+    left), and a page the engine made READ or INVALID is still mapped
+    writable (only the app's threads mprotect), so the bytes of a later
+    grant, written into the store before the runtime applies it, would be
+    open to a write there (a lost update: litmus iriw at 2 ranks, 1 run in
+    8).  A range the kernel refuses is one not registered for it, where the
+    engine made no drop."""
+    if e.wp_fd >= 0:
+        pshare_write_protect(e.wp_fd, page, n * PM_PAGE)
+
+
+cdef int64_t fetch_here(engine_t *e, uint64_t page, int64_t n, int state, int *read) noexcept nogil:
+    """The owner's drop of a FETCH made here, without the control thread
+    (ext/rt/uffd.c): the run from `page` (its managed pages, at most n, as
+    dsm_set_run counts them) write-protected in the app, read into pagebuf
+    and punched out when it leaves (`read` then 1), and its state set, all
+    under the page-state table's lock.  Returns the pages of the run (1 when
+    none is managed: nothing to drop), or 0 when the control thread must do
+    it: no write-protection, a forked child copying (checked under the lock,
+    which the fork takes to pause), or the kernel refused."""
+    cdef uint32_t *lock
+    cdef uint64_t first = page // PM_PAGE, i
+    cdef int64_t m = 0
+    cdef uint8_t b
+    read[0] = 0
+    if (pshare_load(&e.ctl.punch) & (PSHARE_PUNCH_ON | PSHARE_PUNCH_WP)) != \
+            (PSHARE_PUNCH_ON | PSHARE_PUNCH_WP) or not take_states(e):
+        return 0
+    lock = <uint32_t *>(e.states + PSHARE_STATES_LOCK)
+    pshare_states_lock(lock)
+    if pshare_load(&e.ctl.punch) & PSHARE_PUNCH_PAUSED:
+        pshare_states_unlock(lock)
+        return 0
+    while m < n and first + m < PSHARE_PAGES_MAX and (e.states[first + m] & PSHARE_PS_MANAGED):
+        m += 1
+    if m == 0:
+        pshare_states_unlock(lock)
+        return 1                        # unmapped since it was asked for
+    if pshare_write_protect(e.wp_fd, page, m * PM_PAGE) != 0:
+        pshare_states_unlock(lock)
+        return 0
+    if state == C_DSM_INVALID:
+        # no write can land now (the TLBs were flushed): read, then drop
+        if pread(e.store, e.pagebuf, m * PM_PAGE, page) != m * PM_PAGE or \
+                fallocate(e.store, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, <long>page,
+                          m * PM_PAGE) != 0:
+            pshare_states_unlock(lock)
+            fail(e, "cannot read and drop a page of the store")
+            return 0
+        read[0] = 1
+        protect_holes(e, page, m)
+    for i in range(<uint64_t>m):
+        b = e.states[first + i]
+        e.states[first + i] = (b & (PSHARE_PS_PROT | PSHARE_PS_MANAGED)) | (state << PSHARE_PS_SHIFT)
+    pshare_states_unlock(lock)
+    e.fetched_here += 1
+    return m
+
+
 cdef int on_fetch(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
     """The page (a[1] > 1: and the run after it, as far as it is mapped),
     after dropping to a[0] (0: keep)."""
     cdef pshare_wire r
-    cdef int64_t n = h.a[1] if h.a[1] > 1 else 1, i
+    cdef int64_t n = h.a[1] if h.a[1] > 1 else 1, i, here
+    cdef int read = 0
     if n > PM_READAHEAD_MAX:
         n = PM_READAHEAD_MAX
     # a page of the run granted here but not applied yet (or with messages
@@ -964,14 +1104,20 @@ cdef int on_fetch(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
         # the owner drops its access first (the run asked for is managed
         # here too: every rank has the same mappings, and the requester
         # asked only for its own managed pages, on_thread_fault)
-        n = command(e, e.control, C_CMD_PROTECT, <int64_t>h.page, h.a[0], n)
-        if e.gone:
-            return R_EVENT
-        if n < 1 or n > PM_READAHEAD_MAX:
-            n = 1                       # the page itself always (it faulted somewhere)
+        here = fetch_here(e, h.page, n, <int>h.a[0], &read)
+        if e.failure != NULL:
+            return R_OK
+        if here:
+            n = here
+        else:
+            n = command(e, e.control, C_CMD_PROTECT, <int64_t>h.page, h.a[0], n)
+            if e.gone:
+                return R_EVENT
+            if n < 1 or n > PM_READAHEAD_MAX:
+                n = 1                   # the page itself always (it faulted somewhere)
         if h.a[0] == C_DSM_INVALID:
             dropped(e, h.page, n)
-    if pread(e.store, e.pagebuf, n * PM_PAGE, h.page) != n * PM_PAGE:
+    if not read and pread(e.store, e.pagebuf, n * PM_PAGE, h.page) != n * PM_PAGE:
         fail(e, "cannot read a page from the store")
         return R_OK
     e.pages_out += n
@@ -1071,6 +1217,7 @@ cdef int on_inv(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) no
                      n * PM_PAGE) != 0:
             fail(e, "cannot drop a page from the store")
             return R_OK
+        protect_holes(e, h.page, n)
         e.punched += n
     else:
         command(e, e.control, C_CMD_PROTECT, <int64_t>h.page, C_DSM_INVALID, n)
@@ -1896,6 +2043,7 @@ cdef class Engine:
         e.store = store
         e.control = e.ctl.control_slot
         e.app_pid = app_pid
+        e.wp_fd = -1
         e.last_busy_ns = now_ns()
         e.pagebuf = <uint8_t *>malloc(PM_READAHEAD_MAX * PM_PAGE)
         if e.pagebuf == NULL:
@@ -1952,6 +2100,7 @@ cdef class Engine:
         if e == NULL:
             return
         pshare_forget_child_bell(&e.chan.doorbell)     # the channel may be unmapped next
+        release_states(e)
         for i in range(NRECV):
             free(e.rbuf[i])
         for i in range(e.nsend):
@@ -2226,7 +2375,8 @@ cdef class Engine:
         return {"pages_in": e.pages_in, "pages_out": e.pages_out,
                 "invalidations": e.invalidations, "doorbell_rings": e.rings,
                 "wakes_with_page": e.pushed, "pages_prefetched": e.prefetched,
-                "prefetch_depth_peak": e.prefetch_peak, "copies_punched": e.punched}
+                "prefetch_depth_peak": e.prefetch_peak, "copies_punched": e.punched,
+                "fetches_here": e.fetched_here}
 
     def traffic(self):
         """Bytes each way (every message) and messages by kind (the binary

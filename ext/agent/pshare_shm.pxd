@@ -9,6 +9,10 @@ cdef extern from "shm.h" nogil:
     int PSHARE_FAULT_REACH, PSHARE_GLOBAL_FENCE, PSHARE_SHORT_SLICE_NS
     uint64_t PSHARE_STORE_SIZE
     int PSHARE_ENV_HAD_PRELOAD, PSHARE_ENV_HAD_TUNABLES, PSHARE_NO_PUNCH, PSHARE_PUNCH_HOLES, PSHARE_PUNCH_ON, PSHARE_PUNCH_PAUSED
+    int PSHARE_PUNCH_WP
+    # the page-state table (ext/rt/dsm.c) and its lock
+    uint64_t PSHARE_PAGES_MAX, PSHARE_STATES_LEN, PSHARE_STATES_LOCK
+    int PSHARE_PS_PROT, PSHARE_PS_MANAGED, PSHARE_PS_SHIFT
     int PSHARE_RT_NONE, PSHARE_RT_RUNNING, PSHARE_RT_FAILED
     # the agent <-> runtime protocol: up-ring entries, requests, commands, page states
     # (C names under a prefix, so the module can export them under their own)
@@ -88,6 +92,9 @@ cdef extern from "shm.h" nogil:
         uint32_t go
         int32_t control_slot
         int32_t punch
+        uint64_t states_addr
+        int32_t uffd_fd
+        uint32_t states_gen
         uint64_t hist_fault[48]
         uint64_t hist_forward[48]
         pshare_crash crash

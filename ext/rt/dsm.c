@@ -19,6 +19,14 @@
  * A new page starts as WRITE on home (it holds every page at start) and
  * INVALID elsewhere: state 0 in the table means exactly that.
  *
+ * The table lives in the page store at its own address (shm.h), never a
+ * managed page, so that the engine maps it too: with userfaultfd write-
+ * protection (uffd.c) the engine serves a FETCH itself, write-protecting or
+ * punching the pages and setting their state under the same lock, without
+ * the control thread.  The kernel protection is then looser than the state
+ * (mprotect is this process's own); the write-protection or the hole stands
+ * in for it until the runtime next applies the page.
+ *
  * Reads that are writes: a read fault whose instruction's reads were
  * followed by writes of the same page (c[i] -= ..., a counter's ++: a read
  * fault, then an upgrade, two round trips) asks for the page writable at
@@ -33,24 +41,28 @@
  */
 #include "rt.h"
 
-#define PS_PROT 7
-#define PS_MANAGED 8
-#define PS_SHIFT 4
-#define PAGES_MAX (1UL << 35)          /* 47-bit address space */
+#define PSHARE_FUTEX_CALL(word, op, val) sys4(PSHARE_NR_futex, (word), (op), (val), 0)
+#include "states_lock.h"
+
+#define PS_PROT PSHARE_PS_PROT
+#define PS_MANAGED PSHARE_PS_MANAGED
+#define PS_SHIFT PSHARE_PS_SHIFT
+#define PAGES_MAX PSHARE_PAGES_MAX
 /* This rank's fourth state (never on the wire): held for writing, mapped read only. */
 #define DSM_EXCLUSIVE 4
 _Static_assert(DSM_EXCLUSIVE > DSM_WRITE && DSM_EXCLUSIVE < (1 << (8 - PS_SHIFT)),
                "a fourth state that fits the table's byte");
 
 static uint8_t *pstate;
-/* Serialises every change of the page states with the mprotect that applies
- * it.  Without it a thread that read a page's state, then lost the CPU, could
+/* Serialises every change of the page states with what applies it (the
+ * mprotect here, the write-protection or punch in the engine).  Without it a thread that read a page's state, then lost the CPU, could
  * mprotect the page open again after the control thread had closed it for an
  * invalidation (set INVALID, mprotect NONE): the rank then read a copy the
  * manager no longer knew about (a stale read, seen as a wrong n-body result on
  * 4 ranks x 4 cores).  Taken with the app's signals blocked (a handler that
- * faulted would wait for its own thread) and never across a wait for the agent. */
-static int prot_lock;
+ * faulted would wait for its own thread) and never across a wait for the agent.
+ * It is the word after the table (PSHARE_STATES_LOCK), shared with the engine. */
+static uint32_t *prot_lock;
 
 /* A thread holding prot_lock must not park for a fork (threads.c): another
  * thread waiting for the lock could then never park, and the fork would wait
@@ -58,23 +70,33 @@ static int prot_lock;
 static void lock_prot(void)
 {
     thread_busy(1);
-    rt_lock(&prot_lock);
+    pshare_states_lock(prot_lock);
 }
 
 static void unlock_prot(void)
 {
-    rt_unlock(&prot_lock);
+    pshare_states_unlock(prot_lock);
     thread_busy(0);
 }
 
+/* The table, in the store at its own address (a free range found first). */
 long dsm_init(void)
 {
-    long p = sys6(PSHARE_NR_mmap, 0, PAGES_MAX, K_PROT_READ | K_PROT_WRITE,
+    long p = sys6(PSHARE_NR_mmap, 0, PSHARE_STATES_LEN, 0,
                   K_MAP_PRIVATE | K_MAP_ANONYMOUS | K_MAP_NORESERVE, -1, 0);
     if (IS_ERR(p))
         return p;
+    long q = sys6(PSHARE_NR_mmap, p, PSHARE_STATES_LEN, K_PROT_READ | K_PROT_WRITE,
+                  K_MAP_SHARED | K_MAP_FIXED | K_MAP_NORESERVE, rt.store_fd, p);
+    if (IS_ERR(q)) {
+        sys2(PSHARE_NR_munmap, p, PSHARE_STATES_LEN);
+        return q;
+    }
     pstate = (uint8_t *)p;
-    rt_private(pstate, PAGES_MAX);
+    prot_lock = (uint32_t *)(pstate + PSHARE_STATES_LOCK);
+    rt_private(pstate, PSHARE_STATES_LEN);
+    atomic_store(&rt.ctl->states_addr, (uint64_t)p);
+    __atomic_fetch_add(&rt.ctl->states_gen, 1, __ATOMIC_SEQ_CST);   /* the engine may take both */
     return 0;
 }
 
@@ -410,8 +432,11 @@ int dsm_fault(uintptr_t addr, int write, uint64_t ip)
     return 1;
 }
 
-/* SIGBUS at a hole of the store (uffd.c): 1 when it was ours, now served.
- * Under the state lock, this rank's state says what the hole is: a page
+/* SIGBUS from the store's userfaultfd (uffd.c): 1 when it was ours, now
+ * served.  A write to a page present in the store met the engine's write-
+ * protection: a page it made READ (a FETCH) is written like any READ page
+ * (an upgrade); one WRITE here again since is opened.  Otherwise it is a
+ * hole, and under the state lock this rank's state says what it is: a page
  * held READ was dropped by the engine (the state byte lags: it is made
  * INVALID here, then fetched like any invalid page), unless a grant filled
  * it again meanwhile; a WRITE one was never written, and the pages of its
@@ -438,6 +463,11 @@ int dsm_missing(uintptr_t addr, int write, uint64_t ip)
         if (have == DSM_READ)
             *b = (*b & (PS_PROT | PS_MANAGED)) | (uint8_t)(DSM_INVALID << PS_SHIFT);
         sys4(PSHARE_NR_fallocate, rt.store_fd, 0, page, PAGE_SIZE);
+    } else if (write && resident(page)) {
+        if (have == DSM_WRITE)
+            uffd_unprotect(page, PAGE_SIZE);
+        else
+            refault = 1;                   /* READ, INVALID: a write fault */
     } else if (have == DSM_WRITE || have == DSM_EXCLUSIVE) {
         uintptr_t lo = page, hi = page + PAGE_SIZE;
         uintptr_t group = page & ~(uintptr_t)(FILL_PAGES * PAGE_SIZE - 1);
@@ -474,13 +504,39 @@ int dsm_load_word(uintptr_t addr, uint32_t *v)
     return n == 4 ? 0 : -1;
 }
 
-/* A fork-like child is one thread: a runtime thread (the control thread,
- * which is not parked for a fork) may have held prot_lock when the parent
- * forked, and the child, which faults pages in while it copies its memory,
- * would wait for it forever (fork_wait at 2 ranks hung 1 run in 6). */
-void dsm_fork_child(void)
+/* A fork-like child, before it faults a page: the table and its lock are
+ * the parent's (shared with the engine), so the child takes a private copy
+ * of the states of [lo, hi) ranges it is given (its regions) and a lock of
+ * its own, free: a runtime thread (the control thread, which is not parked
+ * for a fork) may have held the parent's when the parent forked, and the
+ * child would wait for it forever (fork_wait at 2 ranks hung 1 run in 6).
+ * The engine changes no state meanwhile (uffd_pause). */
+static uint8_t *child_copy;
+
+void dsm_fork_child_begin(void)
 {
-    prot_lock = 0;
+    if (!pstate)
+        return;                         /* one rank: no table */
+    long p = sys6(PSHARE_NR_mmap, 0, PSHARE_STATES_LEN, K_PROT_READ | K_PROT_WRITE,
+                  K_MAP_PRIVATE | K_MAP_ANONYMOUS | K_MAP_NORESERVE, -1, 0);
+    if (IS_ERR(p))
+        rt_fail("fork: out of memory copying the page states");
+    child_copy = (uint8_t *)p;
+}
+
+void dsm_fork_child_copy(uintptr_t lo, uintptr_t hi)
+{
+    if (child_copy)
+        memcpy(child_copy + lo / PAGE_SIZE, pstate + lo / PAGE_SIZE, (hi - lo) / PAGE_SIZE);
+}
+
+void dsm_fork_child_end(void)
+{
+    if (!child_copy)
+        return;
+    sys5(PSHARE_NR_mremap, child_copy, PSHARE_STATES_LEN, PSHARE_STATES_LEN,
+         K_MREMAP_MAYMOVE | K_MREMAP_FIXED, pstate);
+    child_copy = 0;
 }
 
 /* prot_lock for futex.c: a futex word is read and its wait posted while

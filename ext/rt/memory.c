@@ -711,6 +711,10 @@ long mem_brk(uintptr_t newbrk)
  * dropped is a hole, which must fault here too (uffd.c), not read as zeroes. */
 void mem_privatize(void)
 {
+    dsm_fork_child_begin();             /* its own page states first: dsm.c */
+    for (size_t i = 0; i < nregions; i++)
+        dsm_fork_child_copy(regions[i].start, regions[i].end);
+    dsm_fork_child_end();
     if (uffd_fork_child_open() >= 0)
         for (size_t i = 0; i < nregions; i++)
             uffd_fork_child_register(regions[i].start, regions[i].end - regions[i].start);

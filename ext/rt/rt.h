@@ -8,8 +8,9 @@
  *   - no errno, no TLS, no malloc: results are raw kernel values (-errno);
  *     per-thread state lives in a slot of the runtime arena, found from the
  *     stack pointer (handlers run on the slot's alternate stack);
- *   - the runtime's data is private to this process and never in the page
- *     store, so the DSM can never take it away.
+ *   - the runtime's data is private to this process and never a managed
+ *     page, so the DSM can never take it away (the page-state table is in
+ *     the store, at its own address, only so that the agent maps it: dsm.c).
  */
 #ifndef PSHARE_RT_H
 #define PSHARE_RT_H
@@ -339,7 +340,9 @@ HIDDEN int dsm_fault(uintptr_t addr, int write, uint64_t ip);
 HIDDEN void dsm_touch(const void *p, size_t len, int write);
 HIDDEN void dsm_start_owned(uintptr_t lo, uintptr_t hi, int mine);
 HIDDEN void dsm_lock(void);
-HIDDEN void dsm_fork_child(void);
+HIDDEN void dsm_fork_child_begin(void);
+HIDDEN void dsm_fork_child_copy(uintptr_t lo, uintptr_t hi);
+HIDDEN void dsm_fork_child_end(void);
 HIDDEN void dsm_unlock(void);
 HIDDEN int dsm_managed(uintptr_t addr);
 HIDDEN int dsm_readable(uintptr_t addr);
@@ -353,6 +356,7 @@ HIDDEN void uffd_pause(int paused);
 HIDDEN int uffd_fork_child_open(void);
 HIDDEN void uffd_fork_child_register(uintptr_t addr, size_t len);
 HIDDEN void uffd_fork_child_close(void);
+HIDDEN void uffd_unprotect(uintptr_t addr, size_t len);
 /* futex.c */
 #define FUTEX_HOME (-(1L << 40))       /* futex_spread: not ours, the call goes on as before */
 HIDDEN long futex_spread(const long *a);

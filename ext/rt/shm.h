@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define PSHARE_MAGIC     0x31657261687370ULL      /* "pshare1" */
-#define PSHARE_VERSION   4
+#define PSHARE_VERSION   5
 #define PSHARE_CTL_FD    1021                     /* control block (this struct) */
 #define PSHARE_STORE_FD  1022                     /* page store, handed over here; the runtime moves it (fds.c) */
 #define PSHARE_CHAN_FD   1020                     /* channel: rings and mailboxes */
@@ -47,6 +47,22 @@ struct pshare_sched_attr {
 #define PSHARE_PUNCH_HOLES       1
 #define PSHARE_PUNCH_ON          2
 #define PSHARE_PUNCH_PAUSED      4
+#define PSHARE_PUNCH_WP          8     /* and the mappings are registered for write-protection:
+                                          the engine may serve a FETCH itself (ext/rt/uffd.c) */
+
+/*
+ * The page-state table (ext/rt/dsm.c): one byte per page of the address
+ * space, at ctl->states_addr in the app and at the same offset of the page
+ * store (so the agent maps it too), then the lock that serialises every
+ * change of a state with what applies it.  Runtime threads and the engine
+ * both take it: 0 free, 1 held, 2 held and waited for (a shared futex).
+ */
+#define PSHARE_PAGES_MAX   (1ULL << 35)           /* 47-bit address space */
+#define PSHARE_STATES_LEN  (PSHARE_PAGES_MAX + 4096)
+#define PSHARE_STATES_LOCK PSHARE_PAGES_MAX        /* offset of the lock word */
+#define PSHARE_PS_PROT     7                      /* the app's protection */
+#define PSHARE_PS_MANAGED  8                      /* in the store */
+#define PSHARE_PS_SHIFT    4                      /* the DSM state above (0: WRITE on home, else INVALID) */
 
 /* runtime state, written by the runtime */
 #define PSHARE_RT_NONE     0           /* never started (not loaded, or dormant) */
@@ -116,6 +132,9 @@ struct pshare_ctl {
     int32_t control_slot;              /* the control thread's mailbox */
     int32_t punch;                     /* runtime: PSHARE_PUNCH_*, whether the engine may drop
                                           a read copy by punching it out of the store (uffd.c) */
+    uint64_t states_addr;              /* runtime: where the page-state table is (and its store offset) */
+    int32_t uffd_fd;                   /* runtime: the app's userfaultfd (PUNCH_WP), for the engine */
+    uint32_t states_gen;               /* runtime: +1 each time the two above are set */
     uint64_t hist_fault[PSHARE_HIST];  /* fault latency, log2 buckets of TSC cycles */
     uint64_t hist_forward[PSHARE_HIST];/* forwarded-call latency, the same */
     struct pshare_crash crash;

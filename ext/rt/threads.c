@@ -286,7 +286,11 @@ static long clone_process(struct kucontext *uc, unsigned long flags, uintptr_t n
     rt_lock(&fork_lock);
     stop_world(slot_self());
     atomic_store(gate, 0);
+    if (rt.dsm)
+        dsm_lock();                     /* the engine looks at the pause under it */
     uffd_pause(1);                      /* until the child has its copy: uffd.c */
+    if (rt.dsm)
+        dsm_unlock();
     long ret = pshare_clone(kflags, 0, ptid, 0, tls, 0, 0);
     if (ret != 0) {
         while (!IS_ERR(ret) && !atomic_load(gate))
@@ -296,7 +300,6 @@ static long clone_process(struct kucontext *uc, unsigned long flags, uintptr_t n
         rt_unlock(&fork_lock);
         return ret;
     }
-    dsm_fork_child();                   /* before it faults: see dsm.c */
     mem_privatize();
     atomic_store(gate, 1);
     sys3(PSHARE_NR_futex, gate, K_FUTEX_WAKE, 1);

@@ -28,6 +28,18 @@
  * child's mappings lose the registration (no UFFD_FEATURE_EVENT_FORK): the
  * child registers them with a descriptor of its own before it copies them,
  * and no copy is punched meanwhile (uffd_pause).
+ *
+ * A FETCH without the control thread: where the kernel has write-protection
+ * for shmem (UFFD_FEATURE_WP_HUGETLBFS_SHMEM, Linux >= 5.19) the mappings are
+ * registered in WP mode too, and PUNCH_WP tells the engine it may serve a
+ * FETCH itself.  It takes the descriptor (pidfd_getfd: ctl->uffd_fd) and the
+ * page-state table (in the store: dsm.c), and under the table's lock
+ * write-protects the owner's pages (UFFDIO_WRITEPROTECT acts on this
+ * process's memory, from any process holding the descriptor), reads them,
+ * punches them if they leave, and sets their state.  A write to a page so
+ * protected is a SIGBUS on a page present in the store (dsm_missing): an
+ * upgrade if it is READ now, and if it is WRITE again (a grant since) the
+ * protection is lifted here, once.
  */
 #include "rt.h"
 
@@ -35,10 +47,13 @@
 #define K_UFFD_API 0xAAULL
 #define K_UFFD_FEATURE_MISSING_SHMEM (1ULL << 5)
 #define K_UFFD_FEATURE_SIGBUS (1ULL << 7)
+#define K_UFFD_FEATURE_WP_HUGETLBFS_SHMEM (1ULL << 12)
 #define K_UFFDIO_REGISTER_MODE_MISSING 1ULL
+#define K_UFFDIO_REGISTER_MODE_WP 2ULL
 /* _IOWR(0xAA, nr, size) */
 #define K_UFFDIO_API 0xc018aa3fUL
 #define K_UFFDIO_REGISTER 0xc020aa00UL
+#define K_UFFDIO_WRITEPROTECT 0xc018aa06UL
 
 struct uffdio_api {
     uint64_t api, features, ioctls;
@@ -50,21 +65,45 @@ struct uffdio_register {
 };
 _Static_assert(sizeof(struct uffdio_register) == 32, "UFFDIO_REGISTER's size is in its ioctl number");
 
-/* A userfaultfd whose missing-page faults are SIGBUS, or a negative errno. */
-static long uffd_open(void)
+struct uffdio_writeprotect {
+    uint64_t start, len, mode;
+};
+_Static_assert(sizeof(struct uffdio_writeprotect) == 24, "UFFDIO_WRITEPROTECT's size is in its ioctl number");
+
+/* The registration mode of this process's mappings: MISSING, and WP where
+ * the kernel has it for shmem (uffd_open). */
+static uint64_t reg_mode = K_UFFDIO_REGISTER_MODE_MISSING;
+
+/* A userfaultfd whose missing-page (and write-protect: `wp`) faults are
+ * SIGBUS, or a negative errno. */
+static long uffd_open_with(int wp)
 {
     long fd = sys1(PSHARE_NR_userfaultfd, K_O_CLOEXEC | K_UFFD_USER_MODE_ONLY);
     if (fd == -E_INVAL)                     /* before Linux 5.11: privileged only */
         fd = sys1(PSHARE_NR_userfaultfd, K_O_CLOEXEC);
     if (IS_ERR(fd))
         return fd;
-    struct uffdio_api api = { K_UFFD_API, K_UFFD_FEATURE_SIGBUS | K_UFFD_FEATURE_MISSING_SHMEM, 0 };
+    struct uffdio_api api = { K_UFFD_API, K_UFFD_FEATURE_SIGBUS | K_UFFD_FEATURE_MISSING_SHMEM |
+                              (wp ? K_UFFD_FEATURE_WP_HUGETLBFS_SHMEM : 0), 0 };
     long r = sys3(PSHARE_NR_ioctl, fd, K_UFFDIO_API, &api);
     if (IS_ERR(r)) {
         sys1(PSHARE_NR_close, fd);
         return r;
     }
     return fd;
+}
+
+/* One with write-protection if the kernel has it (a feature it does not
+ * know fails UFFDIO_API, and the API handshake is once per descriptor). */
+static long uffd_open(void)
+{
+    long fd = uffd_open_with(1);
+    if (!IS_ERR(fd)) {
+        reg_mode = K_UFFDIO_REGISTER_MODE_MISSING | K_UFFDIO_REGISTER_MODE_WP;
+        return fd;
+    }
+    reg_mode = K_UFFDIO_REGISTER_MODE_MISSING;
+    return uffd_open_with(0);
 }
 
 /* With several ranks: our userfaultfd, and punching on if there is one. */
@@ -82,12 +121,14 @@ void uffd_init(void)
         return;
     }
     rt.uffd = (int)kept;
-    atomic_store(&rt.ctl->punch, PSHARE_PUNCH_HOLES | PSHARE_PUNCH_ON);
+    int wp = (reg_mode & K_UFFDIO_REGISTER_MODE_WP) ? PSHARE_PUNCH_WP : 0;
+    atomic_store(&rt.ctl->uffd_fd, rt.uffd);          /* states_gen: dsm_init */
+    atomic_store(&rt.ctl->punch, PSHARE_PUNCH_HOLES | PSHARE_PUNCH_ON | wp);
 }
 
-static int register_with(int fd, uintptr_t addr, size_t len)
+static int register_with(int fd, uintptr_t addr, size_t len, uint64_t mode)
 {
-    struct uffdio_register reg = { addr, len, K_UFFDIO_REGISTER_MODE_MISSING, 0 };
+    struct uffdio_register reg = { addr, len, mode, 0 };
     return !IS_ERR(sys3(PSHARE_NR_ioctl, fd, K_UFFDIO_REGISTER, &reg));
 }
 
@@ -99,8 +140,21 @@ void uffd_register(uintptr_t addr, size_t len)
 {
     if (rt.uffd < 0 || !len)
         return;
-    if (!register_with(rt.uffd, addr, len))
+    if (register_with(rt.uffd, addr, len, reg_mode))
+        return;
+    /* without write-protection here the engine must not serve a FETCH */
+    __atomic_fetch_and(&rt.ctl->punch, ~PSHARE_PUNCH_WP, __ATOMIC_SEQ_CST);
+    if (!(reg_mode & K_UFFDIO_REGISTER_MODE_WP) ||
+        !register_with(rt.uffd, addr, len, K_UFFDIO_REGISTER_MODE_MISSING))
         __atomic_fetch_and(&rt.ctl->punch, ~PSHARE_PUNCH_ON, __ATOMIC_SEQ_CST);
+}
+
+/* A write-protected page of [addr, addr+len) is WRITE here again: open it. */
+void uffd_unprotect(uintptr_t addr, size_t len)
+{
+    struct uffdio_writeprotect w = { addr, len, 0 };
+    if (rt.uffd >= 0 && (reg_mode & K_UFFDIO_REGISTER_MODE_WP))
+        sys3(PSHARE_NR_ioctl, rt.uffd, K_UFFDIO_WRITEPROTECT, &w);
 }
 
 /* While a forked child copies the address space (threads.c), no copy is
@@ -134,7 +188,7 @@ int uffd_fork_child_open(void)
 
 void uffd_fork_child_register(uintptr_t addr, size_t len)
 {
-    if (rt.uffd >= 0 && !register_with(rt.uffd, addr, len))
+    if (rt.uffd >= 0 && !register_with(rt.uffd, addr, len, K_UFFDIO_REGISTER_MODE_MISSING))
         rt_fail("fork: cannot register the address space with a userfaultfd");
 }
 

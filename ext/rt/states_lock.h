@@ -1,0 +1,37 @@
+/*
+ * states_lock.h - the page-state table's lock (shm.h, PSHARE_STATES_LOCK),
+ * one implementation for both sides that take it: the runtime's threads
+ * (ext/rt/dsm.c) and the engine (ext/agent/_engine.pyx), which are separate
+ * processes, so the futex is a shared one.  Each side defines
+ * PSHARE_FUTEX_CALL(word, op, val) as its own futex call before it includes
+ * this file (the runtime makes raw syscalls only).
+ *
+ * The word: 0 free, 1 held, 2 held and waited for (Drepper's mutex).
+ */
+#ifndef PSHARE_STATES_LOCK_H
+#define PSHARE_STATES_LOCK_H
+#include <stdint.h>
+
+#define PSHARE_FUTEX_WAIT_SHARED 0      /* FUTEX_WAIT, not _PRIVATE: two processes */
+#define PSHARE_FUTEX_WAKE_SHARED 1
+
+static inline void pshare_states_lock(uint32_t *word)
+{
+    uint32_t c = 0;
+    if (__atomic_compare_exchange_n(word, &c, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        return;
+    if (c != 2)
+        c = __atomic_exchange_n(word, 2, __ATOMIC_ACQUIRE);
+    while (c != 0) {
+        PSHARE_FUTEX_CALL(word, PSHARE_FUTEX_WAIT_SHARED, 2);
+        c = __atomic_exchange_n(word, 2, __ATOMIC_ACQUIRE);
+    }
+}
+
+static inline void pshare_states_unlock(uint32_t *word)
+{
+    if (__atomic_exchange_n(word, 0, __ATOMIC_RELEASE) == 2)
+        PSHARE_FUTEX_CALL(word, PSHARE_FUTEX_WAKE_SHARED, 1);
+}
+
+#endif
