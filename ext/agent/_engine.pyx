@@ -221,6 +221,7 @@ cdef extern from *:
     """
     void pshare_states_lock(uint32_t *word) nogil
     void pshare_states_unlock(uint32_t *word) nogil
+    int pshare_states_trylock(uint32_t *word) nogil
     int pshare_take_fd(int pid, int fd) nogil
     uint8_t *pshare_map_states(int store, uint64_t addr) nogil
     void pshare_unmap_states(uint8_t *p) nogil
@@ -258,6 +259,8 @@ cdef enum:
     PEER_MAP = 4096                 # what is mapped of a peer's channel: its doorbell
     PUSH_SLOT = 1 << 24             # a grant's slot flag: the page comes with a futex wake (on_fwake)
     PREFETCH_SLOT = 1 << 25         # ... the pages come for no thread: a stream's next group (prefetch)
+    WON_SLOTS = 256                 # pages granted writable lately, remembered (fetch_here)
+    DIRECT_AFTER_NS = 300000        # a page granted writable this lately is dropped by the control thread
 
 # what poll() reports to Python
 cdef enum:
@@ -407,6 +410,12 @@ cdef struct engine_t:
     uint64_t bytes_sent, bytes_received, pages_in, pages_out, invalidations, rings, pushed
     uint64_t punched                # read copies dropped by punching them out (ext/rt/uffd.c)
     uint64_t fetched_here           # FETCHes whose drop the engine made itself (fetch_here)
+    uint64_t fetch_lock_busy        # ... and those it left to the control thread: the lock was held
+    uint64_t fetch_recent           # ... or the page came here writable lately
+    # pages granted writable here lately (direct-mapped by page): a FETCH of
+    # one goes through the control thread (fetch_here says why)
+    uint64_t won_page[WON_SLOTS]
+    uint64_t won_ns[WON_SLOTS]
     # ... with the app's userfaultfd and page-state table, taken for the
     # runtime's states_gen `states_gen` (0: not yet; NULL / -1: could not)
     int wp_fd
@@ -831,6 +840,21 @@ cdef int on_grant(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
     return r
 
 
+cdef inline int won_slot(uint64_t page) noexcept nogil:
+    return <int>((page // PM_PAGE * 0x9E3779B97F4A7C15ULL) >> 56) & (WON_SLOTS - 1)
+
+
+cdef inline void won(engine_t *e, uint64_t page) noexcept nogil:
+    cdef int i = won_slot(page)
+    e.won_page[i] = page
+    e.won_ns[i] = now_ns()
+
+
+cdef inline int won_lately(engine_t *e, uint64_t page) noexcept nogil:
+    cdef int i = won_slot(page)
+    return e.won_page[i] == page and now_ns() - e.won_ns[i] < DIRECT_AFTER_NS
+
+
 cdef int grant_came(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
     cdef applying_t *a
     cdef int64_t n = h.a[1] if h.a[1] > 1 else 1, i
@@ -842,6 +866,9 @@ cdef int grant_came(engine_t *e, int src, pshare_wire *h, const uint8_t *payload
         e.pages_in += n
     elif h.a[0] != C_DSM_WRITE:
         present(e, h.page, n)
+    if h.a[0] == C_DSM_WRITE:
+        for i in range(n):
+            won(e, h.page + i * PM_PAGE)
     if h.slot & PUSH_SLOT:
         return on_pushed(e, h)
     if h.slot & PREFETCH_SLOT:
@@ -1019,6 +1046,10 @@ cdef int take_states(engine_t *e) noexcept nogil:
             e.wp_fd = pshare_take_fd(e.app_pid, <int>pshare_load(&e.ctl.uffd_fd))
             if e.wp_fd >= 0:
                 e.states = pshare_map_states(e.store, pshare_load(&e.ctl.states_addr))
+            if e.states != NULL:
+                # before the first write-protection: the runtime lifts it
+                # as it makes pages WRITE from now on (ext/rt/uffd.c)
+                pshare_or_sc(&e.ctl.punch, PSHARE_PUNCH_WP_USED)
     return e.wp_fd >= 0 and e.states != NULL
 
 
@@ -1037,13 +1068,21 @@ cdef inline void protect_holes(engine_t *e, uint64_t page, int64_t n) noexcept n
 
 cdef int64_t fetch_here(engine_t *e, uint64_t page, int64_t n, int state, int *read) noexcept nogil:
     """The owner's drop of a FETCH made here, without the control thread
-    (ext/rt/uffd.c): the run from `page` (its managed pages, at most n, as
-    dsm_set_run counts them) write-protected in the app, read into pagebuf
-    and punched out when it leaves (`read` then 1), and its state set, all
-    under the page-state table's lock.  Returns the pages of the run (1 when
-    none is managed: nothing to drop), or 0 when the control thread must do
-    it: no write-protection, a forked child copying (checked under the lock,
-    which the fork takes to pause), or the kernel refused."""
+    (ext/rt/uffd.c): under the page-state table's lock the run from `page`
+    (its managed pages, at most n, as dsm_set_run counts them) is
+    write-protected in the app and its state set; a run that leaves is then
+    read into pagebuf (`read` then 1) and punched out.  Reads of it until
+    the punch are of the bytes the new owner gets: nothing was written
+    since.  Returns the pages of the run (1 when none is managed: nothing to
+    drop), or 0 when the control thread must do it: no write-protection, a
+    forked child copying (checked under the lock, which the fork takes to
+    pause), the lock held by an app thread (which may wait for a core: the
+    engine does not wait for it), the kernel refused, or the page came here
+    writable less than DIRECT_AFTER_NS ago.  That last is a lock's page in
+    its holder's critical section: the control thread's drop waits for the
+    core the holder runs on, which lets it finish first, and dropped at once
+    the page went back and forth more (the `sync` mutex hand-over on 2 vCPUs:
+    400 us -> 1.8 ms, 8 -> 12 faults a hand-over)."""
     cdef uint32_t *lock
     cdef uint64_t first = page // PM_PAGE, i
     cdef int64_t m = 0
@@ -1053,7 +1092,12 @@ cdef int64_t fetch_here(engine_t *e, uint64_t page, int64_t n, int state, int *r
             (PSHARE_PUNCH_ON | PSHARE_PUNCH_WP) or not take_states(e):
         return 0
     lock = <uint32_t *>(e.states + PSHARE_STATES_LOCK)
-    pshare_states_lock(lock)
+    if won_lately(e, page):
+        e.fetch_recent += 1
+        return 0
+    if not pshare_states_trylock(lock):
+        e.fetch_lock_busy += 1
+        return 0
     if pshare_load(&e.ctl.punch) & PSHARE_PUNCH_PAUSED:
         pshare_states_unlock(lock)
         return 0
@@ -1065,20 +1109,19 @@ cdef int64_t fetch_here(engine_t *e, uint64_t page, int64_t n, int state, int *r
     if pshare_write_protect(e.wp_fd, page, m * PM_PAGE) != 0:
         pshare_states_unlock(lock)
         return 0
+    for i in range(<uint64_t>m):
+        b = e.states[first + i]
+        e.states[first + i] = (b & (PSHARE_PS_PROT | PSHARE_PS_MANAGED)) | (state << PSHARE_PS_SHIFT)
+    pshare_states_unlock(lock)
     if state == C_DSM_INVALID:
         # no write can land now (the TLBs were flushed): read, then drop
         if pread(e.store, e.pagebuf, m * PM_PAGE, page) != m * PM_PAGE or \
                 fallocate(e.store, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, <long>page,
                           m * PM_PAGE) != 0:
-            pshare_states_unlock(lock)
             fail(e, "cannot read and drop a page of the store")
             return 0
         read[0] = 1
         protect_holes(e, page, m)
-    for i in range(<uint64_t>m):
-        b = e.states[first + i]
-        e.states[first + i] = (b & (PSHARE_PS_PROT | PSHARE_PS_MANAGED)) | (state << PSHARE_PS_SHIFT)
-    pshare_states_unlock(lock)
     e.fetched_here += 1
     return m
 

@@ -9,7 +9,7 @@ cdef extern from "shm.h" nogil:
     int PSHARE_FAULT_REACH, PSHARE_GLOBAL_FENCE, PSHARE_SHORT_SLICE_NS
     uint64_t PSHARE_STORE_SIZE
     int PSHARE_ENV_HAD_PRELOAD, PSHARE_ENV_HAD_TUNABLES, PSHARE_NO_PUNCH, PSHARE_PUNCH_HOLES, PSHARE_PUNCH_ON, PSHARE_PUNCH_PAUSED
-    int PSHARE_PUNCH_WP
+    int PSHARE_PUNCH_WP, PSHARE_PUNCH_WP_USED
     # the page-state table (ext/rt/dsm.c) and its lock
     uint64_t PSHARE_PAGES_MAX, PSHARE_STATES_LEN, PSHARE_STATES_LOCK
     int PSHARE_PS_PROT, PSHARE_PS_MANAGED, PSHARE_PS_SHIFT
@@ -135,9 +135,11 @@ cdef extern from *:
     #define pshare_store_sc(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
     #define pshare_fence() __atomic_thread_fence(__ATOMIC_SEQ_CST)
     #define pshare_add_sc(p, v) __atomic_fetch_add((p), (v), __ATOMIC_SEQ_CST)
+    #define pshare_or_sc(p, v) __atomic_fetch_or((p), (v), __ATOMIC_SEQ_CST)
     """
     uint64_t pshare_load(void *p) nogil
     void pshare_store(void *p, uint64_t v) nogil
     void pshare_store_sc(void *p, uint64_t v) nogil
     void pshare_fence() nogil
     void pshare_add_sc(uint32_t *p, uint32_t v) nogil
+    void pshare_or_sc(int32_t *p, int32_t v) nogil

@@ -179,6 +179,8 @@ static void set_state_locked(uintptr_t lo, uintptr_t hi, int state)
         *b = (*b & (PS_PROT | PS_MANAGED)) | (uint8_t)(state << PS_SHIFT);
     }
     apply(lo, hi);
+    if (state == DSM_WRITE && (rt.ctl->punch & PSHARE_PUNCH_WP_USED))
+        uffd_unprotect(lo, hi - lo);     /* the engine's, if any (uffd.c): not a fault later */
 }
 
 /* Set this rank's DSM state of [lo, hi) and the kernel protection with it. */

@@ -49,6 +49,7 @@ struct pshare_sched_attr {
 #define PSHARE_PUNCH_PAUSED      4
 #define PSHARE_PUNCH_WP          8     /* and the mappings are registered for write-protection:
                                           the engine may serve a FETCH itself (ext/rt/uffd.c) */
+#define PSHARE_PUNCH_WP_USED     16    /* engine: it has write-protected pages of the app */
 
 /*
  * The page-state table (ext/rt/dsm.c): one byte per page of the address

@@ -28,6 +28,14 @@ static inline void pshare_states_lock(uint32_t *word)
     }
 }
 
+/* 1 when taken; 0 when held elsewhere (the engine then leaves the work to
+ * the control thread rather than wait for an app thread that may not run). */
+static inline int pshare_states_trylock(uint32_t *word)
+{
+    uint32_t c = 0;
+    return __atomic_compare_exchange_n(word, &c, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
 static inline void pshare_states_unlock(uint32_t *word)
 {
     if (__atomic_exchange_n(word, 0, __ATOMIC_RELEASE) == 2)

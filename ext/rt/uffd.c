@@ -149,7 +149,10 @@ void uffd_register(uintptr_t addr, size_t len)
         __atomic_fetch_and(&rt.ctl->punch, ~PSHARE_PUNCH_ON, __ATOMIC_SEQ_CST);
 }
 
-/* A write-protected page of [addr, addr+len) is WRITE here again: open it. */
+/* A write-protected page of [addr, addr+len) is WRITE here again: open it.
+ * (dsm.c does at once when it makes pages WRITE, once the engine has
+ * write-protected any: PSHARE_PUNCH_WP_USED; a write that meets one
+ * still protected is a SIGBUS that does it then.) */
 void uffd_unprotect(uintptr_t addr, size_t len)
 {
     struct uffdio_writeprotect w = { addr, len, 0 };
