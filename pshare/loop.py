@@ -317,7 +317,7 @@ class Node:
             self.answer(rank, slot, 0, 1)                  # start it yourself
             return
         if target == HOME:
-            (tid, *_), _ = self.command(CMD_SPAWN, (0, flags, tls, ctid, 0), frame)
+            (tid, *_), _ = self.command(CMD_SPAWN, (0, flags, tls, ctid, 0, ptid), frame)
             self.answer(rank, slot, tid)
             return
         # a remote thread: its executor first, whose tid is the thread's cluster-wide id
@@ -336,7 +336,7 @@ class Node:
             self.engine.bind_executor(ex, target, rslot, cluster)
             self.answer(rank, slot, cluster)
 
-        self.ask(target, ("start", (0, flags, tls, ctid, cluster), frame), started)
+        self.ask(target, ("start", (0, flags, tls, ctid, cluster, ptid), frame), started)
 
     def m_global(self, src, rank, slot, a, data):
         """Decide on home, replay everywhere else, then let the caller go on.

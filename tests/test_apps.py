@@ -394,10 +394,27 @@ def _userfaultfd_allowed():
 
 
 def _userfaultfd_wp_allowed():
-    """... with write-protection of shared memory (Linux >= 5.19), as the
-    engine's own drop for a FETCH needs (ext/rt/uffd.c)."""
+    """... with write-protection of shared memory (Linux >= 5.19), and
+    whether a parent may take a child's descriptor (pidfd_getfd: ptrace
+    rules, seccomp), as the engine's own drop for a FETCH needs
+    (ext/rt/uffd.c)."""
+    import ctypes
+    import subprocess
     sigbus, missing_shmem, wp_shmem = 1 << 7, 1 << 5, 1 << 12
-    return _userfaultfd(sigbus | missing_shmem | wp_shmem)
+    if not _userfaultfd(sigbus | missing_shmem | wp_shmem):
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    child = subprocess.Popen(["sleep", "30"], stdin=subprocess.PIPE)
+    try:
+        pidfd = libc.syscall(434, child.pid, 0)            # SYS_pidfd_open
+        fd = libc.syscall(438, pidfd, 0, 0) if pidfd >= 0 else -1   # SYS_pidfd_getfd
+        for f in (fd, pidfd):
+            if f >= 0:
+                os.close(f)
+        return fd >= 0
+    finally:
+        child.kill()
+        child.wait()
 
 
 @pytest.mark.pshare

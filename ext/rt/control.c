@@ -533,7 +533,8 @@ static void control_loop(void *arg)
             uint32_t fpsize;
             memcpy(&fpsize, box->data + sizeof *uc, 4);
             r = thread_spawn_local(uc, box->data + sizeof *uc + 4, fpsize, box->a[1],
-                                   0, (int *)box->a[3], box->a[2], box->a[4]);
+                                   0, (int *)box->a[3], box->a[2], box->a[4],
+                                   (box->a[1] & K_CLONE_PARENT_SETTID) ? (int *)box->a[5] : 0);
             box->a[1] = IS_ERR(r) ? -1 : thread_slot_of_tid(box->a[4] ? box->a[4] : r);
             break;
         }

@@ -130,7 +130,9 @@ __attribute__((noreturn)) static void spread_exit(long code)
 {
     int *ctid = thread_app_ctid();
     if (ctid) {
-        /* the kernel's clear-tid, done through the DSM; the wake on home */
+        /* the kernel's clear-tid, done through the DSM (after the parent's
+         * set-tid: threads.c); the wake on home */
+        thread_await_parent_settid();
         __atomic_store_n(ctid, 0, __ATOMIC_SEQ_CST);
         long wake[6] = { (long)ctid, K_FUTEX_WAKE, 1, 0, 0, 0 };
         if (rt.is_home)

@@ -270,7 +270,7 @@ HIDDEN int thread_slot_here(void);
 HIDDEN long thread_cluster_tid(void);
 HIDDEN long thread_spawn_local(const struct kucontext *frame, const void *fp, size_t fpsize,
                                unsigned long flags, int *ptid, int *ctid, unsigned long tls,
-                               long cluster_tid);
+                               long cluster_tid, int *parent_settid);
 HIDDEN long thread_start_process(const struct kucontext *uc, const void *fp, size_t fpsize,
                                  unsigned long flags, int *ctid, unsigned long tls);
 HIDDEN void block_app_signals(void);
@@ -283,6 +283,7 @@ HIDDEN void thread_park(const struct ksiginfo *si);
 HIDDEN long thread_forward_signal(int tid, long sig);
 HIDDEN void thread_busy(int on);
 HIDDEN int *thread_app_ctid(void);
+HIDDEN void thread_await_parent_settid(void);
 HIDDEN void thread_clear_app_ctid(void);
 HIDDEN void thread_mark_executor(int slot, long tid);
 HIDDEN int thread_slot_is_executor(int slot);

@@ -201,7 +201,9 @@ enum pshare_req {
 enum pshare_cmd {
     CMD_PROTECT = 16,     /* a[0] page, a[1] dsm state (0: keep), a[2] pages in the run (0, 1:
                              one): drop this rank's access -> a[0] pages of the run managed */
-    CMD_SPAWN = 17,       /* data = frame; a[0] flags, a[1] cluster tid -> a[0] local tid */
+    CMD_SPAWN = 17,       /* data = frame; a[1] flags, a[2] tls, a[3] ctid, a[4] cluster tid (0: home's
+                             own), a[5] ptid (CLONE_PARENT_SETTID, written by the parent after the
+                             thread started: threads.c) -> a[0] local tid, a[1] slot */
     CMD_EXECUTOR = 18,    /* home: make an executor -> a[0] its tid (the cluster tid), a[1] slot */
     CMD_GLOBAL = 19,      /* a[0] nr, a[1..6] args, a[7] 1 = decide (home) / 0 = replay */
     CMD_SIGNAL = 20,      /* a[0] cluster tid, a[1] signal */

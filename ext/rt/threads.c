@@ -44,6 +44,8 @@ struct slot {
     int park_pending;
     int *app_ctid;               /* emulated CLONE_CHILD_CLEARTID */
     int *app_settid;             /* emulated CLONE_CHILD_SETTID */
+    int *parent_settid;          /* CLONE_PARENT_SETTID of a parent on another rank: it writes
+                                    the tid there once it hears the thread started */
     struct kstack app_ss;        /* the app's sigaltstack, virtualised */
     /* start frame: pretcode then the ucontext the child rt_sigreturns through */
     uint64_t pretcode;
@@ -421,7 +423,8 @@ size_t thread_frame_pack(const struct kucontext *uc, uint8_t *out, size_t cap)
 /* Start a task in a new slot from a register frame (ours or one that came
  * from another rank): a thread, or a CLONE_VM child process. */
 long thread_spawn_local(const struct kucontext *uc, const void *fp, size_t fpsize,
-                        unsigned long flags, int *ptid, int *ctid, unsigned long tls, long cluster)
+                        unsigned long flags, int *ptid, int *ctid, unsigned long tls, long cluster,
+                        int *parent_settid)
 {
     if (fp && fpsize > SLOT_FP)
         return -E_NOMEM;                       /* see thread_frame_pack */
@@ -435,6 +438,7 @@ long thread_spawn_local(const struct kucontext *uc, const void *fp, size_t fpsiz
     s->trap = (struct trap){ 0 };
     s->app_ctid = (flags & K_CLONE_CHILD_CLEARTID) ? ctid : 0;
     s->app_settid = (flags & K_CLONE_CHILD_SETTID) ? ctid : 0;
+    s->parent_settid = parent_settid;
     s->app_ss.ss_sp = 0;
     s->app_ss.ss_size = 0;
     s->app_ss.ss_flags = K_SS_DISABLE;
@@ -472,7 +476,7 @@ long thread_clone(struct kucontext *uc, unsigned long flags, uintptr_t newsp,
     if (newsp)
         frame.uc_mcontext.rsp = newsp;
     const void *fp = uc->uc_mcontext.fpstate;
-    return thread_spawn_local(&frame, fp, fp ? fpstate_size(fp) : 0, flags, ptid, ctid, tls, 0);
+    return thread_spawn_local(&frame, fp, fp ? fpstate_size(fp) : 0, flags, ptid, ctid, tls, 0, 0);
 }
 
 /* Home's executor starts a process for a thread of another rank, from that
@@ -481,7 +485,7 @@ long thread_start_process(const struct kucontext *uc, const void *fp, size_t fps
                           unsigned long flags, int *ctid, unsigned long tls)
 {
     if (flags & K_CLONE_VM)
-        return thread_spawn_local(uc, fp, fpsize, flags, 0, ctid, tls, 0);
+        return thread_spawn_local(uc, fp, fpsize, flags, 0, ctid, tls, 0, 0);
     if (fp && fpsize > SLOT_FP)
         return -E_NOMEM;
     struct kucontext frame = *uc;
@@ -554,6 +558,26 @@ void thread_exit(long code)
 int *thread_app_ctid(void)
 {
     return slot_self()->app_ctid;
+}
+
+/* Before this thread clears its tid at its end: a parent on another rank
+ * writes the tid into the same word after it hears the thread started (its
+ * clone returns then), and a thread that ends sooner would have its clear
+ * overwritten, and pthread_join wait for ever (a thread that returns at
+ * once, 1 run in 12 of short_threads.c at 3 ranks).  The kernel writes
+ * the parent's word before the child runs; here the child waits for it. */
+void thread_await_parent_settid(void)
+{
+    struct slot *s = slot_self();
+    int *word = s->parent_settid;
+    if (!word || word != s->app_ctid)
+        return;
+    int want = (int)thread_cluster_tid();
+    while (__atomic_load_n(word, __ATOMIC_SEQ_CST) != want) {
+        struct { long s, ns; } pause = { 0, 50000 };
+        sys2(PSHARE_NR_nanosleep, &pause, 0);
+    }
+    s->parent_settid = 0;
 }
 
 void thread_clear_app_ctid(void)
