@@ -55,7 +55,8 @@ _Static_assert(DSM_EXCLUSIVE > DSM_WRITE && DSM_EXCLUSIVE < (1 << (8 - PS_SHIFT)
 
 static uint8_t *pstate;
 /* Serialises every change of the page states with what applies it (the
- * mprotect here, the write-protection or punch in the engine).  Without it a thread that read a page's state, then lost the CPU, could
+ * mprotect here, the write-protection or punch in the engine).  Without it
+ * a thread that read a page's state, then lost the CPU, could
  * mprotect the page open again after the control thread had closed it for an
  * invalidation (set INVALID, mprotect NONE): the rank then read a copy the
  * manager no longer knew about (a stale read, seen as a wrong n-body result on

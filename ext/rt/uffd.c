@@ -32,14 +32,17 @@
  * A FETCH without the control thread: where the kernel has write-protection
  * for shmem (UFFD_FEATURE_WP_HUGETLBFS_SHMEM, Linux >= 5.19) the mappings are
  * registered in WP mode too, and PUNCH_WP tells the engine it may serve a
- * FETCH itself.  It takes the descriptor (pidfd_getfd: ctl->uffd_fd) and the
- * page-state table (in the store: dsm.c), and under the table's lock
+ * FETCH itself (the engine's fetch_here says when it leaves it to the
+ * control thread).  It takes the descriptor (pidfd_getfd: ctl->uffd_fd) and
+ * the page-state table (in the store: dsm.c); under the table's lock it
  * write-protects the owner's pages (UFFDIO_WRITEPROTECT acts on this
- * process's memory, from any process holding the descriptor), reads them,
- * punches them if they leave, and sets their state.  A write to a page so
- * protected is a SIGBUS on a page present in the store (dsm_missing): an
- * upgrade if it is READ now, and if it is WRITE again (a grant since) the
- * protection is lifted here, once.
+ * process's memory, from any process holding the descriptor) and sets their
+ * state, then reads them and punches those that leave, and protects the
+ * holes again (a punch takes the protection with the pages).  A write to a
+ * page so protected is a SIGBUS on a page present in the store
+ * (dsm_missing): an upgrade if it is READ now.  Once the engine has used it
+ * (PSHARE_PUNCH_WP_USED) the runtime lifts the protection as it makes pages
+ * WRITE; a write that still meets it (WRITE here) lifts it then.
  */
 #include "rt.h"
 
