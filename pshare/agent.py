@@ -20,8 +20,8 @@ import threading
 import time
 
 from . import config, stats
-from ._rtctl import (CHAN_FD, CTL_FD, RT_FAILED, RT_NONE, RT_RUNNING, STORE_FD, Channel,
-                     ControlBlock, disable_aslr, make_store, tsc_hz)
+from ._rtctl import (CHAN_FD, CTL_FD, NO_PUNCH, RT_FAILED, RT_NONE, RT_RUNNING, STORE_FD,
+                     Channel, ControlBlock, disable_aslr, make_store, tsc_hz)
 from .errors import LaunchError
 
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT,
@@ -93,6 +93,8 @@ class Agent:
             drain_stdin(home_stdin)
         runtime = config.runtime_library()
         env, flags = config.app_environment(base_env, runtime)
+        if config.shmem_huge_pages():
+            flags |= NO_PUNCH             # this node's store may hold huge pages
         if self.rank != 0:
             config.apply_rlimits(rlimits)
         self.ctl = ControlBlock(self.rank, self.size, flags)

@@ -54,6 +54,30 @@ DEBUG_PREFETCH_DELAY_VARIABLE = "PSHARE_DEBUG_PREFETCH_DELAY_MS"
 #: refuses a userfaultfd.  For comparisons.
 PUNCH_VARIABLE = "PSHARE_PUNCH"
 
+#: Where the kernel says whether shared memory (the page store is a memfd)
+#: may come in huge pages.  A punch of one page inside a huge page may zero
+#: it in place instead of dropping it, and the runtime takes only a hole for
+#: a dropped copy (ext/rt/uffd.c): on such a node no rank punches.
+SHMEM_HUGE_ROOT = "/sys/kernel/mm/transparent_hugepage"
+
+
+def shmem_huge_pages(root=SHMEM_HUGE_ROOT):
+    """Whether this node's shared memory may use huge pages: the global
+    setting, or a size's own (mTHP, Linux >= 6.11), in force."""
+    def setting(path):
+        try:
+            text = Path(path).read_text()
+        except OSError:
+            return None
+        start, end = text.find("["), text.find("]")
+        return text[start + 1:end] if 0 <= start < end else None
+    on = ("always", "within_size", "force")
+    top = setting(f"{root}/shmem_enabled")
+    if top in on:
+        return True
+    sizes = (setting(p) for p in Path(root).glob("hugepages-*/shmem_enabled"))
+    return any(s in on or (s == "inherit" and top in on) for s in sizes)
+
 
 def debug_prefetch_delay_ms():
     try:
