@@ -389,10 +389,6 @@ def _userfaultfd(features=0):
     return ok
 
 
-def _userfaultfd_allowed():
-    return _userfaultfd()
-
-
 def _userfaultfd_wp_allowed():
     """... with write-protection of shared memory (Linux >= 5.19), and
     whether a parent may take a child's descriptor (pidfd_getfd: ptrace
@@ -434,7 +430,7 @@ def test_read_copies_dropped_while_in_use(nranks, punch, apps_bin, tmp_path, req
     kernel write-protects shared memory: main's pages on home, read by the
     worker."""
     request.getfixturevalue("mpiexec")
-    if punch and not _userfaultfd_allowed():
+    if punch and not _userfaultfd():
         pytest.skip("this kernel refuses an unprivileged userfaultfd: copies go through "
                     "the control thread (the control_thread case)")
     env = dict(os.environ, PSHARE_PUNCH="1" if punch else "0")

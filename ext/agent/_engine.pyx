@@ -410,8 +410,6 @@ cdef struct engine_t:
     uint64_t bytes_sent, bytes_received, pages_in, pages_out, invalidations, rings, pushed
     uint64_t punched                # read copies dropped by punching them out (ext/rt/uffd.c)
     uint64_t fetched_here           # FETCHes whose drop the engine made itself (fetch_here)
-    uint64_t fetch_lock_busy        # ... and those it left to the control thread: the lock was held
-    uint64_t fetch_recent           # ... or the page came here writable lately
     # pages granted writable here lately (direct-mapped by page): a FETCH of
     # one goes through the control thread (fetch_here says why)
     uint64_t won_page[WON_SLOTS]
@@ -1092,11 +1090,7 @@ cdef int64_t fetch_here(engine_t *e, uint64_t page, int64_t n, int state, int *r
             (PSHARE_PUNCH_ON | PSHARE_PUNCH_WP) or not take_states(e):
         return 0
     lock = <uint32_t *>(e.states + PSHARE_STATES_LOCK)
-    if won_lately(e, page):
-        e.fetch_recent += 1
-        return 0
-    if not pshare_states_trylock(lock):
-        e.fetch_lock_busy += 1
+    if won_lately(e, page) or not pshare_states_trylock(lock):
         return 0
     if pshare_load(&e.ctl.punch) & PSHARE_PUNCH_PAUSED:
         pshare_states_unlock(lock)
