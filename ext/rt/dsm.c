@@ -41,7 +41,6 @@
  */
 #include "rt.h"
 
-#define PSHARE_FUTEX_CALL(word, op, val) sys4(PSHARE_NR_futex, (word), (op), (val), 0)
 #include "states_lock.h"
 
 #define PS_PROT PSHARE_PS_PROT

@@ -178,6 +178,7 @@ extern char pshare_tramp_end[] HIDDEN;
 #define sys6(n, a, b, c, d, e, f) pshare_syscall6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
 #define sys5(n, a, b, c, d, e) sys6(n, a, b, c, d, e, 0)
 #define sys4(n, a, b, c, d) sys6(n, a, b, c, d, 0, 0)
+#define PSHARE_FUTEX_CALL(word, op, val) sys4(PSHARE_NR_futex, (word), (op), (val), 0)
 #define sys3(n, a, b, c) sys6(n, a, b, c, 0, 0, 0)
 #define sys2(n, a, b) sys6(n, a, b, 0, 0, 0, 0)
 #define sys1(n, a) sys6(n, a, 0, 0, 0, 0, 0)

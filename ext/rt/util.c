@@ -4,6 +4,7 @@
  * for the whole app.
  */
 #include "rt.h"
+#include "states_lock.h"
 
 void *memcpy(void *d, const void *s, size_t n)
 {
@@ -98,21 +99,12 @@ void fmt_hex(struct fmtbuf *b, unsigned long v)
 /* A futex mutex (Drepper's "mutex3"): 0 free, 1 locked, 2 locked with waiters. */
 void rt_lock(int *lock)
 {
-    int c = 0;
-    if (atomic_cas(lock, &c, 1))
-        return;
-    if (c != 2)
-        c = __atomic_exchange_n(lock, 2, __ATOMIC_ACQUIRE);
-    while (c != 0) {
-        sys4(PSHARE_NR_futex, lock, K_FUTEX_WAIT | K_FUTEX_PRIVATE, 2, 0);
-        c = __atomic_exchange_n(lock, 2, __ATOMIC_ACQUIRE);
-    }
+    pshare_futex_lock((uint32_t *)lock, K_FUTEX_PRIVATE);
 }
 
 void rt_unlock(int *lock)
 {
-    if (__atomic_exchange_n(lock, 0, __ATOMIC_RELEASE) == 2)
-        sys3(PSHARE_NR_futex, lock, K_FUTEX_WAKE | K_FUTEX_PRIVATE, 1);
+    pshare_futex_unlock((uint32_t *)lock, K_FUTEX_PRIVATE);
 }
 
 /* A fatal runtime error: tell the agent (it prints the one line) and end the app. */
