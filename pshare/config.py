@@ -79,6 +79,21 @@ def shmem_huge_pages(root=SHMEM_HUGE_ROOT):
     return any(s in on or (s == "inherit" and top in on) for s in sizes)
 
 
+#: A write stream whose faults come this many µs apart or closer (a burst: a
+#: stencil's edge rows) asks, when it begins at the same page again, for as
+#: many pages as it went (ext/agent/_engine.pyx, write_window); 0: write
+#: runs are never learned.  Default 50.
+WRITE_BURST_VARIABLE = "PSHARE_WRITE_BURST_US"
+WRITE_BURST_US = 50.0
+
+
+def write_burst_us():
+    try:
+        return max(float(os.environ.get(WRITE_BURST_VARIABLE, WRITE_BURST_US)), 0.0)
+    except ValueError:
+        return WRITE_BURST_US
+
+
 def debug_prefetch_delay_ms():
     try:
         return max(float(os.environ.get(DEBUG_PREFETCH_DELAY_VARIABLE, "0")), 0.0)

@@ -83,7 +83,7 @@ def ring_peers_on_this_host(comm, engine, chan):
 
 class Node:
     def __init__(self, comm, chan, ctl, store_fd, placement, app_exited, app_pid, hold_us=0.0,
-                 late_ms=0.0):
+                 late_ms=0.0, write_burst_us=50.0):
         self.rank = comm.Get_rank()
         self.size = comm.Get_size()
         self.chan = chan
@@ -93,7 +93,7 @@ class Node:
         # the engine's own communicator: its posted receives see nothing else
         self.comm = comm.Dup()
         self.engine = Engine(self.comm, chan.address, ctl.address, store_fd, app_pid, hold_us,
-                             late_ms)
+                             late_ms, write_burst_us)
         self.engine.set_cores(usable_cores())
         self.rung_by = ring_peers_on_this_host(self.comm, self.engine, chan)
         self.expected = {}                    # (rank, key) -> what to do with its reply

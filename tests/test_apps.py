@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from helpers import (MODES, cases, describe_files_diff, is_segv_report, mode_id,
+from helpers import (MODES, base_env, cases, describe_files_diff, is_segv_report, mode_id,
                      pshare_command, pshare_lines, run_command, run_native, run_pshare,
                      strip_pshare_lines)
 
@@ -255,6 +255,37 @@ def test_an_edge_read_every_round_brings_only_its_pages(apps_bin, tmp_path, requ
     every one taken back by main's next writes)."""
     worker = _worker_on_rank_1(apps_bin, "edge_reread", tmp_path, request)
     assert worker["pages_in"] <= 2 * 100 + 40, worker
+
+
+@pytest.mark.pshare
+@pytest.mark.parametrize("burst_us, most, least", [("10000000", 1.2, 0), ("0", None, 1.8)],
+                         ids=["learned", "off"])
+def test_an_edge_rewritten_in_a_burst_is_one_upgrade(burst_us, most, least, apps_bin, tmp_path,
+                                                     request):
+    """edge_rewrite.c at 2 ranks: every round a worker on rank 1 writes pages
+    4-6 of an array in a burst, then main reads a word of each.  The
+    worker's write stream that begins at page 4 went to page 6 in a burst,
+    so from then on it asks for the three pages at once (_engine.pyx
+    write_window): one upgrade a round.  Not learned (PSHARE_WRITE_BURST_US
+    0): page 4's fault, then page 5's with 6 (a growing run), two a round.
+    A burst is timed; a limit of 10 s makes every continuation one, so that
+    the count does not depend on the machine's speed."""
+    import json
+    request.getfixturevalue("mpiexec")
+    binary = apps_bin["edge_rewrite"]
+    native = run_native(binary, (), tmp_path / "native")
+    stats = tmp_path / "stats.json"
+    shared = run_pshare(binary, (), tmp_path / "pshare", ("mpiexec", 2),
+                        extra_opts=["--stats-json", str(stats)],
+                        env=base_env({"PSHARE_WRITE_BURST_US": burst_us}))
+    _assert_same(native, shared, "native", "pshare/mpiexec2", strip_launcher_lines=True)
+    assert b"wrong 0" in shared.stdout, shared.stdout
+    worker = json.loads(stats.read_text())["ranks"][1]
+    assert worker["threads"] == 1
+    rounds = 100
+    if most is not None:
+        assert worker["faults_upgrade"] <= most * rounds, worker
+    assert worker["faults_upgrade"] >= least * rounds, worker
 
 
 @pytest.mark.pshare

@@ -247,6 +247,7 @@ cdef enum:
     WR_SLOTS = 1024                 # sequential write streams: where each goes next, by page hash
     LEARN_SLOTS = 4096              # read runs learned: how far a stream that began at a page went
     LEARN_MAX = 4                   # ... up to this: longer streams ramp up anyway
+    THREAD_SLOTS = 1024             # PSHARE_MAX_THREADS (checked at import)
     RUN_GROWTH = 4                  # a stream's next run is this many times its last (1, 4, 16):
                                     # doubling took radix's faults 17% and matmul's 37% higher
     COMMAND_SPIN_NS = 50000         # a command's answer is polled for this long, then slept for
@@ -333,6 +334,15 @@ cdef struct engine_t:
     # by the page each expects next, with the run its next write fault asks for
     uint64_t wr_next[WR_SLOTS]
     uint8_t wr_window[WR_SLOTS]
+    uint64_t wr_start[WR_SLOTS]     # ... the page the stream began at
+    uint64_t wr_came[WR_SLOTS]      # ... when its last run came
+    uint64_t wr_from[THREAD_SLOTS]  # by thread slot: the stream its write fault is in
+    # write runs learned (as read runs): a stream whose faults came in a quick
+    # burst (write_burst_ns apart at most; 0: none learned) asks at once for
+    # as far as it went
+    uint64_t write_burst_ns
+    uint64_t wlearn_page[LEARN_SLOTS]
+    uint8_t wlearn_run[LEARN_SLOTS]
     # read runs learned (direct-mapped by the page a read stream began at):
     # a stream that begins there again asks at once for as many pages as its
     # faults proved needed last time (an edge row read every sweep: one
@@ -877,7 +887,7 @@ cdef int grant_came(engine_t *e, int src, pshare_wire *h, const uint8_t *payload
             return R_OK
         a.count += 1
     if h.a[0] == C_DSM_WRITE:
-        write_run_granted(e, h.page, n)
+        write_run_granted(e, h.slot, h.page, n)
     elif n > 1:
         read_run_granted(e, h.page, n)
     if src != e.rank and e.outstanding > 0:
@@ -1635,30 +1645,58 @@ cdef void prefetch(engine_t *e, int s, uint64_t page, int64_t mapped) noexcept n
     e.prefetch_peak = max(e.prefetch_peak, n)
 
 
-cdef int write_window(engine_t *e, uint64_t page, int64_t write) noexcept nogil:
+cdef int write_window(engine_t *e, int slot, uint64_t page, int64_t write) noexcept nogil:
     """The run a write fault at `page` asks for: RUN_GROWTH times the last one's if a
-    write stream expected this page, else 1.  The manager grants only pages
-    in the first one's state that this rank or nobody wrote last (pages.c).
-    (Write runs are not learned like reads: an n-body's upgrades then took
-    pages the other rank went on reading, two to four times the faults.)
-    One exception: a read the runtime guessed a write that begins a new
-    stream at a stride (strided_run) asks for what the last one needed, as
-    a read would: a thread's read-modify-write of its blocks down a column."""
+    write stream expected this page, else what a stream that began here went
+    to in a burst (PSHARE_WRITE_BURST_US) last time, or 1.  The manager grants only pages in the
+    first one's state that this rank or nobody wrote last (pages.c).
+    Only bursts are learned: a stream whose next fault came later (an n-body's
+    upgrades of its bodies as it computes them) would take pages the other
+    ranks go on reading (two to four times the faults when every stream was);
+    a stencil's edge rows, written in microseconds, are one fault, not three.
+    A read the runtime guessed a write that begins a new stream at a stride
+    (strided_run) asks for what the last one needed, as a read would: a
+    thread's read-modify-write of its blocks down a column."""
     cdef int i = <int>((page // PM_PAGE) % WR_SLOTS)
+    cdef int run
+    if not 0 <= slot < THREAD_SLOTS:
+        slot = 0
     if e.wr_next[i] != page:
-        return strided_run(&e.wr_stride, page, 1) if write == PM_READ_FOR_WRITE else 1
+        e.wr_from[slot] = page
+        run = write_learned(e, page)
+        return strided_run(&e.wr_stride, page, run) if write == PM_READ_FOR_WRITE else run
     if write == PM_READ_FOR_WRITE:
         stride_went(&e.wr_stride, page)
+    e.wr_from[slot] = e.wr_start[i]
+    if now_ns() - e.wr_came[i] < e.write_burst_ns:
+        write_learn(e, e.wr_start[i], page + PM_PAGE)
     e.wr_next[i] = 0
     return min(RUN_GROWTH * max(e.wr_window[i], 1), PM_READAHEAD_MAX)
 
 
-cdef void write_run_granted(engine_t *e, uint64_t page, int64_t n) noexcept nogil:
+cdef inline int write_learned(engine_t *e, uint64_t page) noexcept nogil:
+    cdef int i = <int>((page // PM_PAGE) % LEARN_SLOTS)
+    return e.wlearn_run[i] if e.wlearn_page[i] == page else 1
+
+
+cdef void write_learn(engine_t *e, uint64_t start, uint64_t end) noexcept nogil:
+    cdef int i = <int>((start // PM_PAGE) % LEARN_SLOTS)
+    if end <= start:
+        return
+    e.wlearn_page[i] = start
+    e.wlearn_run[i] = <uint8_t>min((end - start) // PM_PAGE, LEARN_MAX)
+
+
+cdef void write_run_granted(engine_t *e, int slot, uint64_t page, int64_t n) noexcept nogil:
     """n pages from `page` came writable: a write stream goes on after them."""
     cdef uint64_t next = page + n * PM_PAGE
     cdef int i = <int>((next // PM_PAGE) % WR_SLOTS)
     e.wr_next[i] = next
     e.wr_window[i] = <uint8_t>n
+    e.wr_start[i] = page
+    if 0 <= slot < THREAD_SLOTS and 0 < e.wr_from[slot] <= page:
+        e.wr_start[i] = e.wr_from[slot]
+    e.wr_came[i] = now_ns()
 
 
 cdef void read_run_granted(engine_t *e, uint64_t page, int64_t n) noexcept nogil:
@@ -1706,7 +1744,7 @@ cdef int on_thread_fault(engine_t *e, int slot, uint64_t page, int64_t write, in
     if e.fenced:
         return hold_fault(e, slot, page, write, mapped)
     if write:
-        want = write_window(e, page, write)
+        want = write_window(e, slot, page, write)
     else:
         i = prefetching(e, page)
         if i >= 0 and e.rd_waiter[i] < 0:
@@ -2056,6 +2094,7 @@ cdef int serve(engine_t *e, uint64_t max_ns) noexcept nogil:
 
 
 assert RECV_SIZE == PSHARE_WIRE_MAX, "wire.h and the engine disagree on the largest message"
+assert THREAD_SLOTS == PSHARE_MAX_THREADS, "shm.h and the engine disagree on the thread slots"
 assert PSHARE_FAULT_REACH >= (PF_DEPTH + 1) * PM_GROUP_PAGES, "a fault must say whether the groups a prefetch asks for are mapped"
 
 
@@ -2064,7 +2103,7 @@ cdef class Engine:
     cdef engine_t *e
 
     def __cinit__(self, comm, size_t chan_address, size_t ctl_address, int store, int app_pid,
-                  double hold_us=0, double late_ms=0):
+                  double hold_us=0, double late_ms=0, double write_burst_us=50):
         cdef engine_t *e = <engine_t *>calloc(1, sizeof(engine_t))
         cdef int i, n
         if e == NULL:
@@ -2099,6 +2138,7 @@ cdef class Engine:
         if e.m == NULL or e.fx == NULL or e.br == NULL:
             raise MemoryError()
         e.hold_max = <uint64_t>(hold_us * 1000)
+        e.write_burst_ns = <uint64_t>(write_burst_us * 1000)
         pm_set_hold(e.m, e.hold_max)
         if late_ms > 0:
             e.late_ns = <uint64_t>(late_ms * 1e6)
