@@ -283,6 +283,35 @@ def test_a_write_run_takes_only_pages_the_requester_or_nobody_wrote_last(net):
     assert net.asks == [("fetch", 1, pages[3], INVALID, 1)]
 
 
+def test_an_upgrade_run_takes_pages_of_other_owners_with_the_same_copies(net):
+    """An upgrade fetches nothing, so its run takes the pages after the
+    faulting one that every holder shares alike, whoever owns them: a
+    stencil's edge, the page two ranks' rows share (last written by the
+    neighbour) and the requester's own rows after it, all read by both, is
+    one upgrade (one INV run to the neighbour).  A page with other copies
+    (a third rank's) ends the run."""
+    from pshare._engine import GROUP_PAGES
+    base = 64 * GROUP_PAGES * PAGE
+    pages = [base + i * PAGE for i in range(4)]
+    for page, writer in ((pages[0], 2), (pages[1], 1), (pages[2], 1), (pages[3], 1)):
+        net.request(page, True, writer, 1)
+        net.answer()
+    for page, reader in ((pages[0], 1), (pages[1], 2), (pages[2], 2), (pages[3], 2),
+                         (pages[3], 3)):
+        net.request(page, False, reader, 2)
+        net.answer()
+    assert net.page(pages[0]) == (2, {1, 2}, False)
+    assert all(net.page(p) == (1, {1, 2}, False) for p in pages[1:3])
+    assert net.page(pages[3]) == (1, {1, 2, 3}, False)
+    net.runs.clear()
+    net.request(pages[0], True, 1, 3, want=4)
+    assert net.asks == [("inv", 2, base, INVALID, 3)]
+    net.answer()
+    assert net.runs == [(WRITE, 3, False)]
+    assert all(net.page(p) == (1, {1}, True) for p in pages[:3])
+    assert net.page(pages[3]) == (1, {1, 2, 3}, False)
+
+
 def test_a_read_brings_the_run_it_asks_for_within_its_group(net):
     """Read-ahead: the requester asks for a run (its window, which the engine
     grows while its reads are sequential); the manager fetches it in one ask

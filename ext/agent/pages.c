@@ -331,23 +331,31 @@ static int run_limit(const struct page *p, int want)
 }
 
 /* Whether page q may join the run p leads for `rank` (see the top): idle,
- * in the same hands as p, not held for its writer, and for a write not
- * last made writable for another rank. */
-static int joins(struct pm *m, const struct page *p, struct page *q, int rank, int write)
+ * in the same hands as p (for an upgrade, `any_owner`: the same copy set
+ * is enough), not held for its writer, and for a write not last made
+ * writable for another rank. */
+static int joins(struct pm *m, const struct page *p, struct page *q, int rank, int write,
+                 int any_owner)
 {
-    return !q->busy && !q->head && q->owner == p->owner && q->writer == p->writer &&
-           !held(m, q, rank) && !(write && q->wrote >= 0 && q->wrote != rank);
+    return !q->busy && !q->head && (any_owner || q->owner == p->owner) &&
+           q->writer == p->writer && !held(m, q, rank) &&
+           !(write && q->wrote >= 0 && q->wrote != rank);
 }
 
-/* The pages after `p` that an upgrade by `rank` takes along: those in
- * exactly p's state (see the top), at most `want`, within p's group. */
+/* The pages after `p` that an upgrade by `rank` takes along: those in p's
+ * state (see the top) but for their owners, at most `want`, within p's
+ * group.  An upgrade's pages are read-shared (the requester's and others'
+ * copies, the same bytes) and it fetches none, so only the copy set counts:
+ * one INV run to each other holder.  A stencil's edge (the page two ranks'
+ * rows share, last written by the neighbour, then the requester's own rows,
+ * all read by the neighbour since) is one upgrade, not two. */
 static int upgrade_run(struct pm *m, struct page *p, int rank, int want)
 {
     want = run_limit(p, want);
     int run = 1;
     for (; run < want; run++) {
         struct page *q = find(m, p->addr + (uint64_t)run * PM_PAGE);
-        if (!q || !joins(m, p, q, rank, 1) || q->copyset != p->copyset)
+        if (!q || !joins(m, p, q, rank, 1, 1) || q->copyset != p->copyset)
             break;
         q->busy = 1;
         q->run = 0;
@@ -369,7 +377,7 @@ static int readahead(struct pm *m, struct page *p, int rank, int want, int write
         uint64_t a = p->addr + (uint64_t)run * PM_PAGE;
         struct page *q = find(m, a);
         if (q) {
-            if (!joins(m, p, q, rank, write) || (q->copyset & me))
+            if (!joins(m, p, q, rank, write, 0) || (q->copyset & me))
                 break;
         } else {
             if (!p->writer || pm_fresh_owner(m, a) != p->owner)   /* a new entry: fresh, writable */
