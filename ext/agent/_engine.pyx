@@ -296,6 +296,11 @@ cdef struct held_t:                 # a thread's fault held while a fence is up
     int64_t write, mapped           # RQ_FAULT a[1], a[2]
 
 
+cdef struct learned_t:              # runs learned, direct-mapped by the page a stream began at
+    uint64_t page[LEARN_SLOTS]
+    uint8_t run[LEARN_SLOTS]        # ... how far it went (up to LEARN_MAX)
+
+
 cdef struct stride_t:                # new streams that begin at a constant stride
     uint64_t last_start             # the last new stream's first page
     int64_t last_stride             # ... how far it began from the one before
@@ -341,14 +346,11 @@ cdef struct engine_t:
     # burst (write_burst_ns apart at most; 0: none learned) asks at once for
     # as far as it went
     uint64_t write_burst_ns
-    uint64_t wlearn_page[LEARN_SLOTS]
-    uint8_t wlearn_run[LEARN_SLOTS]
-    # read runs learned (direct-mapped by the page a read stream began at):
-    # a stream that begins there again asks at once for as many pages as its
-    # faults proved needed last time (an edge row read every sweep: one
-    # fault, not one per page)
-    uint64_t learn_page[LEARN_SLOTS]
-    uint8_t learn_run[LEARN_SLOTS]
+    learned_t wr_learned
+    # read runs learned: a stream that begins at the same page again asks at
+    # once for as many pages as its faults proved needed last time (an edge
+    # row read every sweep: one fault, not one per page)
+    learned_t rd_learned
     uint8_t *pagebuf                # a read-ahead run of pages, read from the store
     # receives: NRECV buffers, served strictly in the order posted
     uint8_t *rbuf[NRECV]
@@ -1516,22 +1518,21 @@ cdef int on_applied(engine_t *e, uint64_t page) noexcept nogil:
     return R_OK
 
 
-cdef inline int learned(engine_t *e, uint64_t page) noexcept nogil:
-    """The run a read stream that began at `page` needed last time (1: none known)."""
+cdef inline int learned(const learned_t *t, uint64_t page) noexcept nogil:
+    """The run a stream that began at `page` needed last time (1: none known)."""
     cdef int i = <int>((page // PM_PAGE) % LEARN_SLOTS)
-    return e.learn_run[i] if e.learn_page[i] == page else 1
+    return t.run[i] if t.page[i] == page else 1
 
 
-cdef void learn(engine_t *e, uint64_t start, uint64_t end) noexcept nogil:
-    """A read stream that began at `start` faulted at `end` - 1: every page
-    up to there was needed (pages a run brought and no fault went past are
-    not proof: learning them made each run bring its own length again)."""
+cdef void learn(learned_t *t, uint64_t start, uint64_t end) noexcept nogil:
+    """A stream that began at `start` faulted at `end` - 1: every page up to
+    there was needed (pages a run brought and no fault went past are not
+    proof: learning them made each read run bring its own length again)."""
     cdef int i = <int>((start // PM_PAGE) % LEARN_SLOTS)
-    cdef uint64_t n = (end - start) // PM_PAGE
     if end <= start:
         return
-    e.learn_page[i] = start
-    e.learn_run[i] = <uint8_t>min(n, LEARN_MAX)
+    t.page[i] = start
+    t.run[i] = <uint8_t>min((end - start) // PM_PAGE, LEARN_MAX)
 
 
 cdef int strided_run(stride_t *st, uint64_t page, int run) noexcept nogil:
@@ -1586,7 +1587,7 @@ cdef int read_window(engine_t *e, uint64_t page, int *stream) noexcept nogil:
                 # sweep, cut by a group's end): no further this time either,
                 # the pages after it are another thread's to write
                 e.rd_window[s] = e.rd_expect[s] - <int>((page - e.rd_start[s]) // PM_PAGE)
-            learn(e, e.rd_start[s], page + PM_PAGE)
+            learn(&e.rd_learned, e.rd_start[s], page + PM_PAGE)
             stride_went(&e.rd_stride, page)
             break
         if not in_flight(e, i) and (s < 0 or e.rd_used[i] < e.rd_used[s]):
@@ -1594,7 +1595,7 @@ cdef int read_window(engine_t *e, uint64_t page, int *stream) noexcept nogil:
     else:
         if s < 0:
             return 1                    # every stream waits for a prefetch
-        run = learned(e, page)
+        run = learned(&e.rd_learned, page)
         e.rd_expect[s] = run if 1 < run < LEARN_MAX else 0     # LEARN_MAX: it may go on
         e.rd_window[s] = strided_run(&e.rd_stride, page, run)
         e.rd_start[s] = page
@@ -1663,28 +1664,15 @@ cdef int write_window(engine_t *e, int slot, uint64_t page, int64_t write) noexc
         slot = 0
     if e.wr_next[i] != page:
         e.wr_from[slot] = page
-        run = write_learned(e, page)
+        run = learned(&e.wr_learned, page)
         return strided_run(&e.wr_stride, page, run) if write == PM_READ_FOR_WRITE else run
     if write == PM_READ_FOR_WRITE:
         stride_went(&e.wr_stride, page)
     e.wr_from[slot] = e.wr_start[i]
     if now_ns() - e.wr_came[i] < e.write_burst_ns:
-        write_learn(e, e.wr_start[i], page + PM_PAGE)
+        learn(&e.wr_learned, e.wr_start[i], page + PM_PAGE)
     e.wr_next[i] = 0
     return min(RUN_GROWTH * max(e.wr_window[i], 1), PM_READAHEAD_MAX)
-
-
-cdef inline int write_learned(engine_t *e, uint64_t page) noexcept nogil:
-    cdef int i = <int>((page // PM_PAGE) % LEARN_SLOTS)
-    return e.wlearn_run[i] if e.wlearn_page[i] == page else 1
-
-
-cdef void write_learn(engine_t *e, uint64_t start, uint64_t end) noexcept nogil:
-    cdef int i = <int>((start // PM_PAGE) % LEARN_SLOTS)
-    if end <= start:
-        return
-    e.wlearn_page[i] = start
-    e.wlearn_run[i] = <uint8_t>min((end - start) // PM_PAGE, LEARN_MAX)
 
 
 cdef void write_run_granted(engine_t *e, int slot, uint64_t page, int64_t n) noexcept nogil:
