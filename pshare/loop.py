@@ -27,6 +27,7 @@ from ._engine import EV_FAILED, EV_FENCED, EV_GONE, EV_PY, EV_REQUEST, Engine
 from ._rtctl import (CMD_EXECUTOR, CMD_GLOBAL, CMD_SPAWN, GLOBAL_FENCE, RQ_GLOBAL, RQ_SPAWN,
                      RQ_THREAD_EXIT)
 from ._systab import NAMES, NUMBERS
+from .config import WRITE_BURST_US
 from .placement import HOME, usable_cores
 
 #: every Python message travels as pickle.dumps(msg, PICKLE_PROTOCOL) bytes
@@ -83,7 +84,7 @@ def ring_peers_on_this_host(comm, engine, chan):
 
 class Node:
     def __init__(self, comm, chan, ctl, store_fd, placement, app_exited, app_pid, hold_us=0.0,
-                 late_ms=0.0, write_burst_us=50.0):
+                 late_ms=0.0, write_burst_us=WRITE_BURST_US):
         self.rank = comm.Get_rank()
         self.size = comm.Get_size()
         self.chan = chan

@@ -2091,7 +2091,7 @@ cdef class Engine:
     cdef engine_t *e
 
     def __cinit__(self, comm, size_t chan_address, size_t ctl_address, int store, int app_pid,
-                  double hold_us=0, double late_ms=0, double write_burst_us=50):
+                  double hold_us=0, double late_ms=0, double write_burst_us=0):
         cdef engine_t *e = <engine_t *>calloc(1, sizeof(engine_t))
         cdef int i, n
         if e == NULL:
