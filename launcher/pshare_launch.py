@@ -14,6 +14,7 @@ import argparse
 import os
 import sys
 
+from pshare import config
 from pshare.config import rank_from_environment, started_by_process_manager
 
 
@@ -100,6 +101,7 @@ def preflight(opts, nranks):
                                  f"{nranks}): a page's copy set is one 64-bit word")
         check_placement(opts.placement, nranks)
         opts.hold_us = check_hold_us(opts.hold_us)
+        config.write_burst_us()
         if opts.stats_json:
             check_stats_json(opts.stats_json)
         if opts.stdin and not os.access(opts.stdin, os.R_OK):

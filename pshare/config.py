@@ -88,10 +88,19 @@ WRITE_BURST_US = 50.0
 
 
 def write_burst_us():
-    try:
-        return max(float(os.environ.get(WRITE_BURST_VARIABLE, WRITE_BURST_US)), 0.0)
-    except ValueError:
+    """PSHARE_WRITE_BURST_US in µs; ValueError (the launcher's preflight says
+    it) for anything but a number from 0 to 1000000000."""
+    value = os.environ.get(WRITE_BURST_VARIABLE, "")
+    if not value:
         return WRITE_BURST_US
+    try:
+        us = float(value)
+    except ValueError:
+        us = -1.0
+    if not 0 <= us <= 1e9:
+        raise ValueError(f"{WRITE_BURST_VARIABLE}: expected a number of µs from 0 to "
+                         f"1000000000, not '{value}'")
+    return us
 
 
 def debug_prefetch_delay_ms():

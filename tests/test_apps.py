@@ -130,6 +130,14 @@ def test_hold_us_refused(value, apps_bin, tmp_path):
     assert got.returncode == 2 and err.count("\n") == 1 and "--hold-us" in err, err
 
 
+@pytest.mark.parametrize("value", ["-1", "soon", "1e12"])
+def test_write_burst_setting_refused(value, apps_bin, tmp_path):
+    got = run_pshare(apps_bin["atomics"], (), tmp_path, "singleton",
+                     env=base_env({"PSHARE_WRITE_BURST_US": value}))
+    err = got.stderr.decode()
+    assert got.returncode == 2 and err.count("\n") == 1 and "PSHARE_WRITE_BURST_US" in err, err
+
+
 @pytest.mark.pshare
 def test_block_placement_counts_the_ranks_cores(apps_bin, tmp_path, request):
     """--placement block puts as many threads on a rank as the rank may use
