@@ -101,7 +101,7 @@ def preflight(opts, nranks):
                                  f"{nranks}): a page's copy set is one 64-bit word")
         check_placement(opts.placement, nranks)
         opts.hold_us = check_hold_us(opts.hold_us)
-        config.write_burst_us()
+        opts.write_burst_us = config.write_burst_us()
         if opts.stats_json:
             check_stats_json(opts.stats_json)
         if opts.stdin and not os.access(opts.stdin, os.R_OK):
@@ -156,7 +156,8 @@ def main(argv=None):
             return status
         code = agent.run(Options(program=opts.program, args=opts.args, stats=opts.stats,
                                  stats_json=opts.stats_json, verbose=opts.verbose, stdin=opts.stdin,
-                                 placement=opts.placement, hold_us=opts.hold_us), outcome)
+                                 placement=opts.placement, hold_us=opts.hold_us,
+                                 write_burst_us=opts.write_burst_us), outcome)
     except LaunchError as e:
         if rank_from_environment() == 0:
             print(f"pshare: {e.message}", file=sys.stderr)

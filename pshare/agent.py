@@ -223,7 +223,7 @@ class Agent:
         placement = Placement(self.opts.placement, self.size, usable_cores())
         self.node = Node(self.comm, self.chan, self.ctl, self.store, placement,
                          lambda: self.proc.poll(), self.proc.pid, self.opts.hold_us,
-                         config.debug_prefetch_delay_ms(), config.write_burst_us())
+                         config.debug_prefetch_delay_ms(), self.opts.write_burst_us)
         self.log(f"address space checked ({len(self.layout())} mappings, the same on "
                  f"every rank); placement {self.opts.placement}; doorbell rung by "
                  f"{len(self.node.rung_by)} of {self.size - 1} peers")

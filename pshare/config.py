@@ -30,6 +30,14 @@ RLIMITS = ("RLIMIT_STACK", "RLIMIT_NOFILE", "RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_
            "RLIMIT_NPROC", "RLIMIT_MEMLOCK")
 
 
+#: A write stream whose faults come this many µs apart or closer (a burst: a
+#: stencil's edge rows) asks, when it begins at the same page again, for as
+#: many pages as it went (ext/agent/_engine.pyx, write_window); 0: write
+#: runs are never learned.  Default 50.
+WRITE_BURST_VARIABLE = "PSHARE_WRITE_BURST_US"
+WRITE_BURST_US = 50.0
+
+
 @dataclasses.dataclass
 class Options:
     program: str
@@ -40,6 +48,7 @@ class Options:
     stdin: str = None           # home's app reads this file instead of our stdin
     placement: str = "roundrobin"
     hold_us: float = 0.0        # anti-thrashing window's longest, µs (0: off)
+    write_burst_us: float = WRITE_BURST_US   # write runs learned from bursts this close (0: off)
 
 
 #: Tests only: a manager sends a prefetch's grant this many ms late, and the
@@ -77,14 +86,6 @@ def shmem_huge_pages(root=SHMEM_HUGE_ROOT):
         return True
     sizes = (setting(p) for p in Path(root).glob("hugepages-*/shmem_enabled"))
     return any(s in on or (s == "inherit" and top in on) for s in sizes)
-
-
-#: A write stream whose faults come this many µs apart or closer (a burst: a
-#: stencil's edge rows) asks, when it begins at the same page again, for as
-#: many pages as it went (ext/agent/_engine.pyx, write_window); 0: write
-#: runs are never learned.  Default 50.
-WRITE_BURST_VARIABLE = "PSHARE_WRITE_BURST_US"
-WRITE_BURST_US = 50.0
 
 
 def write_burst_us():

@@ -1649,8 +1649,9 @@ cdef void prefetch(engine_t *e, int s, uint64_t page, int64_t mapped) noexcept n
 cdef int write_window(engine_t *e, int slot, uint64_t page, int64_t write) noexcept nogil:
     """The run a write fault at `page` asks for: RUN_GROWTH times the last one's if a
     write stream expected this page, else what a stream that began here went
-    to in a burst (PSHARE_WRITE_BURST_US) last time, or 1.  The manager grants only pages in the
-    first one's state that this rank or nobody wrote last (pages.c).
+    to in a burst (PSHARE_WRITE_BURST_US) last time, or 1.  The manager
+    grants only pages in the first one's state that this rank or nobody
+    wrote last (pages.c).
     Only bursts are learned: a stream whose next fault came later (an n-body's
     upgrades of its bodies as it computes them) would take pages the other
     ranks go on reading (two to four times the faults when every stream was);
