@@ -11,6 +11,7 @@ The agent never busy-waits for long: ranks share cores with the app (the tests
 run 4 ranks on 2 cores).
 """
 import os
+import resource
 import signal
 import socket
 import stat
@@ -104,6 +105,7 @@ class Agent:
         os.dup2(self.chan.fd, CHAN_FD)
         os.dup2(self.store, STORE_FD)
         disable_aslr()
+        self.cpu_at_start = cpu_seconds(resource.RUSAGE_SELF)
         argv = [self.opts.program] + list(self.opts.args)
         self.log(f"starting {self.path} with {runtime}")
         # At a terminal the app stays in our process group (it may read the
@@ -273,9 +275,19 @@ class Agent:
 
     def rank_stats(self):
         node = getattr(self, "node", None)
+        # the app is this process's only child, and has been waited for
+        cpu = {"app": cpu_seconds(resource.RUSAGE_CHILDREN),
+               "agent": cpu_seconds(resource.RUSAGE_SELF) - self.cpu_at_start}
         return stats.rank_record(self.rank, socket.gethostname(), self.proc.pid, self.ctl,
                                  tsc_hz(), node.counts if node else {},
-                                 node.traffic if node else None)
+                                 node.traffic if node else None, cpu)
+
+
+def cpu_seconds(who):
+    """User + system CPU time of this process (RUSAGE_SELF, every thread) or
+    of its waited-for children (RUSAGE_CHILDREN), in seconds."""
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
 
 
 def stdin_pipe():

@@ -31,7 +31,12 @@ JSON schema (``version`` 1)::
                 "copies_punched": int,     # read copies dropped by punching them out of the store
                 "fetches_here": int,       # owner's drops for a FETCH made by the engine itself
                 "fault_latency": {"count", "mean_us", "p50_us", "p99_us"},
-                "forward_latency": {"count", "mean_us", "p50_us", "p99_us"}}]}
+                "forward_latency": {"count", "mean_us", "p50_us", "p99_us"},
+                "cpu_app_s": float,        # CPU time (user + system) of the app process on
+                                           # this rank: its threads and pshare's runtime threads
+                "cpu_agent_s": float,      # ... of this rank's agent while the app ran
+                "cpu_agent_spin_s": float}]}  # ... of that, its engine polling with nothing
+                                           # to do (while its app waited for an answer)
 """
 import json
 import sys
@@ -58,11 +63,12 @@ def percentiles(hist, hz):
             "p99_us": round(pct(0.99), 2)}
 
 
-def rank_record(rank, host, pid, ctl, hz, agent_counts, traffic=None):
+def rank_record(rank, host, pid, ctl, hz, agent_counts, traffic=None, cpu=None):
     """One rank's record; `traffic` is the event loop's message counts
     (bytes_sent, bytes_received, messages_sent, messages_received), None
-    with one rank (no messages)."""
+    with one rank (no messages); `cpu`: {"app": s, "agent": s}."""
     traffic = traffic or {}
+    cpu = cpu or {}
     c = dict(ctl.counters())
     for k, v in agent_counts.items():       # pages moved and invalidations: the agent's
         c[k] = c.get(k, 0) + v
@@ -97,6 +103,9 @@ def rank_record(rank, host, pid, ctl, hz, agent_counts, traffic=None):
         "messages_received": dict(sorted(traffic.get("messages_received", {}).items())),
         "fault_latency": percentiles(hist["fault"], hz),
         "forward_latency": percentiles(hist["forward"], hz),
+        "cpu_app_s": round(cpu.get("app", 0.0), 4),
+        "cpu_agent_s": round(cpu.get("agent", 0.0), 4),
+        "cpu_agent_spin_s": round(c.get("spin_ns", 0) / 1e9, 4),
     }
 
 
@@ -155,6 +164,9 @@ def render(report, file=None):
         ("doorbell: peers / rings", lambda r: f"{r['doorbell_peers']}/{r['doorbell_rings']}"),
         ("fault µs mean/p50/p99", lambda r: _lat(r["fault_latency"])),
         ("forwarded µs mean/p50/p99", lambda r: _lat(r["forward_latency"])),
+        ("CPU s app/agent (agent polling)",
+         lambda r: f"{r.get('cpu_app_s', 0.0):.3f}/{r.get('cpu_agent_s', 0.0):.3f} "
+                   f"({r.get('cpu_agent_spin_s', 0.0):.3f})"),
     ]
     for label, cell in rows:
         summary.add_row(label, *(str(cell(r)) for r in ranks))

@@ -222,6 +222,30 @@ def test_idle_agents_leave_a_computing_thread_alone(apps_bin, tmp_path, request)
     assert got.stdout == native.stdout
 
 
+@pytest.mark.pshare
+def test_stats_count_the_cpu_time_of_each_rank(apps_bin, tmp_path, request):
+    """cpu_burn.c at 2 ranks: a worker on rank 1 runs 300 ms of its own CPU
+    clock while main waits.  --stats-json counts each rank's app process
+    (its threads and pshare's runtime threads) and agent: rank 1's app at
+    least the worker's 300 ms (the kernel's accounting, not a timing: the
+    process's CPU time is its threads'), every figure a number of seconds,
+    the agent's polling part of its own."""
+    import json
+    request.getfixturevalue("mpiexec")
+    binary = apps_bin["cpu_burn"]
+    native = run_native(binary, ("300",), tmp_path / "native")
+    stats = tmp_path / "stats.json"
+    shared = run_pshare(binary, ("300",), tmp_path / "pshare", ("mpiexec", 2),
+                        extra_opts=["--stats-json", str(stats)])
+    _assert_same(native, shared, "native", "pshare/mpiexec2", strip_launcher_lines=True)
+    ranks = json.loads(stats.read_text())["ranks"]
+    assert [r["threads"] for r in ranks] == [1, 1]
+    assert ranks[1]["cpu_app_s"] >= 0.3 * 0.99, ranks[1]
+    for r in ranks:
+        assert r["cpu_app_s"] > 0 and r["cpu_agent_s"] > 0, r
+        assert 0 <= r["cpu_agent_spin_s"] <= r["cpu_agent_s"], r
+
+
 def _worker_on_rank_1(apps_bin, app, tmp_path, request):
     """APP at 2 ranks, output native's; the counters of rank 1, where its one
     worker thread ran (--stats-json)."""

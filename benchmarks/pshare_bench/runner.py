@@ -266,7 +266,8 @@ def stats_summary(stats: Optional[dict]) -> Optional[List[dict]]:
         return None
     keys = ("rank", "threads", "syscalls_local", "syscalls_forwarded", "faults_read",
             "faults_write", "faults_upgrade", "pages_in", "pages_out", "invalidations",
-            "fault_latency", "forward_latency")   # the last two: pshare's own clock, if it has one
+            "fault_latency", "forward_latency",   # these two: pshare's own clock, if it has one
+            "cpu_app_s", "cpu_agent_s", "cpu_agent_spin_s")
     return [{k: r[k] for k in keys if k in r} for r in stats.get("ranks", [])]
 
 

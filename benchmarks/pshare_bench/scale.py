@@ -188,12 +188,13 @@ def render(doc, console):
     t = Table(title=title, caption=caption, title_justify="left", caption_justify="left")
     cols = ("app", "threads", f"1 node native ({c} core{'s' if c > 1 else ''}) s",
             f"ideal native ({n * c} cores) s", "ideal speed-up", f"pshare {n}×{c} s", "speed-up",
-            "threads per rank (main incl.)", "faults", "pages in", "checksum")
+            "threads per rank (main incl.)", "faults", "pages in",
+            "CPU s by rank: app / agent at work", "checksum")
     for col in cols:
         t.add_column(col, justify="left" if col in ("app", "checksum") else "right")
     for r in doc["runs"]:
         if not r["ok"]:
-            t.add_row(r["app"], str(r["threads"]), *[""] * 8,
+            t.add_row(r["app"], str(r["threads"]), *[""] * 9,
                       f"[bold red]FAILED[/] {report.escape(r['error'])}")
             continue
         check = "= native" if r["checksum_ok"] else "[bold red]MISMATCH[/]"
@@ -201,7 +202,7 @@ def render(doc, console):
         t.add_row(r["app"], str(r["threads"]), f"{r['native_s']:.3f}", f"{r['ideal_native_s']:.3f}",
                   report.ratio(r["ideal_speedup"]), f"{r['pshare_s']:.3f}",
                   report.ratio(r["speedup"]), tpr, _count(r["faults"]), _count(r["pages_in"]),
-                  check)
+                  _cpu(r.get("ranks")), check)
     console.print(t)
     for name, what in doc["apps"].items():
         console.print(f"  {name}: {report.escape(what)}", highlight=False)
@@ -212,3 +213,13 @@ def render(doc, console):
 
 def _count(value):
     return "?" if value is None else f"{value:,}"
+
+
+def _cpu(ranks):
+    """Each rank's CPU seconds: its app's (runtime threads included) and its
+    agent's at work (less its engine's polling while the app waited, which
+    only uses a core nothing else wanted): what the rank's cores spent."""
+    if not ranks or any("cpu_app_s" not in r for r in ranks):
+        return "?"
+    return " · ".join(f"{r['cpu_app_s']:.2f}/{r['cpu_agent_s'] - r.get('cpu_agent_spin_s', 0):.2f}"
+                      for r in ranks)

@@ -235,7 +235,7 @@ cdef extern from "sys/wait.h" nogil:
 
 cdef extern from "time.h" nogil:
     int clock_gettime(int clk, timespec *ts)
-    int CLOCK_MONOTONIC
+    int CLOCK_MONOTONIC, CLOCK_THREAD_CPUTIME_ID
 
 cdef enum:
     HOME = 0
@@ -433,6 +433,7 @@ cdef struct engine_t:
     uint32_t states_gen
     uint64_t prefetched
     int prefetch_peak               # the most groups one stream had in flight
+    uint64_t spin_ns                # CPU time the engine spent polling with nothing to do
     uint64_t sent[32]
     uint64_t received[32]
 
@@ -441,6 +442,22 @@ cdef inline uint64_t now_ns() noexcept nogil:
     cdef timespec ts
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return <uint64_t>ts.tv_sec * 1000000000 + ts.tv_nsec
+
+
+cdef inline uint64_t cpu_ns() noexcept nogil:
+    """This thread's CPU time."""
+    cdef timespec ts
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return <uint64_t>ts.tv_sec * 1000000000 + ts.tv_nsec
+
+
+cdef inline void spin_ends(engine_t *e, uint64_t *spin_from) noexcept nogil:
+    """An idle stretch of polling (begun at CPU time *spin_from, 0: none) is
+    over: its CPU time counts as spent spinning, not serving (the stats'
+    split of the agent's CPU time)."""
+    if spin_from[0]:
+        e.spin_ns += cpu_ns() - spin_from[0]
+        spin_from[0] = 0
 
 
 cdef inline uint64_t live_threads(engine_t *e) noexcept nogil:
@@ -2001,7 +2018,7 @@ cdef int serve(engine_t *e, uint64_t max_ns) noexcept nogil:
     every peer rings sleeps until rung.  MPI messages cannot wake it, so
     with a peer that cannot ring each sleep is an eighth of the quiet time
     so far: short right after work, up to 2 ms when the job is quiet."""
-    cdef uint64_t start = now_ns(), t
+    cdef uint64_t start = now_ns(), t, spin_from = 0
     cdef int busy, r, polls, slept
     cdef uint32_t bell
     cdef pshare_chan *c = e.chan
@@ -2014,12 +2031,14 @@ cdef int serve(engine_t *e, uint64_t max_ns) noexcept nogil:
         if r == R_OK:
             r = drain_mpi(e, &busy)
         if r != R_OK or e.failure != NULL:
+            spin_ends(e, &spin_from)
             return R_EVENT
         if e.nsend > 32:
             reap(e)
         if e.nlate:
             send_due(e)
         if e.drain_seq and drain_check(e) != R_OK:
+            spin_ends(e, &spin_from)
             return R_EVENT
         t = now_ns()
         if e.hold_max and (e.hold_dirty or (e.hold_next and t >= e.hold_next)):
@@ -2030,10 +2049,14 @@ cdef int serve(engine_t *e, uint64_t max_ns) noexcept nogil:
             if e.lhead != NULL or e.nsend:
                 busy = 1
         if busy:
+            spin_ends(e, &spin_from)
             e.last_busy_ns = t
             continue
         if t - start >= max_ns:
+            spin_ends(e, &spin_from)
             return R_OK
+        if not spin_from:
+            spin_from = cpu_ns()
         if e.hold_next or e.nlate:
             yield_core(e)               # a window ends soon (a late message is due): stay awake
             continue
@@ -2043,6 +2066,7 @@ cdef int serve(engine_t *e, uint64_t max_ns) noexcept nogil:
                 (e.outstanding > 0 and t - e.last_busy_ns < SPIN_WAITING_NS)):
             yield_core(e)
             continue
+        spin_ends(e, &spin_from)
         if e.nsend:
             reap(e)
         if e.rung_by_all and e.nsend == 0:
@@ -2442,7 +2466,7 @@ cdef class Engine:
                 "invalidations": e.invalidations, "doorbell_rings": e.rings,
                 "wakes_with_page": e.pushed, "pages_prefetched": e.prefetched,
                 "prefetch_depth_peak": e.prefetch_peak, "copies_punched": e.punched,
-                "fetches_here": e.fetched_here}
+                "fetches_here": e.fetched_here, "spin_ns": e.spin_ns}
 
     def traffic(self):
         """Bytes each way (every message) and messages by kind (the binary
