@@ -451,6 +451,12 @@ cdef inline uint64_t cpu_ns() noexcept nogil:
     return <uint64_t>ts.tv_sec * 1000000000 + ts.tv_nsec
 
 
+cdef inline void spin_starts(uint64_t *spin_from) noexcept nogil:
+    """The engine polls with nothing to do: an idle stretch begins, unless one goes on."""
+    if not spin_from[0]:
+        spin_from[0] = cpu_ns()
+
+
 cdef inline void spin_ends(engine_t *e, uint64_t *spin_from) noexcept nogil:
     """An idle stretch of polling (begun at CPU time *spin_from, 0: none) is
     over: its CPU time counts as spent spinning, not serving (the stats'
@@ -2055,15 +2061,15 @@ cdef int serve(engine_t *e, uint64_t max_ns) noexcept nogil:
         if t - start >= max_ns:
             spin_ends(e, &spin_from)
             return R_OK
-        if not spin_from:
-            spin_from = cpu_ns()
         if e.hold_next or e.nlate:
+            spin_starts(&spin_from)
             yield_core(e)               # a window ends soon (a late message is due): stay awake
             continue
         polls = may_poll(e)
         if t > e.contended_until and polls and (
                 t - e.last_busy_ns < SPIN_AFTER_WORK_NS or
                 (e.outstanding > 0 and t - e.last_busy_ns < SPIN_WAITING_NS)):
+            spin_starts(&spin_from)
             yield_core(e)
             continue
         spin_ends(e, &spin_from)
