@@ -194,7 +194,7 @@ def render(doc, console):
         t.add_column(col, justify="left" if col in ("app", "checksum") else "right")
     for r in doc["runs"]:
         if not r["ok"]:
-            t.add_row(r["app"], str(r["threads"]), *[""] * 9,
+            t.add_row(r["app"], str(r["threads"]), *[""] * (len(cols) - 3),
                       f"[bold red]FAILED[/] {report.escape(r['error'])}")
             continue
         check = "= native" if r["checksum_ok"] else "[bold red]MISMATCH[/]"

@@ -438,17 +438,19 @@ cdef struct engine_t:
     uint64_t received[32]
 
 
-cdef inline uint64_t now_ns() noexcept nogil:
+cdef inline uint64_t clock_ns(int clk) noexcept nogil:
     cdef timespec ts
-    clock_gettime(CLOCK_MONOTONIC, &ts)
+    clock_gettime(clk, &ts)
     return <uint64_t>ts.tv_sec * 1000000000 + ts.tv_nsec
+
+
+cdef inline uint64_t now_ns() noexcept nogil:
+    return clock_ns(CLOCK_MONOTONIC)
 
 
 cdef inline uint64_t cpu_ns() noexcept nogil:
     """This thread's CPU time."""
-    cdef timespec ts
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-    return <uint64_t>ts.tv_sec * 1000000000 + ts.tv_nsec
+    return clock_ns(CLOCK_THREAD_CPUTIME_ID)
 
 
 cdef inline void spin_starts(uint64_t *spin_from) noexcept nogil:
