@@ -422,6 +422,25 @@ def test_reads_that_are_writes_ask_for_the_page_writable(nranks, apps_bin, tmp_p
 
 @pytest.mark.pshare
 @pytest.mark.parametrize("nranks", (2, 3), ids=["mpiexec2", "mpiexec3"])
+def test_a_page_taken_back_and_forth_is_guessed_writable_too(nranks, apps_bin, tmp_path, request):
+    """turn_writes.c: main and a worker on rank 1 take turns, 40 rounds
+    between barriers, adding one to a word of one page by one load
+    instruction, as two threads passing a lock do.  Each turn finds the page
+    written on the other rank; after two read-then-upgrade pairs the
+    worker's read faults ask for it writable and the manager grants that,
+    though the page goes back and forth (pages.c; it used to share it for
+    reading, and every turn was a read fault and an upgrade)."""
+    request.getfixturevalue("mpiexec")
+    shared, ranks = _same_as_native_with_stats(apps_bin["turn_writes"], nranks, tmp_path)
+    assert b"word 80; main saw every value, the worker every value" in shared.stdout, shared.stdout
+    worker = ranks[1]
+    assert worker["threads"] == 1
+    assert worker["reads_for_write"] >= 30, f"guesses granted writable: {worker}"
+    assert worker["faults_upgrade"] <= 12, f"an upgrade a turn: {worker}"
+
+
+@pytest.mark.pshare
+@pytest.mark.parametrize("nranks", (2, 3), ids=["mpiexec2", "mpiexec3"])
 def test_a_long_read_stream_prefetches_the_next_group(nranks, apps_bin, tmp_path, request):
     """scan_prefetch.c: a worker on rank 1 reads 256 pages main wrote, then
     40 pages at the end of a mapping.  Once its runs are whole groups, each

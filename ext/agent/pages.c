@@ -80,7 +80,6 @@ struct page {
     int t_write, t_rank, t_slot;  /* the request it serves */
     int run;                      /* pages in the transaction it leads (0: it is in another's run) */
     int wrote;                    /* the rank that got it writable last (-1: none since it was made) */
-    int wrote_before;             /* ... and the one before it (-1: none) */
     int last_writer;              /* anti-thrashing: who got it for writing last, when, */
     uint64_t granted_at;          /* ... the page's window now, and when it ends */
     uint64_t hold_ns, held_until;
@@ -243,7 +242,6 @@ static struct page *get(struct pm *m, uint64_t addr)
     p->copyset = 1ULL << p->owner;
     p->writer = 1;
     p->wrote = -1;
-    p->wrote_before = -1;
     if (m->count >= m->nbuckets)
         grow(m);
     uint64_t i = bucket_of(m, addr);
@@ -255,18 +253,7 @@ static struct page *get(struct pm *m, uint64_t addr)
 
 static void made_writable(struct page *p, int rank)
 {
-    if (p->wrote != rank) {
-        p->wrote_before = p->wrote;
-        p->wrote = rank;
-    }
-}
-
-/* Whether the page went from `rank`'s writing to another rank's: a page two
- * ranks take from one another to write (a contended lock's), which a read
- * guessed a write must not take whole (PM_READ_FOR_WRITE). */
-static int handed_back_and_forth(const struct page *p, int rank)
-{
-    return p->wrote >= 0 && p->wrote != rank && p->wrote_before == rank;
+    p->wrote = rank;
 }
 
 /* A write grant to `rank`: the page's window (see the top). */
@@ -398,7 +385,7 @@ static int serve(struct pm *m, struct page *p, int write, int rank, int slot, in
 {
     uint64_t me = 1ULL << rank;
     if (write == PM_READ_FOR_WRITE)
-        write = !handed_back_and_forth(p, rank);
+        write = 1;                    /* the runtime's guess: PM_READ_FOR_WRITE in pages.h */
     p->t_write = write;
     p->t_rank = rank;
     p->t_slot = slot;
@@ -510,7 +497,6 @@ static void start_over(struct pm *m, struct page *p)
     p->copyset = 1ULL << p->owner;
     p->writer = 1;
     p->wrote = -1;
-    p->wrote_before = -1;
     p->last_writer = 0;
     p->granted_at = p->hold_ns = p->held_until = 0;
 }

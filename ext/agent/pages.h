@@ -57,10 +57,10 @@ void pm_set_clock(struct pm *m, uint64_t now_ns);
 uint64_t pm_tick(struct pm *m);
 void pm_free(struct pm *m);
 /* `write` of a request: a read that its thread guesses is a write (dsm.c):
- * served as a write, unless the page went from the requester's writing to
- * another rank's (two ranks take it from one another to write, as a
- * contended lock's page): then as a read, shared (taking such a page whole
- * from its writer made mutex hand-overs 30-100% slower). */
+ * served as a write, a contended lock's page too (a woken waiter's
+ * pthread_mutex_lock reads the mutex's kind, then writes its word: as a
+ * read, shared, then an upgrade, a condvar hand-over took twice the faults
+ * and half as long again). */
 #define PM_READ_FOR_WRITE 2
 /* A thread wants the page (a read: and up to `want` - 1 pages after it, the
  * requester's read-ahead window; `write`: 0, 1 or PM_READ_FOR_WRITE): 0, or
