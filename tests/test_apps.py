@@ -382,6 +382,16 @@ def _same_as_native_with_stats(binary, nranks, tmp_path, env=None):
     return shared, json.loads(stats.read_text())["ranks"]
 
 
+def _worker_on_rank1(binary, nranks, tmp_path, expected):
+    """The program's run as `_same_as_native_with_stats`, its output holding
+    EXPECTED; the stats of rank 1, where its one worker thread ran."""
+    shared, ranks = _same_as_native_with_stats(binary, nranks, tmp_path)
+    assert expected in shared.stdout, shared.stdout
+    worker = ranks[1]
+    assert worker["threads"] == 1
+    return worker
+
+
 @pytest.mark.pshare
 @pytest.mark.parametrize("nranks", (2, 3), ids=["mpiexec2", "mpiexec3"])
 def test_sequential_writes_take_runs_of_pages(nranks, apps_bin, tmp_path, request):
@@ -390,10 +400,7 @@ def test_sequential_writes_take_runs_of_pages(nranks, apps_bin, tmp_path, reques
     and the second upgraded in runs (pages.c), so rank 1 faults far fewer
     times than pages each way; main finds every byte right."""
     request.getfixturevalue("mpiexec")
-    shared, ranks = _same_as_native_with_stats(apps_bin["write_runs"], nranks, tmp_path)
-    assert b"wrong bytes: 0 in a, 0 in b" in shared.stdout, shared.stdout
-    worker = ranks[1]
-    assert worker["threads"] == 1
+    worker = _worker_on_rank1(apps_bin["write_runs"], nranks, tmp_path, b"wrong bytes: 0 in a, 0 in b")
     assert worker["faults_write"] < 64, f"a fault per page written: {worker}"
     assert worker["faults_upgrade"] < 64, f"an upgrade per page: {worker}"
 
@@ -409,10 +416,8 @@ def test_reads_that_are_writes_ask_for_the_page_writable(nranks, apps_bin, tmp_p
     first checked guess in the read-only part, the third, is wrong and
     forgotten.  Main reads every word back as natively."""
     request.getfixturevalue("mpiexec")
-    shared, ranks = _same_as_native_with_stats(apps_bin["read_then_write"], nranks, tmp_path)
-    assert b"worker saw every value; wrong words: 0" in shared.stdout, shared.stdout
-    worker = ranks[1]
-    assert worker["threads"] == 1
+    worker = _worker_on_rank1(apps_bin["read_then_write"], nranks, tmp_path,
+                              b"worker saw every value; wrong words: 0")
     # 30 of the 32 written pages guessed (4 checked), then 3 wrong guesses:
     # without forgetting all 16 read-only pages would be guessed (46)
     assert 28 <= worker["reads_for_write"] <= 34, f"guesses: {worker}"
@@ -431,10 +436,8 @@ def test_a_page_taken_back_and_forth_is_guessed_writable_too(nranks, apps_bin, t
     though the page goes back and forth (pages.c; it used to share it for
     reading, and every turn was a read fault and an upgrade)."""
     request.getfixturevalue("mpiexec")
-    shared, ranks = _same_as_native_with_stats(apps_bin["turn_writes"], nranks, tmp_path)
-    assert b"word 80; main saw every value, the worker every value" in shared.stdout, shared.stdout
-    worker = ranks[1]
-    assert worker["threads"] == 1
+    worker = _worker_on_rank1(apps_bin["turn_writes"], nranks, tmp_path,
+                              b"word 80; main saw every value, the worker every value")
     assert worker["reads_for_write"] >= 30, f"guesses granted writable: {worker}"
     assert worker["faults_upgrade"] <= 12, f"an upgrade a turn: {worker}"
 
@@ -448,10 +451,7 @@ def test_a_long_read_stream_prefetches_the_next_group(nranks, apps_bin, tmp_path
     prefetch), and none is asked past the mapping's end (that would fail
     the job: the owner has no such page); the sums are main's."""
     request.getfixturevalue("mpiexec")
-    shared, ranks = _same_as_native_with_stats(apps_bin["scan_prefetch"], nranks, tmp_path)
-    assert b"the worker read what main wrote" in shared.stdout, shared.stdout
-    worker = ranks[1]
-    assert worker["threads"] == 1
+    worker = _worker_on_rank1(apps_bin["scan_prefetch"], nranks, tmp_path, b"the worker read what main wrote")
     assert worker["pages_prefetched"] >= 64, f"no prefetch: {worker}"
     assert worker["faults_read"] < 48, f"a fault per few pages: {worker}"
 
@@ -684,8 +684,5 @@ def test_a_read_run_is_learned(nranks, apps_bin, tmp_path, request):
     once: about one read fault a round (47 here), where following the stream
     from one page made two (84)."""
     request.getfixturevalue("mpiexec")
-    shared, ranks = _same_as_native_with_stats(apps_bin["edge_reads"], nranks, tmp_path)
-    assert b"read main's row right in 40" in shared.stdout, shared.stdout
-    worker = ranks[1]
-    assert worker["threads"] == 1
+    worker = _worker_on_rank1(apps_bin["edge_reads"], nranks, tmp_path, b"read main's row right in 40")
     assert worker["faults_read"] < 60, worker
