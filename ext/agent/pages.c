@@ -251,11 +251,6 @@ static struct page *get(struct pm *m, uint64_t addr)
     return p;
 }
 
-static void made_writable(struct page *p, int rank)
-{
-    p->wrote = rank;
-}
-
 /* A write grant to `rank`: the page's window (see the top). */
 static void hold_for_writer(struct pm *m, struct page *p, int rank)
 {
@@ -384,8 +379,6 @@ static int readahead(struct pm *m, struct page *p, int rank, int want, int write
 static int serve(struct pm *m, struct page *p, int write, int rank, int slot, int want)
 {
     uint64_t me = 1ULL << rank;
-    if (write == PM_READ_FOR_WRITE)
-        write = 1;                    /* the runtime's guess: PM_READ_FOR_WRITE in pages.h */
     p->t_write = write;
     p->t_rank = rank;
     p->t_slot = slot;
@@ -407,7 +400,7 @@ static int serve(struct pm *m, struct page *p, int write, int rank, int slot, in
         return 0;
     }
     if (rank == p->owner && p->writer) {
-        made_writable(p, rank);
+        p->wrote = rank;
         act(m, PM_GRANT, rank, slot, p->addr, DSM_WRITE, 1, NULL);
         return 1;
     }
@@ -420,7 +413,7 @@ static int serve(struct pm *m, struct page *p, int write, int rank, int slot, in
         p->owner = rank;
         p->copyset = me;
         p->writer = 1;
-        made_writable(p, rank);
+        p->wrote = rank;
         hold_for_writer(m, p, rank);
         act(m, PM_GRANT, rank, slot, p->addr, DSM_WRITE, 1, NULL);
         return 1;
@@ -466,6 +459,8 @@ int pm_request(struct pm *m, uint64_t page, int write, int rank, int slot, int w
     struct page *p = get(m, page);
     if (!p)
         return -1;
+    if (write == PM_READ_FOR_WRITE)
+        write = 1;                    /* the runtime's guess is served as a write (pages.h) */
     if (p->busy || p->head || held(m, p, rank)) {
         struct waiter *w = malloc(sizeof *w);
         if (!w)
@@ -513,7 +508,7 @@ static void finish(struct pm *m, struct page *p, int got, const uint8_t *bytes, 
         p->owner = rank;
         p->copyset = 1ULL << rank;
         p->writer = 1;
-        made_writable(p, rank);
+        p->wrote = rank;
         hold_for_writer(m, p, rank);
     } else {
         p->writer = 0;
@@ -528,7 +523,7 @@ static void finish(struct pm *m, struct page *p, int got, const uint8_t *bytes, 
             q->owner = rank;
             q->copyset = 1ULL << rank;
             q->writer = 1;
-            made_writable(q, rank);
+            q->wrote = rank;
             hold_for_writer(m, q, rank);
         } else if (i < got) {
             q->writer = 0;
