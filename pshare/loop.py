@@ -1,18 +1,18 @@
 """The agent's event loop when the job has more than one rank: the rare part.
 
-Pages and forwarded system calls never come here: the engine
-(ext/agent/_engine.pyx, without the GIL) serves them, and on home it is also
-the page manager and the keeper of which executor serves which remote
-thread.  This Python side gets what the engine hands up (Engine.poll): a new
-thread, an address-space operation, a thread's end, and the pickled
-messages these make between agents (they travel in order with the engine's
-own, as W_PY); plus the app's exit and the job's end.
+Pages, forwarded system calls and address-space operations never come
+here: the engine (ext/agent/_engine.pyx, without the GIL) serves them, and
+on home it is also the page manager, the one place where address-space
+operations get their global order, and the keeper of which executor serves
+which remote thread.  This Python side gets what the engine hands up
+(Engine.poll): a new thread, a thread's end, a replay that went wrong, and
+the pickled messages these make between agents (they travel in order with
+the engine's own, as W_PY); plus the app's exit and the job's end.
 
 Home never waits inside an operation: what it asks of another agent (a
-replay applied, a thread started) carries a key that comes back with the
-answer ("<kind>_reply"), and the operation goes on from there (Node.ask).
-Home is also the placement policy and the one place where address-space
-operations get their global order.
+thread started) carries a key that comes back with the answer
+("<kind>_reply"), and the operation goes on from there (Node.ask).  Home is
+also the placement policy.
 """
 import errno
 import os
@@ -22,10 +22,9 @@ import time
 
 from mpi4py import MPI  # noqa: F401  loaded (MPI_Init) before the engine, which needs libmpi
 
-from ._engine import EV_FAILED, EV_FENCED, EV_GONE, EV_PY, EV_REQUEST, Engine
+from ._engine import EV_FAILED, EV_GONE, EV_PY, EV_REPLAY_FAILED, EV_REQUEST, Engine
 # mailbox requests and commands: defined once, in ext/rt/shm.h
-from ._rtctl import (CMD_EXECUTOR, CMD_GLOBAL, CMD_SPAWN, GLOBAL_FENCE, RQ_GLOBAL, RQ_SPAWN,
-                     RQ_THREAD_EXIT)
+from ._rtctl import CMD_EXECUTOR, CMD_SPAWN, RQ_SPAWN, RQ_THREAD_EXIT
 from ._systab import NAMES, NUMBERS
 from .config import WRITE_BURST_US
 from .placement import HOME, usable_cores
@@ -103,7 +102,6 @@ class Node:
         self.failure = None                   # (status, message) from a crashed rank
         self.byes = set()                     # peers that have sent their last message
         self.py_sent = {}                     # Python messages by kind, each way
-        self.fenced_ops = {}                  # home: fence number -> the op waiting for it
         self.py_received = {}
         if self.rank == HOME:
             self.placement = placement
@@ -188,9 +186,9 @@ class Node:
             self.on_request(ev[1])
         elif ev[0] == EV_PY:
             self.handle(self.unpickle(ev), ev[1])
-        elif ev[0] == EV_FENCED:
-            for n in sorted(k for k in self.fenced_ops if k <= ev[1]):
-                self.fenced_ops.pop(n)()
+        elif ev[0] == EV_REPLAY_FAILED:
+            rank, nr, home_ret, ret, data = ev[1:]
+            self.replay_failed(rank, replay_problem(nr, home_ret, ret, data))
         elif ev[0] == EV_GONE:
             st = self.app_exited()
             if st is not None:
@@ -251,8 +249,6 @@ class Node:
         me = self.rank
         if kind == RQ_SPAWN:
             self.send(HOME, ("spawn", me, slot, a[:5], data))
-        elif kind == RQ_GLOBAL:
-            self.send(HOME, ("global", me, slot, a[:8], data))
         elif kind == RQ_THREAD_EXIT:
             self.send(HOME, ("texit", me, slot, a[0]))
             self.chan.reply(slot, (0,))
@@ -269,12 +265,6 @@ class Node:
             getattr(self, "m_" + kind)(src, *msg[1:])
 
     # every rank
-    def m_replay(self, src, key, a, data, lo=0, hi=0, owner=0):
-        (r, *_), _ = self.command(CMD_GLOBAL, a, data)
-        if hi > lo:
-            self.engine.forget(lo, hi, owner)   # the pages of it this rank manages start over
-        self.reply("replay", key, r)
-
     def m_start(self, src, key, a, frame):
         (tid, rslot, *_), _ = self.command(CMD_SPAWN, a, frame)
         self.reply("start", key, tid, rslot)
@@ -338,59 +328,3 @@ class Node:
             self.answer(rank, slot, cluster)
 
         self.ask(target, ("start", (0, flags, tls, ctid, cluster, ptid), frame), started)
-
-    def m_global(self, src, rank, slot, a, data):
-        """Decide on home, replay everywhere else, then let the caller go on.
-
-        An op that changes which pages are managed or whose they are
-        (munmap, mmap, madvise DONTNEED, a brk that shrinks: a[7], the
-        runtime's fenced_op) is fenced first (the engines' FENCE, without
-        Python on the other ranks): every rank stops asking for pages and
-        says when all it asked for is in and applied.  Else a grant asked
-        for before the op (a prefetch above all: no thread waits for it)
-        could be written into the store after the op's replay there, over
-        the new mapping's pages; a manager's transaction could outlive its
-        forget (pm_forget skips busy pages); and a run reaching into a new
-        mapping next to its own could be served before the new one's
-        manager knew whose its pages are.  The fence comes down (UNFENCE)
-        when the op is done everywhere, before the caller goes on."""
-        if a[7] & GLOBAL_FENCE and self.size > 1:
-            n = self.engine.fence_all()
-            self.fenced_ops[n] = lambda: self.decide_global(rank, slot, a, data, True)
-        else:
-            self.decide_global(rank, slot, a, data, False)
-
-    def decide_global(self, rank, slot, a, data, fenced):
-        decide = tuple(a[:7]) + (1 | rank << 8,)
-        result, out = self.command(CMD_GLOBAL, decide, data)
-        # the range whose pages start over, and at which rank (a new anonymous
-        # mapping: its maker's; control.c's apply_global)
-        ret, owner, lo, hi = result[0], result[7], result[8], result[9]
-        if is_err(ret) or self.size == 1:
-            if fenced:
-                self.engine.unfence_all()
-            self.answer(rank, slot, ret, 0, out)
-            return
-        replay = (a[0],) + tuple(result[1:7]) + (owner << 8,)
-        results = {}
-
-        def replayed(r, got):
-            results[r] = got
-            if len(results) < self.size - 1:
-                return
-            for r2 in sorted(results):
-                problem = replay_problem(a[0], ret, results[r2], out)
-                if problem:
-                    # never go on with address spaces that differ: a thread
-                    # there would fault on memory that is not mapped
-                    self.replay_failed(r2, problem)
-                    return
-            if hi > lo:
-                self.engine.forget(lo, hi, owner)
-            if fenced:
-                self.engine.unfence_all()
-            self.answer(rank, slot, ret, 0, out)
-
-        # every rank applies the replays in the order home sends them
-        for r in range(1, self.size):
-            self.ask(r, ("replay", replay, out, lo, hi, owner), lambda got, r=r: replayed(r, got))

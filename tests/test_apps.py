@@ -616,13 +616,22 @@ def test_unmapping_while_other_threads_read_remote_memory(nranks, apps_bin, tmp_
     then reads its neighbour's whole (remote: faults, prefetches) while it
     unmaps its own of the round before.  Every munmap is fenced, so the
     readers' faults wait in their engines meanwhile and go out after; every
-    byte read is its writer's, and the output is native's."""
+    byte read is its writer's, and the output is native's.  The ops travel
+    between the engines: each mmap and munmap of a thread off home is a
+    GLOBAL message, and every rank answers each REPLAY home sends it."""
     request.getfixturevalue("mpiexec")
     shared, ranks = _same_as_native_with_stats(apps_bin["remap_churn"], nranks, tmp_path)
     assert b"every byte read was its writer's" in shared.stdout, shared.stdout
     fences = [r["messages_received"].get("fence", 0) for r in ranks[1:]]
     assert min(fences) >= 24, f"fewer fences than munmaps: {fences}"
     assert sum(r["pages_prefetched"] for r in ranks) > 0, ranks
+    for r in ranks[1:]:
+        ops = r["syscalls"].get("mmap", 0) + r["syscalls"].get("munmap", 0)
+        if r["threads"]:
+            assert ops >= 48 * r["threads"], r          # 24 rounds: a mmap and a munmap each
+        assert r["messages_sent"].get("global", 0) >= ops, r
+        replays = r["messages_received"].get("replay", 0)
+        assert replays >= min(fences) and r["messages_sent"].get("replayed", 0) == replays, r
 
 
 @pytest.mark.pshare

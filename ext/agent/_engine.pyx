@@ -9,9 +9,13 @@ headers (wire.h) in preallocated receive buffers, received by posted
 MPI_Irecv on the engine's own communicator: no pickle, no probe, no Python
 object per message.
 
+Address-space operations are the engines' too: home's decides them (its
+control thread makes the call) and every other rank's replays them, behind
+a fence when they change which pages are managed (global_begin).
+
 What is rare goes up to Python (pshare.loop): a request the engine does not
-serve (a new thread, an address-space operation, a thread's end) and a
-pickled message of the Python side (W_PY).  poll() returns at the first
+serve (a new thread, a thread's end), a replay that went wrong (the job
+ends) and a pickled message of the Python side (W_PY).  poll() returns at the first
 one, so the Python side sees them in the order they came, and nothing after
 one is served before Python has handled it.
 """
@@ -23,6 +27,10 @@ from posix.unistd cimport pread, pwrite, close
 from posix.fcntl cimport open, O_RDWR, O_CLOEXEC
 from posix.mman cimport mmap, munmap, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_FAILED
 from posix.stat cimport struct_stat, fstat
+
+cdef extern from "<sys/syscall.h>" nogil:
+    enum:
+        SYS_mmap, SYS_brk
 
 cdef extern from "<fcntl.h>" nogil:
     int fallocate(int fd, int mode, long offset, long length)
@@ -40,7 +48,7 @@ from pshare_shm cimport *
 cdef extern from "wire.h" nogil:
     enum:
         W_FAULT, W_GRANT, W_FETCH, W_PAGE, W_INV, W_INV_DONE, W_SYS, W_ANSWER, W_SIGNAL, W_PY
-        W_FENCE, W_FENCED, W_UNFENCE, W_GOT, W_SENT
+        W_FENCE, W_FENCED, W_UNFENCE, W_GOT, W_SENT, W_GLOBAL, W_REPLAY, W_REPLAYED
         W_FWAIT, W_FWAKE, W_FCANCEL, W_FWOKEN, W_BARRIER, W_GO
         W_NKINDS
     struct pshare_wire:
@@ -269,8 +277,9 @@ cdef enum:
     E_PY = 2                        # (EV_PY, src, bytes): a pickled message
     E_GONE = 3                      # (EV_GONE,): the app is gone (a command could not finish)
     E_FAILED = 4                    # (EV_FAILED, message): the engine cannot go on
-    E_FENCED = 5                    # (EV_FENCED, n): home: every fence up to number n is up everywhere
-EV_REQUEST, EV_PY, EV_GONE, EV_FAILED, EV_FENCED = E_REQUEST, E_PY, E_GONE, E_FAILED, E_FENCED
+    E_REPLAY_FAILED = 5             # (EV_REPLAY_FAILED, rank, nr, home's result, rank's result, home's data)
+EV_REQUEST, EV_PY, EV_GONE, EV_FAILED, EV_REPLAY_FAILED = (E_REQUEST, E_PY, E_GONE, E_FAILED,
+                                                           E_REPLAY_FAILED)
 cdef enum:
     R_OK = 0
     R_EVENT = 1                     # an event for Python is ready; stop serving
@@ -294,6 +303,21 @@ cdef struct held_t:                 # a thread's fault held while a fence is up
     int slot
     uint64_t page
     int64_t write, mapped           # RQ_FAULT a[1], a[2]
+
+
+cdef struct gop_t:                  # home: an address-space op in progress (global_begin)
+    gop_t *next
+    uint64_t id                     # its number: REPLAY and REPLAYED carry it
+    int rank, slot                  # the thread that asked
+    int64_t fence                   # the fence it waits for (0: none, or up everywhere)
+    int fenced                      # a fence is up for it: down once it is done
+    int waiting                     # replays not answered yet
+    int bad_rank                    # the lowest rank whose replay went wrong (-1: none)
+    int64_t bad_ret                 # ... what it gave there
+    int64_t a[8]                    # the request: a[0] nr, a[1..6] arguments, a[7] GLOBAL_FENCE
+    int64_t ret, owner, lo, hi      # home's result, where the new pages start, the range that starts over
+    uint8_t *data                   # the request's data, then home's (replayed and answered)
+    uint64_t len
 
 
 cdef struct learned_t:              # runs learned, direct-mapped by the page a stream began at
@@ -371,7 +395,7 @@ cdef struct engine_t:
     applying_t *ap
     int nap, capap
     # fences (around an address-space op that changes which pages are
-    # managed or whose they are: loop.py):
+    # managed or whose they are: global_begin):
     # while one is up this rank asks for no page (its threads' faults wait
     # in `held`, prefetches are not made), and once every page it asked for
     # has come and been applied it tells home (FENCED), so that no grant
@@ -379,8 +403,11 @@ cdef struct engine_t:
     int fenced                      # fences up
     int64_t drain_seq               # the latest fence to report once drained (0: none)
     int64_t fence_seq               # home: the last fence put up
-    int64_t fence_done              # home: the last one reported up everywhere (E_FENCED)
+    int64_t fence_done              # home: the last one reported up everywhere
     int64_t *fence_acked            # home: [rank] the last fence each reported
+    gop_t *gops                     # home: address-space ops in progress, oldest first
+    gop_t *gops_tail
+    uint64_t gop_seq
     int faults_out                  # threads' faults sent, not granted yet
     held_t *held                    # the faults held (one per thread slot at most)
     int nheld
@@ -403,6 +430,7 @@ cdef struct engine_t:
     uint8_t *ex_ending              # end it once its call is done
     # the event for Python
     int ev_kind, ev_src, ev_slot
+    int64_t ev_a[3]
     uint8_t *ev_data
     uint64_t ev_len
     char *failure
@@ -562,12 +590,19 @@ cdef int64_t command(engine_t *e, int slot, uint32_t kind, int64_t a0, int64_t a
     """A command to a runtime thread, waited for; its a[0].  If the app is
     gone meanwhile, e.gone is set (and the result is meaningless)."""
     cdef pshare_mbox *b = box(e, slot)
-    cdef int spins = 0
-    cdef uint64_t t0
     b.a[0] = a0
     b.a[1] = a1
     b.a[2] = a2
     b.len = 0
+    return command_filled(e, slot, kind)
+
+
+cdef int64_t command_filled(engine_t *e, int slot, uint32_t kind) noexcept nogil:
+    """command() of a mailbox whose a[] and data the caller filled; what
+    the thread left in them stays there until the next command."""
+    cdef pshare_mbox *b = box(e, slot)
+    cdef int spins = 0
+    cdef uint64_t t0
     b.kind = kind
     pshare_store(&b.state, MB_REQUEST)
     futex_wake(&b.state)
@@ -1503,6 +1538,9 @@ HANDLERS[W_FENCED] = on_fenced
 HANDLERS[W_UNFENCE] = on_unfence
 HANDLERS[W_GOT] = on_got
 HANDLERS[W_SENT] = on_sent
+HANDLERS[W_GLOBAL] = on_global
+HANDLERS[W_REPLAY] = on_replay
+HANDLERS[W_REPLAYED] = on_replayed
 
 
 cdef int dispatch(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
@@ -1793,17 +1831,54 @@ cdef inline int drained(engine_t *e) noexcept nogil:
 
 
 cdef int fences_check(engine_t *e) noexcept nogil:
-    """Home: R_EVENT (E_FENCED) when another fence is up on every rank."""
+    """Home: once another fence is up on every rank, the ops that waited
+    for it are decided, oldest first."""
     cdef int64_t low = e.fence_acked[0]
     cdef int r
+    cdef gop_t *g
+    cdef gop_t *after
     for r in range(1, e.size):
         low = min(low, e.fence_acked[r])
     if low <= e.fence_done:
         return R_OK
     e.fence_done = low
-    e.ev_kind = E_FENCED
-    e.ev_slot = <int>low
-    return R_EVENT
+    g = e.gops
+    while g != NULL:
+        after = g.next                  # deciding may end g (an error is answered at once)
+        if g.fence and g.fence <= low:
+            g.fence = 0
+            r = decide(e, g)
+            if r != R_OK:
+                return r
+        g = after
+    return R_OK
+
+
+cdef int64_t fence_up(engine_t *e) noexcept nogil:
+    """Home, before an op that is fenced: every rank, this one included,
+    asks for no page until fence_down and reports when every page it asked
+    for is in and applied (fences_check).  The fence's number."""
+    cdef pshare_wire h
+    cdef int r
+    e.fence_seq += 1
+    hdr(&h, W_FENCE, -1, 0)
+    h.a[0] = e.fence_seq
+    for r in range(1, e.size):
+        send(e, r, &h, NULL, 0)
+    e.fenced += 1
+    e.drain_seq = e.fence_seq           # serve reports this rank drained
+    return e.fence_seq
+
+
+cdef int fence_down(engine_t *e) noexcept nogil:
+    """Home: the fenced op is done everywhere: one fence comes down on
+    every rank."""
+    cdef pshare_wire h
+    cdef int r
+    hdr(&h, W_UNFENCE, -1, 0)
+    for r in range(1, e.size):
+        send(e, r, &h, NULL, 0)
+    return on_unfence(e, HOME, &h, NULL)
 
 
 cdef int drain_check(engine_t *e) noexcept nogil:
@@ -1854,6 +1929,210 @@ cdef int on_unfence(engine_t *e, int src, pshare_wire *h, const uint8_t *payload
     return R_OK
 
 
+# ---- address-space operations: home decides, every rank replays, in one order ----
+#
+# An mmap, munmap, mprotect, madvise, brk or sigaction of any thread
+# (RQ_GLOBAL; ext/rt/control.c's run_global) comes to home's engine
+# (W_GLOBAL from another rank).  An op that changes which pages are managed
+# or whose they are (a[7] GLOBAL_FENCE: munmap, mmap, madvise DONTNEED, a
+# brk that shrinks) waits for a fence first: every rank stops asking for
+# pages and says when all it asked for is in and applied.  Else a grant
+# asked for before the op (a prefetch above all: no thread waits for it)
+# could be written into the store after the op's replay there, over the new
+# mapping's pages; a manager's transaction could outlive its forget
+# (pm_forget skips busy pages); and a run reaching into a new mapping next
+# to its own could be served before the new one's manager knew whose its
+# pages are.  Then home's control thread makes the call (home's kernel
+# picks the address) and rewrites it into its replay form (MAP_FIXED, a
+# file's path); every other rank's control thread replays it, in the order
+# home decides them (messages between two ranks keep their order), and
+# each rank's manager forgets the range (its pages start over, at the
+# maker's rank for a new anonymous mapping).  When every replay is in, the
+# fence comes down and the caller goes on.  A replay that fails (or a brk
+# or mmap that ends elsewhere than home's) ends the job: Python says which
+# rank and why (E_REPLAY_FAILED); the ranks' address spaces would differ.
+
+cdef inline int is_err(int64_t r) noexcept nogil:
+    return -4095 <= r < 0
+
+
+cdef int global_begin(engine_t *e, int rank, int slot, const int64_t *a, const uint8_t *data,
+                      uint64_t n) noexcept nogil:
+    """Home: `rank`'s thread in `slot` asks for an address-space op."""
+    cdef gop_t *g = <gop_t *>calloc(1, sizeof(gop_t))
+    cdef int i
+    if g != NULL:
+        g.data = <uint8_t *>malloc(n if n else 1)
+    if g == NULL or g.data == NULL:
+        free(g)
+        fail(e, "out of memory for an address-space operation")
+        return R_EVENT
+    e.gop_seq += 1
+    g.id = e.gop_seq
+    g.rank = rank
+    g.slot = slot
+    g.bad_rank = -1
+    for i in range(8):
+        g.a[i] = a[i]
+    memcpy(g.data, data, n)
+    g.len = n
+    if e.gops_tail != NULL:
+        e.gops_tail.next = g
+    else:
+        e.gops = g
+    e.gops_tail = g
+    if g.a[7] & PSHARE_GLOBAL_FENCE and e.size > 1:
+        g.fence = fence_up(e)
+        g.fenced = 1
+        return R_OK                     # decided once the fence is up everywhere
+    return decide(e, g)
+
+
+cdef int decide(engine_t *e, gop_t *g) noexcept nogil:
+    """Home's control thread makes the op; the replays go out."""
+    cdef pshare_mbox *b = box(e, e.control)
+    cdef pshare_wire h
+    cdef uint8_t *out
+    cdef int i, r
+    for i in range(7):
+        b.a[i] = g.a[i]
+    b.a[7] = 1 | (<int64_t>g.rank << 8)     # decide, for this rank's thread
+    memcpy(b.data, g.data, g.len)
+    b.len = g.len
+    g.ret = command_filled(e, e.control, C_CMD_GLOBAL)
+    if e.gone:
+        return R_EVENT
+    g.owner = b.a[7]
+    g.lo = b.a[8]
+    g.hi = b.a[9]
+    if b.len != g.len:
+        out = <uint8_t *>realloc(g.data, b.len if b.len else 1)
+        if out == NULL:
+            fail(e, "out of memory for an address-space operation")
+            return R_EVENT
+        g.data = out
+    memcpy(g.data, b.data, b.len)
+    g.len = b.len
+    if is_err(g.ret) or e.size == 1:
+        return global_done(e, g, 0)
+    hdr(&h, W_REPLAY, -1, g.id)
+    h.a[0] = g.a[0]
+    for i in range(1, 7):
+        h.a[i] = b.a[i]
+    h.a[7] = g.owner << 8               # replay (not decide), and where the new pages start
+    h.a[8] = g.lo
+    h.a[9] = g.hi
+    g.waiting = e.size - 1
+    for r in range(1, e.size):
+        send(e, r, &h, g.data, g.len)
+    return R_OK
+
+
+cdef void gop_drop(engine_t *e, gop_t *g) noexcept nogil:
+    cdef gop_t *p = NULL
+    cdef gop_t *q = e.gops
+    while q != NULL and q != g:
+        p = q
+        q = q.next
+    if q == NULL:
+        return
+    if p == NULL:
+        e.gops = g.next
+    else:
+        p.next = g.next
+    if e.gops_tail == g:
+        e.gops_tail = p
+    free(g.data)
+    free(g)
+
+
+cdef int global_done(engine_t *e, gop_t *g, int replayed) noexcept nogil:
+    """The op is done everywhere (or failed on home): home's manager
+    forgets the range, the fence comes down, the caller goes on."""
+    cdef int r = R_OK
+    if replayed and g.hi > g.lo and pm_forget(e.m, <uint64_t>g.lo, <uint64_t>g.hi, <int>g.owner) != 0:
+        fail(e, "out of memory for the page table")
+        return R_EVENT
+    if g.fenced:
+        r = fence_down(e)
+    if g.rank == e.rank:
+        mbox_reply(e, g.slot, g.ret, 0, g.data, g.len)
+    else:
+        answer(e, g.rank, g.slot, g.ret, 0, g.data, g.len)
+    gop_drop(e, g)
+    return r
+
+
+cdef int on_global(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    return global_begin(e, src, h.slot, h.a, payload, h.len)
+
+
+cdef int on_replay(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    """Home's op, replayed by this rank's control thread; this rank's
+    manager forgets the range."""
+    cdef pshare_mbox *b = box(e, e.control)
+    cdef pshare_wire r
+    cdef int i
+    for i in range(8):
+        b.a[i] = h.a[i]
+    memcpy(b.data, payload, h.len)
+    b.len = h.len
+    hdr(&r, W_REPLAYED, -1, h.page)
+    r.a[0] = command_filled(e, e.control, C_CMD_GLOBAL)
+    if e.gone:
+        return R_EVENT
+    if h.a[9] > h.a[8] and pm_forget(e.m, <uint64_t>h.a[8], <uint64_t>h.a[9], <int>(h.a[7] >> 8)) != 0:
+        fail(e, "out of memory for the page table")
+        return R_EVENT
+    send(e, src, &r, NULL, 0)
+    return R_OK
+
+
+cdef int on_replayed(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    cdef gop_t *g = e.gops
+    cdef int64_t ret = h.a[0]
+    while g != NULL and g.id != h.page:
+        g = g.next
+    if g == NULL:
+        fail(e, "a replay's answer for no address-space operation")
+        return R_EVENT
+    if (is_err(ret) or ((g.a[0] == SYS_mmap or g.a[0] == SYS_brk) and ret != g.ret)) and (
+            g.bad_rank < 0 or src < g.bad_rank):
+        g.bad_rank = src
+        g.bad_ret = ret
+    g.waiting -= 1
+    if g.waiting:
+        return R_OK
+    if g.bad_rank < 0:
+        return global_done(e, g, 1)
+    # never go on with address spaces that differ (a thread there would
+    # fault on memory that is not mapped): Python says why and ends the job
+    e.ev_kind = E_REPLAY_FAILED
+    e.ev_src = g.bad_rank
+    e.ev_a[0] = g.a[0]
+    e.ev_a[1] = g.ret
+    e.ev_a[2] = g.bad_ret
+    e.ev_data = g.data
+    e.ev_len = g.len
+    g.data = NULL
+    gop_drop(e, g)
+    return R_EVENT
+
+
+cdef int ask_home(engine_t *e, uint32_t kind, int slot, int nargs) noexcept nogil:
+    """A thread's request that home serves goes there: its mailbox's
+    a[0 .. nargs) and data; home ANSWERs it."""
+    cdef pshare_mbox *b = box(e, slot)
+    cdef pshare_wire h
+    cdef int i
+    hdr(&h, kind, slot, 0)
+    for i in range(nargs):
+        h.a[i] = b.a[i]
+    e.outstanding += 1
+    send(e, HOME, &h, b.data, b.len)
+    return R_OK
+
+
 cdef int on_request(engine_t *e, int slot) noexcept nogil:
     cdef pshare_mbox *b = box(e, slot)
     cdef pshare_wire h
@@ -1880,13 +2159,12 @@ cdef int on_request(engine_t *e, int slot) noexcept nogil:
             e.outstanding += 1
         send(e, dest, &h, NULL, 0)
         return R_OK
+    if b.kind == C_RQ_GLOBAL:
+        if e.rank == HOME:
+            return global_begin(e, HOME, slot, b.a, b.data, b.len)
+        return ask_home(e, W_GLOBAL, slot, 8)
     if b.kind == C_RQ_SYSCALL and e.rank != HOME:
-        hdr(&h, W_SYS, slot, 0)
-        for i in range(10):
-            h.a[i] = b.a[i]
-        e.outstanding += 1
-        send(e, HOME, &h, b.data, b.len)
-        return R_OK
+        return ask_home(e, W_SYS, slot, 10)
     e.ev_kind = E_REQUEST
     e.ev_slot = slot
     return R_EVENT
@@ -2229,6 +2507,8 @@ cdef class Engine:
         free(e.late_tail)
         free(e.held)
         free(e.fence_acked)
+        while e.gops != NULL:
+            gop_drop(e, e.gops)
         for i in range(e.nap):
             while e.ap[i].head != NULL:
                 m = e.ap[i].head
@@ -2251,7 +2531,8 @@ cdef class Engine:
 
     def poll(self, double seconds):
         """Serve for at most `seconds`; None, or the first event for Python:
-        (EV_REQUEST, slot), (EV_PY, src, bytes), (EV_GONE,), (EV_FAILED, msg)."""
+        (EV_REQUEST, slot), (EV_PY, src, bytes), (EV_GONE,), (EV_FAILED, msg),
+        (EV_REPLAY_FAILED, rank, nr, home's result, its result, home's data)."""
         cdef engine_t *e = self.e
         cdef uint64_t max_ns = <uint64_t>(seconds * 1e9)
         cdef int r
@@ -2270,8 +2551,11 @@ cdef class Engine:
             return (EV_GONE,)
         if e.ev_kind == E_REQUEST:
             return (EV_REQUEST, e.ev_slot)
-        if e.ev_kind == E_FENCED:
-            return (EV_FENCED, e.ev_slot)
+        if e.ev_kind == E_REPLAY_FAILED:
+            data = PyBytes_FromStringAndSize(<char *>e.ev_data, e.ev_len)
+            free(e.ev_data)
+            e.ev_data = NULL
+            return (EV_REPLAY_FAILED, e.ev_src, e.ev_a[0], e.ev_a[1], e.ev_a[2], data)
         if e.ev_kind == E_PY:
             data = PyBytes_FromStringAndSize(<char *>e.ev_data, e.ev_len)
             free(e.ev_data)
@@ -2393,43 +2677,6 @@ cdef class Engine:
         """Every peer rings this rank (each mapped its doorbell): sleep until
         rung (the timeout only bounds a missed ring)."""
         self.e.rung_by_all = 1
-
-    def fence_all(self):
-        """Home, before an address-space op that is fenced (loop.py):
-        every rank, this one included, asks for no page until unfence_all
-        and reports when every page it asked for is in and applied.  The
-        fence's number; (EV_FENCED, n) says when every fence up to n is up
-        everywhere."""
-        cdef engine_t *e = self.e
-        cdef pshare_wire h
-        cdef int r
-        e.fence_seq += 1
-        hdr(&h, W_FENCE, -1, 0)
-        h.a[0] = e.fence_seq
-        for r in range(1, e.size):
-            send(e, r, &h, NULL, 0)
-        e.fenced += 1
-        e.drain_seq = e.fence_seq           # serve reports this rank drained
-        return e.fence_seq
-
-    def unfence_all(self):
-        """Home: the fenced op is done everywhere: one fence comes down on
-        every rank."""
-        cdef engine_t *e = self.e
-        cdef pshare_wire h
-        cdef int r
-        hdr(&h, W_UNFENCE, -1, 0)
-        for r in range(1, e.size):
-            send(e, r, &h, NULL, 0)
-        with nogil:
-            on_unfence(e, HOME, &h, NULL)
-
-    def forget(self, unsigned long lo, unsigned long hi, int owner=HOME):
-        """[lo, hi) was mapped, unmapped or zeroed: the pages of it this rank
-        manages start over, fresh, at `owner` (the rank whose thread mapped
-        it; home for everything else)."""
-        if pm_forget(self.e.m, lo, hi, owner) != 0:
-            raise MemoryError()
 
     def cancel(self, bint wait_sends=True):
         """Before MPI ends: the posted receives are withdrawn and the sends

@@ -39,7 +39,10 @@
     X(FENCED,   18, "rank -> home: a[0] every fence up to this one: all pages it asked for are in, applied") \
     X(UNFENCE,  19, "home -> rank: the fenced op is done everywhere: ask for the held faults") \
     X(GOT,      20, "requester -> manager: page, a[1] pages: a grant its owner sent straight here came") \
-    X(SENT,     21, "owner -> manager: page, a[1] pages: a write's run went straight to the requester, dropped here")
+    X(SENT,     21, "owner -> manager: page, a[1] pages: a write's run went straight to the requester, dropped here") \
+    X(GLOBAL,   22, "-> home: slot, a[0..7] an address-space op or sigaction (RQ_GLOBAL's a[]), payload = its data") \
+    X(REPLAY,   23, "home -> rank: page = the op's number, a[0] nr, a[1..6] its arguments as home decided them, a[7] the maker's rank << 8, a[8..9] the range whose pages start over; payload = home's data (a file's path, a sigaction)") \
+    X(REPLAYED, 24, "rank -> home: page = the op's number, a[0] the replay's result")
 
 enum pshare_wire_kind {
 #define PSHARE_WIRE_ENUM(name, nr, what) W_##name = nr,

@@ -251,7 +251,7 @@ long run_io(long nr, const long *a, struct kucontext *uc)
 
 /* The op drops pages that some rank may hold or have asked for, or makes
  * pages whose first owner is not home: home first fences the job's page
- * traffic (loop.py).  Else a grant asked for before it could be written
+ * traffic (the engine's global_begin).  Else a grant asked for before it could be written
  * into the store after it (over a new mapping's pages), or a run reaching
  * from one mapping into a new one next to it could be served, before the
  * new one's manager knew its maker owns it, as home's zeroes.  A brk that

@@ -36,7 +36,7 @@ struct pshare_sched_attr {
 };
 #define PSHARE_GLOBAL_FENCE 1                     /* RQ_GLOBAL a[7]: the op changes which pages are managed
                                                      or whose they are (home fences the page traffic
-                                                     around it: loop.py) */
+                                                     around it: the engine's global_begin) */
 
 /* flags set by the agent */
 #define PSHARE_ENV_HAD_PRELOAD   0x1   /* the user had LD_PRELOAD: strip our prefix only */
