@@ -1,18 +1,14 @@
 """The agent's event loop when the job has more than one rank: the rare part.
 
-Pages, forwarded system calls and address-space operations never come
-here: the engine (ext/agent/_engine.pyx, without the GIL) serves them, and
-on home it is also the page manager, the one place where address-space
-operations get their global order, and the keeper of which executor serves
-which remote thread.  This Python side gets what the engine hands up
-(Engine.poll): a new thread, a thread's end, a replay that went wrong, and
-the pickled messages these make between agents (they travel in order with
-the engine's own, as W_PY); plus the app's exit and the job's end.
-
-Home never waits inside an operation: what it asks of another agent (a
-thread started) carries a key that comes back with the answer
-("<kind>_reply"), and the operation goes on from there (Node.ask).  Home is
-also the placement policy.
+Pages, forwarded system calls, address-space operations and new threads
+never come here: the engine (ext/agent/_engine.pyx, without the GIL) serves
+them, and on home it is also the page manager, the one place where
+address-space operations get their global order, the placement of new
+threads (the policy's cycle of ranks, from pshare.placement) and the keeper
+of which executor serves which remote thread.  This Python side gets what
+the engine hands up (Engine.poll): a replay that went wrong, and the
+pickled messages of the job's end between agents (`exit`, `failed`, `bye`:
+they travel in order with the engine's own, as W_PY); plus the app's exit.
 """
 import errno
 import os
@@ -22,19 +18,13 @@ import time
 
 from mpi4py import MPI  # noqa: F401  loaded (MPI_Init) before the engine, which needs libmpi
 
-from ._engine import EV_FAILED, EV_GONE, EV_PY, EV_REPLAY_FAILED, EV_REQUEST, Engine
-# mailbox requests and commands: defined once, in ext/rt/shm.h
-from ._rtctl import CMD_EXECUTOR, CMD_SPAWN, RQ_SPAWN, RQ_THREAD_EXIT
+from ._engine import EV_FAILED, EV_GONE, EV_PY, EV_REPLAY_FAILED, Engine
 from ._systab import NAMES, NUMBERS
 from .config import WRITE_BURST_US
 from .placement import HOME, usable_cores
 
 #: every Python message travels as pickle.dumps(msg, PICKLE_PROTOCOL) bytes
 PICKLE_PROTOCOL = 5
-#: the answer to an ask is its kind + this ("replay_reply"), counted under that name
-REPLY_SUFFIX = "_reply"
-
-CLONE_THREAD = 0x10000
 #: exit status of a job pshare cannot go on with (as the runtime's rt_fail)
 STATUS_PSHARE_FAILED = 126
 #: how long the engine serves before the app's exit is checked (when idle);
@@ -89,29 +79,19 @@ class Node:
         self.chan = chan
         self.ctl = ctl
         self.app_exited = app_exited          # () -> exit status or None
-        self.control = ctl.control_slot
         # the engine's own communicator: its posted receives see nothing else
         self.comm = comm.Dup()
         self.engine = Engine(self.comm, chan.address, ctl.address, store_fd, app_pid, hold_us,
                              late_ms, write_burst_us)
         self.engine.set_cores(usable_cores())
         self.rung_by = ring_peers_on_this_host(self.comm, self.engine, chan)
-        self.expected = {}                    # (rank, key) -> what to do with its reply
-        self.next_key = 0
         self.result = None                    # the job's exit status, once known
         self.failure = None                   # (status, message) from a crashed rank
         self.byes = set()                     # peers that have sent their last message
         self.py_sent = {}                     # Python messages by kind, each way
         self.py_received = {}
         if self.rank == HOME:
-            self.placement = placement
-
-    def command(self, kind, args, data=None):
-        """A command to this rank's control thread, waited for."""
-        return self.chan.command(self.control, kind, args, data, self.alive)
-
-    def alive(self):
-        return self.app_exited() is None
+            self.engine.set_placement(placement.order)
 
     @property
     def counts(self):
@@ -145,34 +125,11 @@ class Node:
         self.py_received[msg[0]] = self.py_received.get(msg[0], 0) + 1
         return msg
 
-    def ask(self, rank, msg, then):
-        """Home: send `msg` (its second field becomes a fresh key) to another
-        agent and go on; `then(*answer)` runs when its reply comes."""
-        self.next_key += 1
-        self.expected[(rank, self.next_key)] = then
-        self.send(rank, (msg[0], self.next_key) + tuple(msg[1:]))
-
-    def reply(self, kind, key, *answer):
-        """The answer to home's `kind` ask with this key."""
-        self.send(HOME, (kind + REPLY_SUFFIX, key) + answer)
-
-    def m_reply(self, src, key, *answer):
-        then = self.expected.pop((src, key), None)
-        if then is not None and self.result is None:
-            then(*answer)
-
-    def answer(self, rank, slot, ret, flag=0, data=None):
-        """The result of a request of `rank`'s thread in `slot`."""
-        self.engine.answer(rank, slot, ret, flag, data)
-
     # ---- the loop ----
 
     def run(self):
         while self.result is None:
-            try:
-                self.step()
-            except ProcessLookupError:
-                self.on_app_exit(self.app_exited())
+            self.step()
         self.wind_down()
         return self.result
 
@@ -182,8 +139,6 @@ class Node:
             st = self.app_exited()
             if st is not None:
                 self.on_app_exit(st)
-        elif ev[0] == EV_REQUEST:
-            self.on_request(ev[1])
         elif ev[0] == EV_PY:
             self.handle(self.unpickle(ev), ev[1])
         elif ev[0] == EV_REPLAY_FAILED:
@@ -242,33 +197,12 @@ class Node:
             self.send(r, ("exit", status))
         self.result = status
 
-    # ---- the app's requests the engine hands up ----
-
-    def on_request(self, slot):
-        kind, a, data = self.chan.request(slot)
-        me = self.rank
-        if kind == RQ_SPAWN:
-            self.send(HOME, ("spawn", me, slot, a[:5], data))
-        elif kind == RQ_THREAD_EXIT:
-            self.send(HOME, ("texit", me, slot, a[0]))
-            self.chan.reply(slot, (0,))
-        else:
-            raise RuntimeError(f"pshare: request kind {kind} reached the Python side")
-
     # ---- messages ----
 
     def handle(self, msg, src):
-        kind = msg[0]
-        if kind.endswith(REPLY_SUFFIX):
-            self.m_reply(src, *msg[1:])
-        else:
-            getattr(self, "m_" + kind)(src, *msg[1:])
+        getattr(self, "m_" + msg[0])(src, *msg[1:])
 
     # every rank
-    def m_start(self, src, key, a, frame):
-        (tid, rslot, *_), _ = self.command(CMD_SPAWN, a, frame)
-        self.reply("start", key, tid, rslot)
-
     def m_exit(self, src, status):
         self.result = status
 
@@ -286,45 +220,3 @@ class Node:
         sys.stderr.flush()
         self.failure = (rank, STATUS_PSHARE_FAILED)
         self.finish(STATUS_PSHARE_FAILED)
-
-    def m_texit(self, src, rank, slot, cluster):
-        """A remote thread ended: so does its executor (the engine knows which)."""
-        self.engine.thread_ended(cluster)
-
-    def m_spawn(self, src, rank, slot, a, frame):
-        flags, tls, ctid, ptid, newsp = a
-        if not flags & CLONE_THREAD:
-            # a process started by a thread elsewhere: home's executor of
-            # that thread starts it, in home's process (the job's fds)
-            ex = self.engine.executor_for(rank, slot)
-            if ex < 0:
-                self.answer(rank, slot, ex)
-                return
-            self.engine.executor_busy(ex, rank, slot)
-            self.chan.post(ex, CMD_SPAWN, (0, flags, tls, ctid, 0), frame)
-            return
-        target = self.placement.next()
-        if target == HOME and rank == HOME:
-            self.answer(rank, slot, 0, 1)                  # start it yourself
-            return
-        if target == HOME:
-            (tid, *_), _ = self.command(CMD_SPAWN, (0, flags, tls, ctid, 0, ptid), frame)
-            self.answer(rank, slot, tid)
-            return
-        # a remote thread: its executor first, whose tid is the thread's cluster-wide id
-        (cluster, ex, *_), _ = self.command(CMD_EXECUTOR, ())
-        if cluster < 0:
-            # home has no slot left for the executor: the app gets the
-            # kernel's answer for too many threads (EAGAIN), nothing starts
-            self.answer(rank, slot, cluster)
-            return
-
-        def started(tid, rslot):
-            if tid < 0:
-                self.engine.end_executor(ex)
-                self.answer(rank, slot, tid)
-                return
-            self.engine.bind_executor(ex, target, rslot, cluster)
-            self.answer(rank, slot, cluster)
-
-        self.ask(target, ("start", (0, flags, tls, ctid, cluster, ptid), frame), started)

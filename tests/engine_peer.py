@@ -41,7 +41,7 @@ import traceback
 
 from mpi4py import MPI
 
-from pshare._engine import EV_FAILED, EV_GONE, EV_PY, EV_REQUEST, Engine
+from pshare._engine import EV_FAILED, EV_GONE, EV_PY, Engine
 from pshare.loop import ring_peers_on_this_host
 from pshare._rtctl import (CMD_EXECUTOR, CMD_PROTECT, CMD_SIGNAL, CMD_SYSCALL,
                            DSM_INVALID as INVALID, DSM_READ as READ, DSM_WRITE as WRITE, FAULT_REACH,
@@ -223,9 +223,6 @@ class Rank:
             if msg[0] != "bye":
                 raise AssertionError(f"rank {self.me}: unexpected message {msg}")
             self.byes.add(ev[1])
-        elif ev[0] == EV_REQUEST:
-            kind, a, _ = self.chan.request(ev[1])
-            raise AssertionError(f"rank {self.me}: request {kind} {a} reached Python")
         elif ev[0] in (EV_FAILED, EV_GONE):
             raise AssertionError(f"rank {self.me}: engine: {ev}")
 

@@ -618,7 +618,8 @@ def test_unmapping_while_other_threads_read_remote_memory(nranks, apps_bin, tmp_
     readers' faults wait in their engines meanwhile and go out after; every
     byte read is its writer's, and the output is native's.  The ops travel
     between the engines: each mmap and munmap of a thread off home is a
-    GLOBAL message, and every rank answers each REPLAY home sends it."""
+    GLOBAL message, and every rank answers each REPLAY home sends it; each
+    thread started off home came as a START, answered STARTED."""
     request.getfixturevalue("mpiexec")
     shared, ranks = _same_as_native_with_stats(apps_bin["remap_churn"], nranks, tmp_path)
     assert b"every byte read was its writer's" in shared.stdout, shared.stdout
@@ -632,6 +633,8 @@ def test_unmapping_while_other_threads_read_remote_memory(nranks, apps_bin, tmp_
         assert r["messages_sent"].get("global", 0) >= ops, r
         replays = r["messages_received"].get("replay", 0)
         assert replays >= min(fences) and r["messages_sent"].get("replayed", 0) == replays, r
+        starts = r["messages_received"].get("start", 0)
+        assert starts == r["messages_sent"].get("started", 0) == r["threads"], r
 
 
 @pytest.mark.pshare

@@ -11,11 +11,12 @@ object per message.
 
 Address-space operations are the engines' too: home's decides them (its
 control thread makes the call) and every other rank's replays them, behind
-a fence when they change which pages are managed (global_begin).
+a fence when they change which pages are managed (global_begin); and so are
+new threads: home places them and the target rank's control thread starts
+them (spawn_begin).
 
-What is rare goes up to Python (pshare.loop): a request the engine does not
-serve (a new thread, a thread's end), a replay that went wrong (the job
-ends) and a pickled message of the Python side (W_PY).  poll() returns at the first
+What is rare goes up to Python (pshare.loop): a replay that went wrong (the
+job ends) and a pickled message of the Python side (W_PY: the job's end).  poll() returns at the first
 one, so the Python side sees them in the order they came, and nothing after
 one is served before Python has handled it.
 """
@@ -49,6 +50,7 @@ cdef extern from "wire.h" nogil:
     enum:
         W_FAULT, W_GRANT, W_FETCH, W_PAGE, W_INV, W_INV_DONE, W_SYS, W_ANSWER, W_SIGNAL, W_PY
         W_FENCE, W_FENCED, W_UNFENCE, W_GOT, W_SENT, W_GLOBAL, W_REPLAY, W_REPLAYED
+        W_SPAWN, W_START, W_STARTED, W_TEXIT
         W_FWAIT, W_FWAKE, W_FCANCEL, W_FWOKEN, W_BARRIER, W_GO
         W_NKINDS
     struct pshare_wire:
@@ -110,6 +112,8 @@ cdef extern from "barriers.h" nogil:
 
 cdef extern from "sched.h" nogil:
     int sched_yield()
+    enum:
+        CLONE_THREAD
 
 cdef extern from *:
     """
@@ -273,13 +277,11 @@ cdef enum:
 
 # what poll() reports to Python
 cdef enum:
-    E_REQUEST = 1                   # (EV_REQUEST, slot): a request the engine does not serve
     E_PY = 2                        # (EV_PY, src, bytes): a pickled message
     E_GONE = 3                      # (EV_GONE,): the app is gone (a command could not finish)
     E_FAILED = 4                    # (EV_FAILED, message): the engine cannot go on
     E_REPLAY_FAILED = 5             # (EV_REPLAY_FAILED, rank, nr, home's result, rank's result, home's data)
-EV_REQUEST, EV_PY, EV_GONE, EV_FAILED, EV_REPLAY_FAILED = (E_REQUEST, E_PY, E_GONE, E_FAILED,
-                                                           E_REPLAY_FAILED)
+EV_PY, EV_GONE, EV_FAILED, EV_REPLAY_FAILED = E_PY, E_GONE, E_FAILED, E_REPLAY_FAILED
 cdef enum:
     R_OK = 0
     R_EVENT = 1                     # an event for Python is ready; stop serving
@@ -318,6 +320,15 @@ cdef struct gop_t:                  # home: an address-space op in progress (glo
     int64_t ret, owner, lo, hi      # home's result, where the new pages start, the range that starts over
     uint8_t *data                   # the request's data, then home's (replayed and answered)
     uint64_t len
+
+
+cdef struct start_t:                # home: a thread being started on another rank (spawn_begin)
+    start_t *next
+    uint64_t id                     # its number: START and STARTED carry it
+    int rank, slot                  # the thread that asked
+    int target                      # where it starts
+    int ex                          # home's executor for it
+    int64_t cluster                 # ... whose tid is the thread's cluster-wide tid
 
 
 cdef struct learned_t:              # runs learned, direct-mapped by the page a stream began at
@@ -408,6 +419,12 @@ cdef struct engine_t:
     gop_t *gops                     # home: address-space ops in progress, oldest first
     gop_t *gops_tail
     uint64_t gop_seq
+    # home: where new threads go (the placement policy's cycle of ranks)
+    int32_t *place
+    int nplace
+    uint64_t placed
+    start_t *starts                 # threads being started on other ranks
+    uint64_t start_seq
     int faults_out                  # threads' faults sent, not granted yet
     held_t *held                    # the faults held (one per thread slot at most)
     int nheld
@@ -429,7 +446,7 @@ cdef struct engine_t:
     int32_t *ex_busy_slot
     uint8_t *ex_ending              # end it once its call is done
     # the event for Python
-    int ev_kind, ev_src, ev_slot
+    int ev_kind, ev_src
     int64_t ev_a[3]
     uint8_t *ev_data
     uint64_t ev_len
@@ -1376,6 +1393,25 @@ cdef void answer(engine_t *e, int rank, int slot, int64_t ret, int64_t flag,
     send(e, rank, &h, data, n)
 
 
+cdef void reply_to(engine_t *e, int rank, int slot, int64_t ret, int64_t flag,
+                   const uint8_t *data, uint64_t n) noexcept nogil:
+    """The answer to a request of `rank`'s thread in `slot`: this rank's
+    mailbox, or ANSWER."""
+    if rank == e.rank:
+        mbox_reply(e, slot, ret, flag, data, n)
+    else:
+        answer(e, rank, slot, ret, flag, data, n)
+
+
+cdef void post_filled(engine_t *e, int slot, uint32_t kind) noexcept nogil:
+    """Work for a runtime thread whose mailbox the caller filled, not
+    waited for (an executor reports UP_EXEC_DONE)."""
+    cdef pshare_mbox *b = box(e, slot)
+    b.kind = kind
+    pshare_store(&b.state, MB_REQUEST)
+    futex_wake(&b.state)
+
+
 cdef int on_sys(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
     cdef int ex = executor_for(e, src, h.slot), i
     cdef pshare_mbox *b
@@ -1391,9 +1427,7 @@ cdef int on_sys(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) no
         b.a[i] = h.a[i]
     memcpy(b.data, payload, h.len)
     b.len = h.len
-    b.kind = C_CMD_SYSCALL
-    pshare_store(&b.state, MB_REQUEST)
-    futex_wake(&b.state)
+    post_filled(e, ex, C_CMD_SYSCALL)
     return R_OK
 
 
@@ -1541,6 +1575,10 @@ HANDLERS[W_SENT] = on_sent
 HANDLERS[W_GLOBAL] = on_global
 HANDLERS[W_REPLAY] = on_replay
 HANDLERS[W_REPLAYED] = on_replayed
+HANDLERS[W_SPAWN] = on_spawn
+HANDLERS[W_START] = on_start
+HANDLERS[W_STARTED] = on_started
+HANDLERS[W_TEXIT] = on_texit
 
 
 cdef int dispatch(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
@@ -2055,10 +2093,7 @@ cdef int global_done(engine_t *e, gop_t *g, int replayed) noexcept nogil:
         return R_EVENT
     if g.fenced:
         r = fence_down(e)
-    if g.rank == e.rank:
-        mbox_reply(e, g.slot, g.ret, 0, g.data, g.len)
-    else:
-        answer(e, g.rank, g.slot, g.ret, 0, g.data, g.len)
+    reply_to(e, g.rank, g.slot, g.ret, 0, g.data, g.len)
     gop_drop(e, g)
     return r
 
@@ -2119,6 +2154,166 @@ cdef int on_replayed(engine_t *e, int src, pshare_wire *h, const uint8_t *payloa
     return R_EVENT
 
 
+# ---- new threads: home places them, the target rank's control thread starts them ----
+#
+# A thread's clone (RQ_SPAWN; ext/rt/dispatch.c's spread_clone: its flags,
+# tls, ctid, ptid, new stack and its register frame) comes to home's engine
+# (SPAWN from another rank).  A thread (CLONE_THREAD) goes where the
+# placement policy's cycle says (Engine.set_placement): back to its maker
+# when that is home ("start it yourself"), to home's control thread, or to
+# another rank: home's control thread first makes the thread's executor
+# (whose tid is the thread's cluster-wide tid; none left: the kernel's
+# EAGAIN, nothing starts), then START has the target's control thread
+# start it from the frame, and STARTED binds the executor to the thread's
+# slot there before the maker gets the tid.  A process (fork, vfork,
+# posix_spawn) started by a thread off home is started by home's executor
+# of that thread, in home's process, where the job's fds are.
+
+cdef int spawn_begin(engine_t *e, int rank, int slot, const int64_t *a, const uint8_t *frame,
+                     uint64_t n) noexcept nogil:
+    """Home: `rank`'s thread in `slot` clones."""
+    cdef int64_t flags = a[0], cluster, tid
+    cdef pshare_mbox *b
+    cdef int ex, target
+    cdef start_t *st
+    cdef pshare_wire h
+    if not flags & CLONE_THREAD:
+        ex = executor_for(e, rank, slot)
+        if e.gone:
+            return R_EVENT
+        if ex < 0:
+            reply_to(e, rank, slot, ex, 0, NULL, 0)
+            return R_OK
+        e.ex_busy_rank[ex] = rank
+        e.ex_busy_slot[ex] = slot
+        spawn_box(e, ex, a, 0, frame, n)
+        post_filled(e, ex, C_CMD_SPAWN)
+        return R_OK
+    target = e.place[e.placed % e.nplace] if e.nplace else HOME
+    e.placed += 1
+    if target == HOME and rank == HOME:
+        reply_to(e, rank, slot, 0, 1, NULL, 0)       # start it yourself
+        return R_OK
+    if target == HOME:
+        spawn_box(e, e.control, a, 0, frame, n)
+        tid = command_filled(e, e.control, C_CMD_SPAWN)
+        if e.gone:
+            return R_EVENT
+        reply_to(e, rank, slot, tid, 0, NULL, 0)
+        return R_OK
+    cluster = command(e, e.control, C_CMD_EXECUTOR, 0, 0, 0)
+    if e.gone:
+        return R_EVENT
+    if cluster < 0:
+        reply_to(e, rank, slot, cluster, 0, NULL, 0)
+        return R_OK
+    st = <start_t *>calloc(1, sizeof(start_t))
+    if st == NULL:
+        fail(e, "out of memory for a new thread")
+        return R_EVENT
+    e.start_seq += 1
+    st.id = e.start_seq
+    st.rank = rank
+    st.slot = slot
+    st.target = target
+    st.ex = <int>box(e, e.control).a[1]
+    st.cluster = cluster
+    st.next = e.starts
+    e.starts = st
+    hdr(&h, W_START, -1, st.id)
+    h.a[1] = flags
+    h.a[2] = a[1]
+    h.a[3] = a[2]
+    h.a[4] = cluster
+    h.a[5] = a[3]
+    send(e, target, &h, frame, n)
+    return R_OK
+
+
+cdef void spawn_box(engine_t *e, int slot, const int64_t *a, int64_t cluster,
+                    const uint8_t *frame, uint64_t n) noexcept nogil:
+    """A runtime thread's mailbox filled for CMD_SPAWN (shm.h) from the
+    clone's a[] (RQ_SPAWN's order: flags, tls, ctid, ptid)."""
+    cdef pshare_mbox *b = box(e, slot)
+    b.a[0] = 0
+    b.a[1] = a[0]
+    b.a[2] = a[1]
+    b.a[3] = a[2]
+    b.a[4] = cluster
+    b.a[5] = a[3]
+    memcpy(b.data, frame, n)
+    b.len = n
+
+
+cdef int on_spawn(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    return spawn_begin(e, src, h.slot, h.a, payload, h.len)
+
+
+cdef int on_start(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    """This rank's control thread starts a thread home placed here."""
+    cdef int64_t a[4]
+    cdef pshare_wire r
+    a[0] = h.a[1]
+    a[1] = h.a[2]
+    a[2] = h.a[3]
+    a[3] = h.a[5]
+    spawn_box(e, e.control, a, h.a[4], payload, h.len)
+    hdr(&r, W_STARTED, -1, h.page)
+    r.a[0] = command_filled(e, e.control, C_CMD_SPAWN)
+    if e.gone:
+        return R_EVENT
+    r.a[1] = box(e, e.control).a[1]
+    send(e, src, &r, NULL, 0)
+    return R_OK
+
+
+cdef int on_started(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    """Home: the thread started (its executor now serves its slot there),
+    or could not (its executor ends); its maker gets the cluster tid or
+    the error."""
+    cdef start_t *st = e.starts
+    cdef start_t *before = NULL
+    while st != NULL and st.id != h.page:
+        before = st
+        st = st.next
+    if st == NULL:
+        fail(e, "a thread's start answered that was not asked for")
+        return R_EVENT
+    if before == NULL:
+        e.starts = st.next
+    else:
+        before.next = st.next
+    if h.a[0] < 0:
+        post_end(e, st.ex)
+        reply_to(e, st.rank, st.slot, h.a[0], 0, NULL, 0)
+    else:
+        e.ex_of[st.target * PSHARE_MAX_THREADS + <int>h.a[1]] = st.ex
+        e.ex_rank[st.ex] = st.target
+        e.ex_slot[st.ex] = <int>h.a[1]
+        e.ex_cluster[st.ex] = st.cluster
+        reply_to(e, st.rank, st.slot, st.cluster, 0, NULL, 0)
+    free(st)
+    return R_OK
+
+
+cdef int on_texit(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    """Home: a remote thread ended, so does its executor.  Matched by
+    cluster tid: the slot may already serve a newer thread whose start
+    overtook this message.  A call in progress is never overwritten."""
+    cdef int ex
+    for ex in range(PSHARE_MAX_THREADS):
+        if e.ex_rank[ex] >= 0 and e.ex_cluster[ex] == h.a[0]:
+            if e.ex_of[e.ex_rank[ex] * PSHARE_MAX_THREADS + e.ex_slot[ex]] == ex:
+                e.ex_of[e.ex_rank[ex] * PSHARE_MAX_THREADS + e.ex_slot[ex]] = -1
+            e.ex_rank[ex] = -1
+            if e.ex_busy_rank[ex] >= 0:
+                e.ex_ending[ex] = 1
+            else:
+                post_end(e, ex)
+            break
+    return R_OK
+
+
 cdef int ask_home(engine_t *e, uint32_t kind, int slot, int nargs) noexcept nogil:
     """A thread's request that home serves goes there: its mailbox's
     a[0 .. nargs) and data; home ANSWERs it."""
@@ -2165,8 +2360,18 @@ cdef int on_request(engine_t *e, int slot) noexcept nogil:
         return ask_home(e, W_GLOBAL, slot, 8)
     if b.kind == C_RQ_SYSCALL and e.rank != HOME:
         return ask_home(e, W_SYS, slot, 10)
-    e.ev_kind = E_REQUEST
-    e.ev_slot = slot
+    if b.kind == C_RQ_SPAWN:
+        if e.rank == HOME:
+            return spawn_begin(e, HOME, slot, b.a, b.data, b.len)
+        return ask_home(e, W_SPAWN, slot, 5)
+    if b.kind == C_RQ_THREAD_EXIT and e.rank != HOME:
+        # the thread ends (it waits for nothing more): its executor too
+        hdr(&h, W_TEXIT, -1, 0)
+        h.a[0] = b.a[0]
+        mbox_reply(e, slot, 0, 0, NULL, 0)
+        send(e, HOME, &h, NULL, 0)
+        return R_OK
+    fail(e, "a request of unknown kind from the app")
     return R_EVENT
 
 
@@ -2184,11 +2389,8 @@ cdef int on_exec_done(engine_t *e, int ex) noexcept nogil:
 
 
 cdef void post_end(engine_t *e, int ex) noexcept nogil:
-    cdef pshare_mbox *b = box(e, ex)
-    b.kind = C_CMD_EXECUTOR_END
-    b.len = 0
-    pshare_store(&b.state, MB_REQUEST)
-    futex_wake(&b.state)
+    box(e, ex).len = 0
+    post_filled(e, ex, C_CMD_EXECUTOR_END)
 
 
 cdef int on_barrier_arrival(engine_t *e, int slot) noexcept nogil:
@@ -2473,6 +2675,7 @@ cdef class Engine:
         cdef engine_t *e = self.e
         cdef int i
         cdef msg_t *m
+        cdef start_t *st
         if e == NULL:
             return
         pshare_forget_child_bell(&e.chan.doorbell)     # the channel may be unmapped next
@@ -2509,6 +2712,11 @@ cdef class Engine:
         free(e.fence_acked)
         while e.gops != NULL:
             gop_drop(e, e.gops)
+        while e.starts != NULL:
+            st = e.starts
+            e.starts = st.next
+            free(st)
+        free(e.place)
         for i in range(e.nap):
             while e.ap[i].head != NULL:
                 m = e.ap[i].head
@@ -2531,7 +2739,7 @@ cdef class Engine:
 
     def poll(self, double seconds):
         """Serve for at most `seconds`; None, or the first event for Python:
-        (EV_REQUEST, slot), (EV_PY, src, bytes), (EV_GONE,), (EV_FAILED, msg),
+        (EV_PY, src, bytes), (EV_GONE,), (EV_FAILED, msg),
         (EV_REPLAY_FAILED, rank, nr, home's result, its result, home's data)."""
         cdef engine_t *e = self.e
         cdef uint64_t max_ns = <uint64_t>(seconds * 1e9)
@@ -2549,8 +2757,6 @@ cdef class Engine:
             return (EV_FAILED, e.failure.decode())
         if e.gone:
             return (EV_GONE,)
-        if e.ev_kind == E_REQUEST:
-            return (EV_REQUEST, e.ev_slot)
         if e.ev_kind == E_REPLAY_FAILED:
             data = PyBytes_FromStringAndSize(<char *>e.ev_data, e.ev_len)
             free(e.ev_data)
@@ -2584,63 +2790,21 @@ cdef class Engine:
         hdr(&h, W_PY, -1, 0)
         send(self.e, rank, &h, PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data))
 
-    def answer(self, int rank, int slot, long ret, long flag=0, data=None):
-        """The result of a request of `rank`'s thread in `slot` (a[0], a[1], data)."""
-        cdef const unsigned char[:] view
-        cdef const uint8_t *p = NULL
-        cdef uint64_t n = 0
-        if data is not None and len(data):
-            view = data
-            p = &view[0]
-            n = len(view)
-        if rank == self.e.rank:
-            mbox_reply(self.e, slot, ret, flag, p, n)
-        else:
-            answer(self.e, rank, slot, ret, flag, p, n)
-
-    def executor_for(self, int rank, int slot):
-        """Home: the executor serving `rank`'s thread in `slot`, made if need
-        be; a negative errno if home has no slot left.  ProcessLookupError
-        if the app is gone."""
-        cdef int ex
-        with nogil:
-            ex = executor_for(self.e, rank, slot)
-        if self.e.gone:
-            raise ProcessLookupError("the program is gone")
-        return ex
-
-    def bind_executor(self, int ex, int rank, int slot, long cluster):
-        """Home: executor `ex` (tid `cluster`) now serves `rank`'s thread in `slot`."""
+    def set_placement(self, order):
+        """Home: new threads go to these ranks in turn (pshare.placement)."""
         cdef engine_t *e = self.e
-        e.ex_of[rank * PSHARE_MAX_THREADS + slot] = ex
-        e.ex_rank[ex] = rank
-        e.ex_slot[ex] = slot
-        e.ex_cluster[ex] = cluster
-
-    def executor_busy(self, int ex, int rank, int slot):
-        """Home: the work Python posts to `ex` is answered to `rank`'s `slot`."""
-        self.e.ex_busy_rank[ex] = rank
-        self.e.ex_busy_slot[ex] = slot
-
-    def end_executor(self, int ex):
-        post_end(self.e, ex)
-
-    def thread_ended(self, long cluster):
-        """Home: a remote thread ended, so does its executor.  Matched by
-        cluster tid: the slot may already serve a newer thread whose start
-        overtook this message.  A call in progress is never overwritten."""
-        cdef engine_t *e = self.e
-        cdef int ex
-        for ex in range(PSHARE_MAX_THREADS):
-            if e.ex_rank[ex] >= 0 and e.ex_cluster[ex] == cluster:
-                if e.ex_of[e.ex_rank[ex] * PSHARE_MAX_THREADS + e.ex_slot[ex]] == ex:
-                    e.ex_of[e.ex_rank[ex] * PSHARE_MAX_THREADS + e.ex_slot[ex]] = -1
-                e.ex_rank[ex] = -1
-                if e.ex_busy_rank[ex] >= 0:
-                    e.ex_ending[ex] = 1
-                else:
-                    post_end(e, ex)
-                return
+        cdef int i
+        if not order:
+            raise ValueError("a placement needs at least one rank")
+        if any(r < 0 or r >= e.size for r in order):
+            raise ValueError(f"a placement of ranks {order} in a job of {e.size}")
+        free(e.place)
+        e.place = <int32_t *>malloc(len(order) * sizeof(int32_t))
+        if e.place == NULL:
+            raise MemoryError()
+        for i in range(len(order)):
+            e.place[i] = order[i]
+        e.nplace = len(order)
 
     def ring_peer_at(self, int rank, bytes path, unsigned long dev, unsigned long ino):
         """Map the doorbell of `rank`'s agent, a peer on this host, from its
