@@ -49,8 +49,9 @@ def check_modes(doc):
 
 
 def test_table1(tmp_path):
-    proc, doc = bench(tmp_path, "table1", "--count", "20", "--dir", str(tmp_path))
+    proc, doc = bench(tmp_path, "table1", "--count", "20", "--mpi-count", "50", "--dir", str(tmp_path))
     c_ok = check_modes(doc)
+    assert doc["mpi_roundtrip"]["n"] == 50 and doc["mpi_roundtrip"]["median_us"] > 0
     assert doc["B_calls_intercepted"] is True
     for call in ("open", "close", "mkdir", "rmdir", "symlink", "flock"):
         row = doc["calls"][call]
@@ -63,6 +64,7 @@ def test_table1(tmp_path):
     for call in ("getppid", "timer", "mmap", "munmap"):
         assert doc["calls"][call]["A"]["n"] == 20
         assert (doc["calls"][call]["C"] is not None) == c_ok
+        assert (doc["calls"][call]["C_over_rtt"] is not None) == c_ok
     assert "Table 1" in proc.stdout
     if not c_ok:
         assert "n/a (not forwarded)" in proc.stdout

@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
-from . import paper, report
+from . import paper, pingpong, report
 from .report import diff, safe_ratio
 from .runner import exit_status, na_label, program, run_abc, summarize
 
@@ -26,6 +26,8 @@ def add_parser(sub, common):
     p = sub.add_parser("table1", parents=[common], help="the paper's Table 1 (time per system call)",
                        description=__doc__)
     p.add_argument("--count", type=int, default=1000, help="calls of each kind (default 1000)")
+    p.add_argument("--mpi-count", type=int, default=1000,
+                   help="round trips of the MPI ping-pong measured beside (default 1000)")
     p.add_argument("--dir", default=None,
                    help="where to make the five-deep directory (default: the temp dir); "
                         "the paper used NFS")
@@ -46,12 +48,15 @@ def run(args, runner):
                             expect=CALLS + EXTRA_CALLS)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    # the baseline of C: a forwarded call is a round trip to home at least
+    rtt = pingpong.measure(runner, count=args.mpi_count)
 
     calls = {}
     for name in CALLS + EXTRA_CALLS:
         row = {m: summary_of(modes[m], name) for m in "ABC"}
         a, b, c = (row[m] and row[m]["median_us"] for m in "ABC")
-        row.update(ratio_B_A=safe_ratio(b, a), ratio_C_B=safe_ratio(c, b), C_minus_B_us=diff(c, b))
+        row.update(ratio_B_A=safe_ratio(b, a), ratio_C_B=safe_ratio(c, b), C_minus_B_us=diff(c, b),
+                   C_over_rtt=safe_ratio(c, rtt["median_us"]))
         if name in paper.TABLE1_MS:
             pa, pb, pc = paper.TABLE1_MS[name]
             row["paper_ms"] = {"A": pa, "B": pb, "C": pc}
@@ -65,10 +70,10 @@ def run(args, runner):
     for name, row in calls.items():
         row["B_in_pshare_mean_us"] = in_pshare.get(SYSCALL_NAME.get(name, name))
     intercepted = _intercepted(modes["B"].out.stats, args.count)
-    params = {"count": args.count, "dir": str(args.dir or tempfile.gettempdir()),
-              "nolocal": runner.nolocal}
+    params = {"count": args.count, "mpi_count": args.mpi_count,
+              "dir": str(args.dir or tempfile.gettempdir()), "nolocal": runner.nolocal}
     results = {"modes": {m: r.info() for m, r in modes.items()},
-               "B_calls_intercepted": intercepted, "calls": calls}
+               "B_calls_intercepted": intercepted, "calls": calls, "mpi_roundtrip": rtt}
     return report.document("table1", params, results), exit_status(modes)
 
 
@@ -93,7 +98,7 @@ def render(doc, console):
                            f"calls, on a file five directories deep under {p['dir']}"),
               title_justify="left")
     for col in ("call", "A native", "B home", "B in pshare", "C rank 1", "B/A", "C/B", "C−B µs",
-                "paper A / B / C ms", "paper B/A · C/B", "paper C−B µs"):
+                "C / RTT", "paper A / B / C ms", "paper B/A · C/B", "paper C−B µs"):
         t.add_column(col, justify="left" if col == "call" else "right")
     c_na = None if modes["C"]["status"] == "ok" else na_label(modes["C"]["reason"])
     for name in CALLS + EXTRA_CALLS:
@@ -107,12 +112,14 @@ def render(doc, console):
             report.us(row["B_in_pshare_mean_us"]) if row["B_in_pshare_mean_us"] is not None else "",
             c_na or report.spread(row["C"]),
             report.ratio(row["ratio_B_A"]), report.ratio(row["ratio_C_B"]),
-            report.us(row["C_minus_B_us"]),
+            report.us(row["C_minus_B_us"]), report.ratio(row.get("C_over_rtt")),
             f"{pap['A']:.3f} / {pap['B']:.3f} / {pap['C']:.3f}" if pap else "",
             f"{report.ratio(row['paper_ratio_B_A'])} · {report.ratio(row['paper_ratio_C_B'])}"
             if pap else "",
             report.us(row.get("paper_C_minus_B_us")) if pap else "")
     console.print(t)
+    if doc.get("mpi_roundtrip"):
+        console.print(report.rtt_table(doc["mpi_roundtrip"]))
     report.print_modes(console, modes)
     console.print("  B in pshare = mean µs pshare's runtime spent on the call (its --stats clock): "
                   "B − that ≈ the trap itself", highlight=False)
