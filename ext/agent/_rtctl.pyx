@@ -43,18 +43,11 @@ UP_EXEC_DONE = C_UP_EXEC_DONE
 UP_SIGNAL = C_UP_SIGNAL
 RQ_FAULT = C_RQ_FAULT
 RQ_SYSCALL = C_RQ_SYSCALL
-RQ_SPAWN = C_RQ_SPAWN
-RQ_GLOBAL = C_RQ_GLOBAL
-GLOBAL_FENCE = PSHARE_GLOBAL_FENCE
 FAULT_REACH = PSHARE_FAULT_REACH
-RQ_THREAD_EXIT = C_RQ_THREAD_EXIT
 CMD_PROTECT = C_CMD_PROTECT
-CMD_SPAWN = C_CMD_SPAWN
 CMD_EXECUTOR = C_CMD_EXECUTOR
-CMD_GLOBAL = C_CMD_GLOBAL
 CMD_SIGNAL = C_CMD_SIGNAL
 CMD_SYSCALL = C_CMD_SYSCALL
-CMD_EXECUTOR_END = C_CMD_EXECUTOR_END
 DSM_INVALID = C_DSM_INVALID
 DSM_READ = C_DSM_READ
 DSM_WRITE = C_DSM_WRITE
@@ -299,11 +292,6 @@ cdef class Channel:
     cdef inline pshare_mbox *box(self, int slot) noexcept nogil:
         return &self.chan.box[slot]      # C indexing: the real struct size
 
-    def request(self, int slot):
-        """(kind, a[10], data) of the request in a mailbox."""
-        cdef pshare_mbox *b = self.box(slot)
-        return b.kind, tuple(b.a[i] for i in range(10)), (<char *>b.data)[:b.len]
-
     def reply(self, int slot, args, data=None):
         """Answer a thread waiting on its mailbox: a[0..] and data."""
         cdef pshare_mbox *b = self.box(slot)
@@ -323,37 +311,6 @@ cdef class Channel:
             if len(view):
                 memcpy(b.data, &view[0], len(view))
             b.len = len(view)
-
-    def command(self, int slot, unsigned kind, args, data=None, alive=None):
-        """Give a runtime thread a command and wait for it: (a[10], data).
-        Every 20 ms `alive()` is asked; if the app is gone, ProcessLookupError."""
-        cdef pshare_mbox *b = self.box(slot)
-        cdef int spins
-        self._fill(b, args, data)
-        b.kind = kind
-        pshare_store(&b.state, MB_REQUEST)
-        futex_wake(&b.state)
-        while True:
-            with nogil:
-                spins = 0
-                while pshare_load(&b.state) != MB_REPLY and spins < 20:
-                    futex_wait(&b.state, MB_REQUEST, 1000000)
-                    spins += 1
-            if pshare_load(&b.state) == MB_REPLY:
-                break
-            if alive is not None and not alive():
-                raise ProcessLookupError("the program is gone")
-        result = tuple(b.a[i] for i in range(10)), (<char *>b.data)[:b.len]
-        pshare_store(&b.state, MB_IDLE)
-        return result
-
-    def post(self, int slot, unsigned kind, args, data=None):
-        """Give an executor work without waiting (it reports UP_EXEC_DONE)."""
-        cdef pshare_mbox *b = self.box(slot)
-        self._fill(b, args, data)
-        b.kind = kind
-        pshare_store(&b.state, MB_REQUEST)
-        futex_wake(&b.state)
 
     def app_post(self, uint64_t entry, bint lazy=False):
         """Tests: post an up-ring entry as an app thread does (chan_post;
