@@ -322,15 +322,6 @@ cdef struct gop_t:                  # home: an address-space op in progress (glo
     uint64_t len
 
 
-cdef struct start_t:                # home: a thread being started on another rank (spawn_begin)
-    start_t *next
-    uint64_t id                     # its number: START and STARTED carry it
-    int rank, slot                  # the thread that asked
-    int target                      # where it starts
-    int ex                          # home's executor for it
-    int64_t cluster                 # ... whose tid is the thread's cluster-wide tid
-
-
 cdef struct learned_t:              # runs learned, direct-mapped by the page a stream began at
     uint64_t page[LEARN_SLOTS]
     uint8_t run[LEARN_SLOTS]        # ... how far it went (up to LEARN_MAX)
@@ -423,8 +414,6 @@ cdef struct engine_t:
     int32_t *place
     int nplace
     uint64_t placed
-    start_t *starts                 # threads being started on other ranks
-    uint64_t start_seq
     int faults_out                  # threads' faults sent, not granted yet
     held_t *held                    # the faults held (one per thread slot at most)
     int nheld
@@ -2165,7 +2154,9 @@ cdef int on_replayed(engine_t *e, int src, pshare_wire *h, const uint8_t *payloa
 # (whose tid is the thread's cluster-wide tid; none left: the kernel's
 # EAGAIN, nothing starts), then START has the target's control thread
 # start it from the frame, and STARTED binds the executor to the thread's
-# slot there before the maker gets the tid.  A process (fork, vfork,
+# slot there before the maker gets the tid.  START carries what home needs
+# then (the maker's rank and slot, the executor, the cluster tid) and
+# STARTED brings it back: home keeps nothing per start.  A process (fork, vfork,
 # posix_spawn) started by a thread off home is started by home's executor
 # of that thread, in home's process, where the job's fds are.
 
@@ -2173,9 +2164,7 @@ cdef int spawn_begin(engine_t *e, int rank, int slot, const int64_t *a, const ui
                      uint64_t n) noexcept nogil:
     """Home: `rank`'s thread in `slot` clones."""
     cdef int64_t flags = a[0], cluster, tid
-    cdef pshare_mbox *b
     cdef int ex, target
-    cdef start_t *st
     cdef pshare_wire h
     if not flags & CLONE_THREAD:
         ex = executor_for(e, rank, slot)
@@ -2207,25 +2196,15 @@ cdef int spawn_begin(engine_t *e, int rank, int slot, const int64_t *a, const ui
     if cluster < 0:
         reply_to(e, rank, slot, cluster, 0, NULL, 0)
         return R_OK
-    st = <start_t *>calloc(1, sizeof(start_t))
-    if st == NULL:
-        fail(e, "out of memory for a new thread")
-        return R_EVENT
-    e.start_seq += 1
-    st.id = e.start_seq
-    st.rank = rank
-    st.slot = slot
-    st.target = target
-    st.ex = <int>box(e, e.control).a[1]
-    st.cluster = cluster
-    st.next = e.starts
-    e.starts = st
-    hdr(&h, W_START, -1, st.id)
+    hdr(&h, W_START, -1, 0)
     h.a[1] = flags
     h.a[2] = a[1]
     h.a[3] = a[2]
     h.a[4] = cluster
     h.a[5] = a[3]
+    h.a[6] = rank
+    h.a[7] = slot
+    h.a[8] = box(e, e.control).a[1]     # the executor
     send(e, target, &h, frame, n)
     return R_OK
 
@@ -2258,11 +2237,15 @@ cdef int on_start(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
     a[2] = h.a[3]
     a[3] = h.a[5]
     spawn_box(e, e.control, a, h.a[4], payload, h.len)
-    hdr(&r, W_STARTED, -1, h.page)
+    hdr(&r, W_STARTED, -1, 0)
     r.a[0] = command_filled(e, e.control, C_CMD_SPAWN)
     if e.gone:
         return R_EVENT
     r.a[1] = box(e, e.control).a[1]
+    r.a[2] = h.a[4]                     # back to home: the cluster tid, the maker, the executor
+    r.a[3] = h.a[6]
+    r.a[4] = h.a[7]
+    r.a[5] = h.a[8]
     send(e, src, &r, NULL, 0)
     return R_OK
 
@@ -2271,28 +2254,17 @@ cdef int on_started(engine_t *e, int src, pshare_wire *h, const uint8_t *payload
     """Home: the thread started (its executor now serves its slot there),
     or could not (its executor ends); its maker gets the cluster tid or
     the error."""
-    cdef start_t *st = e.starts
-    cdef start_t *before = NULL
-    while st != NULL and st.id != h.page:
-        before = st
-        st = st.next
-    if st == NULL:
-        fail(e, "a thread's start answered that was not asked for")
-        return R_EVENT
-    if before == NULL:
-        e.starts = st.next
-    else:
-        before.next = st.next
+    cdef int64_t cluster = h.a[2]
+    cdef int rslot = <int>h.a[1], rank = <int>h.a[3], slot = <int>h.a[4], ex = <int>h.a[5]
     if h.a[0] < 0:
-        post_end(e, st.ex)
-        reply_to(e, st.rank, st.slot, h.a[0], 0, NULL, 0)
-    else:
-        e.ex_of[st.target * PSHARE_MAX_THREADS + <int>h.a[1]] = st.ex
-        e.ex_rank[st.ex] = st.target
-        e.ex_slot[st.ex] = <int>h.a[1]
-        e.ex_cluster[st.ex] = st.cluster
-        reply_to(e, st.rank, st.slot, st.cluster, 0, NULL, 0)
-    free(st)
+        post_end(e, ex)
+        reply_to(e, rank, slot, h.a[0], 0, NULL, 0)
+        return R_OK
+    e.ex_of[src * PSHARE_MAX_THREADS + rslot] = ex
+    e.ex_rank[ex] = src
+    e.ex_slot[ex] = rslot
+    e.ex_cluster[ex] = cluster
+    reply_to(e, rank, slot, cluster, 0, NULL, 0)
     return R_OK
 
 
@@ -2675,7 +2647,6 @@ cdef class Engine:
         cdef engine_t *e = self.e
         cdef int i
         cdef msg_t *m
-        cdef start_t *st
         if e == NULL:
             return
         pshare_forget_child_bell(&e.chan.doorbell)     # the channel may be unmapped next
@@ -2712,10 +2683,6 @@ cdef class Engine:
         free(e.fence_acked)
         while e.gops != NULL:
             gop_drop(e, e.gops)
-        while e.starts != NULL:
-            st = e.starts
-            e.starts = st.next
-            free(st)
         free(e.place)
         for i in range(e.nap):
             while e.ap[i].head != NULL:
@@ -2758,16 +2725,17 @@ cdef class Engine:
         if e.gone:
             return (EV_GONE,)
         if e.ev_kind == E_REPLAY_FAILED:
-            data = PyBytes_FromStringAndSize(<char *>e.ev_data, e.ev_len)
-            free(e.ev_data)
-            e.ev_data = NULL
-            return (EV_REPLAY_FAILED, e.ev_src, e.ev_a[0], e.ev_a[1], e.ev_a[2], data)
+            return (EV_REPLAY_FAILED, e.ev_src, e.ev_a[0], e.ev_a[1], e.ev_a[2], self._ev_bytes())
         if e.ev_kind == E_PY:
-            data = PyBytes_FromStringAndSize(<char *>e.ev_data, e.ev_len)
-            free(e.ev_data)
-            e.ev_data = NULL
-            return (EV_PY, e.ev_src, data)
+            return (EV_PY, e.ev_src, self._ev_bytes())
         return None
+
+    cdef bytes _ev_bytes(self):
+        """The event's data, handed over (the engine's copy is freed)."""
+        data = PyBytes_FromStringAndSize(<char *>self.e.ev_data, self.e.ev_len)
+        free(self.e.ev_data)
+        self.e.ev_data = NULL
+        return data
 
     # ---- what the Python side does through the engine ----
 

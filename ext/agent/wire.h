@@ -44,8 +44,8 @@
     X(REPLAY,   23, "home -> rank: page = the op's number, a[0] nr, a[1..6] its arguments as home decided them, a[7] the maker's rank << 8, a[8..9] the range whose pages start over; payload = home's data (a file's path, a sigaction)") \
     X(REPLAYED, 24, "rank -> home: page = the op's number, a[0] the replay's result") \
     X(SPAWN,    25, "-> home: slot, a[0] clone flags, a[1] tls, a[2] ctid, a[3] ptid, a[4] new stack; payload = the register frame; ANSWER a[0] the tid, a[1] 1 = start it yourself") \
-    X(START,    26, "home -> the thread's rank: page = the start's number, a[1] flags, a[2] tls, a[3] ctid, a[4] cluster tid, a[5] ptid; payload = the frame") \
-    X(STARTED,  27, "rank -> home: page = the start's number, a[0] the local tid or -errno, a[1] the thread's slot") \
+    X(START,    26, "home -> the thread's rank: a[1] flags, a[2] tls, a[3] ctid, a[4] cluster tid, a[5] ptid, a[6..8] the maker's rank and slot, home's executor for it; payload = the frame") \
+    X(STARTED,  27, "rank -> home: a[0] the local tid or -errno, a[1] the thread's slot, a[2..5] START's a[4], a[6..8] back") \
     X(TEXIT,    28, "rank -> home: a[0] the cluster tid of a thread that ended (its executor ends)")
 
 enum pshare_wire_kind {
