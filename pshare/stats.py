@@ -27,9 +27,13 @@ JSON schema (``version`` 1)::
                 "doorbell_rings": int,     # times this agent woke a sleeping peer
                 "wakes_with_page": int,    # futex wakes that brought the word's page here
                 "pages_prefetched": int,   # pages a read stream's prefetch brought (no thread waited)
+                "pages_prefetched_strided": int,  # pages a strided prefetch brought (a block a stride on)
+                "prefetches_opened_here": int,    # prefetched runs the agent opened without the control thread
                 "prefetch_depth_peak": int,  # the most groups one read stream's prefetch had in flight
                 "copies_punched": int,     # read copies dropped by punching them out of the store
                 "fetches_here": int,       # owner's drops for a FETCH made by the engine itself
+                "control_commands": int,   # commands the engine waited for a runtime thread to carry out
+                "control_wait_us": float,  # ... and the time it waited for them
                 "fault_latency": {"count", "mean_us", "p50_us", "p99_us"},
                 "forward_latency": {"count", "mean_us", "p50_us", "p99_us"},
                 "cpu_app_s": float,        # CPU time (user + system) of the app process on
@@ -94,9 +98,13 @@ def rank_record(rank, host, pid, ctl, hz, agent_counts, traffic=None, cpu=None):
         "doorbell_rings": c.get("doorbell_rings", 0),
         "wakes_with_page": c.get("wakes_with_page", 0),
         "pages_prefetched": c.get("pages_prefetched", 0),
+        "pages_prefetched_strided": c.get("pages_prefetched_strided", 0),
+        "prefetches_opened_here": c.get("prefetches_opened_here", 0),
         "prefetch_depth_peak": c.get("prefetch_depth_peak", 0),
         "copies_punched": c.get("copies_punched", 0),
         "fetches_here": c.get("fetches_here", 0),
+        "control_commands": c.get("commands", 0),
+        "control_wait_us": round(c.get("command_ns", 0) / 1e3, 1),
         "bytes_sent": traffic.get("bytes_sent", 0),
         "bytes_received": traffic.get("bytes_received", 0),
         "messages_sent": dict(sorted(traffic.get("messages_sent", {}).items())),

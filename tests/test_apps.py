@@ -277,6 +277,28 @@ def test_blocks_read_down_a_column_cost_a_fault_each(apps_bin, tmp_path, request
 
 
 @pytest.mark.pshare
+@pytest.mark.parametrize("nranks", (2, 3), ids=["mpiexec2", "mpiexec3"])
+def test_blocks_read_down_a_column_are_asked_for_ahead(nranks, apps_bin, tmp_path, request):
+    """strided_blocks.c with every block of 2 pages across a page group's
+    end (48 pages apart, the first 15 pages past a 64 KiB boundary): a run
+    cannot cross a group (each its manager's), which made two faults a
+    block.  Once the worker's blocks began the same distance apart, each
+    fault asks for no thread for the next blocks (and the part of its own
+    past the group's end), one request a group, and the agent opens them
+    for reading as they come (_engine.pyx strided_ahead, open_here); the
+    sum is main's.  Before, at 3 ranks: 133 read faults and 576 pages in
+    (each block's second fault asked for 4); now 45-70 and 151-213."""
+    request.getfixturevalue("mpiexec")
+    shared, ranks = _same_as_native_with_stats(apps_bin["strided_blocks"], nranks, tmp_path,
+                                               args=("64", "48", "15"))
+    assert b"64 blocks of 2 pages, 48 pages apart" in shared.stdout, shared.stdout
+    worker = ranks[1]
+    assert worker["threads"] == 1
+    assert worker["pages_prefetched_strided"] >= 32, f"no strided prefetch: {worker}"
+    assert worker["pages_in"] <= 4 * 64, f"pages it does not read: {worker}"
+
+
+@pytest.mark.pshare
 def test_an_edge_read_every_round_brings_only_its_pages(apps_bin, tmp_path, request):
     """edge_reread.c at 2 ranks: every round main writes pages 15, 16 and 17
     of an array, then a worker on rank 1 reads the end of page 15 and the
@@ -369,14 +391,14 @@ def test_threads_spinning_on_a_flag_on_one_core(apps_bin, tmp_path, request):
     _assert_same(native, shared, "native", "pshare/mpiexec2, one core", strip_launcher_lines=True)
 
 
-def _same_as_native_with_stats(binary, nranks, tmp_path, env=None):
-    """The program natively and under `mpiexec -n nranks pshare-launch
-    --stats-json` (with ENV): the same output and status; (pshare's run, its
-    ranks' stats)."""
+def _same_as_native_with_stats(binary, nranks, tmp_path, env=None, args=()):
+    """The program (with ARGS) natively and under `mpiexec -n nranks
+    pshare-launch --stats-json` (with ENV): the same output and status;
+    (pshare's run, its ranks' stats)."""
     import json
-    native = run_native(binary, (), tmp_path / "native")
+    native = run_native(binary, args, tmp_path / "native")
     stats = tmp_path / "stats.json"
-    shared = run_pshare(binary, (), tmp_path / "pshare", ("mpiexec", nranks),
+    shared = run_pshare(binary, args, tmp_path / "pshare", ("mpiexec", nranks),
                         extra_opts=["--stats-json", str(stats)], env=env)
     _assert_same(native, shared, "native", f"pshare/mpiexec{nranks}", strip_launcher_lines=True)
     return shared, json.loads(stats.read_text())["ranks"]

@@ -273,6 +273,9 @@ cdef enum:
     PUSH_SLOT = 1 << 24             # a grant's slot flag: the page comes with a futex wake (on_fwake)
     PREFETCH_SLOT = 1 << 25         # ... the pages come for no thread: a stream's next group (prefetch)
     WON_SLOTS = 256                 # pages granted writable lately, remembered (fetch_here)
+    SP_SLOTS = 8                    # strided prefetches in flight per rank (strided_prefetch)
+    SP_AFTER = 2                    # ... asked once this many new read streams in a row began a stride on
+    SP_DEPTH = 4                    # ... blocks ahead, at most (sp_depth)
     DIRECT_AFTER_NS = 300000        # a page granted writable this lately is dropped by the control thread
 
 # what poll() reports to Python
@@ -331,6 +334,7 @@ cdef struct stride_t:                # new streams that begin at a constant stri
     uint64_t last_start             # the last new stream's first page
     int64_t last_stride             # ... how far it began from the one before
     int run                         # ... the run it needed (so far)
+    int hits                        # how many new streams in a row began at that stride
 
 
 cdef struct engine_t:
@@ -361,6 +365,15 @@ cdef struct engine_t:
     uint64_t rd_clock
     stride_t rd_stride              # read streams begun at a stride (LU's panel blocks)
     stride_t wr_stride              # ... write streams (a block's read-modify-write)
+    # strided prefetch (strided_prefetch): the runs asked for no thread, a
+    # thread that faulted in one meanwhile (slot + 1; 0: none)
+    uint64_t sp_page[SP_SLOTS]      # 0: a free entry
+    int sp_count[SP_SLOTS]
+    int sp_waiter[SP_SLOTS]
+    uint64_t sp_waiter_page[SP_SLOTS]
+    int64_t sp_waiter_mapped[SP_SLOTS]
+    int sp_depth                    # blocks asked ahead: one more each time a thread waits for one
+    uint64_t sp_pages               # pages they brought
     # write streams (a radix sort's scatter writes 256 at once): direct-mapped
     # by the page each expects next, with the run its next write fault asks for
     uint64_t wr_next[WR_SLOTS]
@@ -456,6 +469,11 @@ cdef struct engine_t:
     uint64_t bytes_sent, bytes_received, pages_in, pages_out, invalidations, rings, pushed
     uint64_t punched                # read copies dropped by punching them out (ext/rt/uffd.c)
     uint64_t fetched_here           # FETCHes whose drop the engine made itself (fetch_here)
+    uint64_t commands, command_ns   # commands to a runtime thread, and the time waited for them
+    uint64_t opened_here            # prefetched runs the engine opened itself (open_here)
+    uint64_t opened_page[SP_SLOTS]  # ... the last of them (0: none), for a thread that
+    int opened_count[SP_SLOTS]      # faulted in one before it was opened (opened_lately)
+    int opened_next
     # pages granted writable here lately (direct-mapped by page): a FETCH of
     # one goes through the control thread (fetch_here says why)
     uint64_t won_page[WON_SLOTS]
@@ -628,6 +646,8 @@ cdef int64_t command_filled(engine_t *e, int slot, uint32_t kind) noexcept nogil
             return -1
     cdef int64_t r = b.a[0]
     pshare_store(&b.state, MB_IDLE)
+    e.commands += 1
+    e.command_ns += now_ns() - t0
     return r
 
 
@@ -1042,10 +1062,35 @@ cdef inline void waited_again(engine_t *e, int i, uint64_t group) noexcept nogil
     e.rd_waited[i] = group
 
 
+cdef int hand_over_run(engine_t *e, int slot, pshare_wire *h, int64_t n) noexcept nogil:
+    """A prefetched run (n pages from h.page) goes to the thread in `slot`,
+    which waits at its first page: it applies it as a run of its own fault
+    (on_grant), and the control thread is not woken."""
+    cdef int64_t k
+    cdef applying_t *a
+    for k in range(n):
+        a = applying_add(e, h.page + k * PM_PAGE)
+        if a == NULL:
+            return R_EVENT
+        a.count += 1
+    mbox_reply(e, slot, h.a[0], n, NULL, 0)
+    return R_OK
+
+
+cdef int open_prefetched(engine_t *e, pshare_wire *h, int64_t n) noexcept nogil:
+    """A prefetched run no thread waits for at its start: the engine opens
+    it for reading itself (open_here), or else the control thread applies it."""
+    if h.a[0] != C_DSM_READ or not open_here(e, h.page, n):
+        command(e, e.control, C_CMD_PROTECT, <int64_t>h.page, h.a[0], n)
+        if e.gone:
+            return R_EVENT
+    return R_OK
+
+
 cdef int on_prefetched(engine_t *e, int src, pshare_wire *h, int64_t n) noexcept nogil:
-    """A stream's next group came (prefetch): the control thread opens its
-    pages before anything after the grant for them is served, as for a
-    pushed page; the stream goes on after them, and a thread that faulted
+    """A stream's next group came (prefetch), or a strided block
+    (strided_came): its pages are opened (open_prefetched) before anything
+    after the grant for them is served; the stream goes on after them, and a thread that faulted
     in the group meanwhile is let go to look again (or, when the group came
     short of its page, asks for it now): having outrun the prefetch, its
     stream prefetches the next group at once.  A thread that waits at the
@@ -1054,11 +1099,12 @@ cdef int on_prefetched(engine_t *e, int src, pshare_wire *h, int64_t n) noexcept
     on its core.  Without bytes the first page was here already, and
     nothing changes."""
     cdef int i, slot
-    cdef int64_t k
     cdef uint64_t page
-    cdef applying_t *a
     if src != e.rank and e.outstanding > 0:
         e.outstanding -= 1
+    for i in range(SP_SLOTS):
+        if e.sp_page[i] == h.page:
+            return strided_came(e, i, h, n)
     if h.len:
         e.prefetched += n
         i = waited_at_start(e, h.page)
@@ -1068,17 +1114,12 @@ cdef int on_prefetched(engine_t *e, int src, pshare_wire *h, int64_t n) noexcept
             # fault (on_grant), and the control thread is not woken
             slot = group_came(e, i, h.page, n)
             waited_again(e, i, h.page)
-            for k in range(n):
-                a = applying_add(e, h.page + k * PM_PAGE)
-                if a == NULL:
-                    return R_EVENT
-                a.count += 1
-            mbox_reply(e, slot, h.a[0], n, NULL, 0)
+            if hand_over_run(e, slot, h, n) != R_OK:
+                return R_EVENT
             if n == PM_GROUP_PAGES:
                 prefetch(e, i, h.page, e.rd_waiter_mapped[i])
             return R_OK
-        command(e, e.control, C_CMD_PROTECT, <int64_t>h.page, h.a[0], n)
-        if e.gone:
+        if open_prefetched(e, h, n) != R_OK:
             return R_EVENT
     for i in range(RD_STREAMS):
         if not flying(e, i, h.page):
@@ -1196,6 +1237,54 @@ cdef int64_t fetch_here(engine_t *e, uint64_t page, int64_t n, int state, int *r
         protect_holes(e, page, m)
     e.fetched_here += 1
     return m
+
+
+cdef int open_here(engine_t *e, uint64_t page, int64_t n) noexcept nogil:
+    """A run granted READ for no thread (a prefetch), its bytes in the
+    store: its state set here, under the page-state table's lock, without
+    the control thread.  The app's view of the pages stays as it is:
+    closed, or open for reading only over the hole of a copy punched out
+    (write-protected: protect_holes), now filled; a thread's first touch of
+    a closed one finds it READ and opens it without a message (dsm.c).
+    Only managed pages, as dsm_set_run.  0 when the control thread must:
+    no table, its lock held by an app thread (which may wait for a core),
+    or a fork pausing the engine's changes (fetch_here)."""
+    cdef uint32_t *lock
+    cdef uint64_t first = page // PM_PAGE
+    cdef int64_t i
+    cdef uint8_t b
+    if not take_states(e):
+        return 0
+    lock = <uint32_t *>(e.states + PSHARE_STATES_LOCK)
+    if not pshare_states_trylock(lock):
+        return 0
+    if pshare_load(&e.ctl.punch) & PSHARE_PUNCH_PAUSED:
+        pshare_states_unlock(lock)
+        return 0
+    for i in range(n):
+        if first + i >= PSHARE_PAGES_MAX or not (e.states[first + i] & PSHARE_PS_MANAGED):
+            break
+        b = e.states[first + i]
+        e.states[first + i] = (b & (PSHARE_PS_PROT | PSHARE_PS_MANAGED)) | (C_DSM_READ << PSHARE_PS_SHIFT)
+    pshare_states_unlock(lock)
+    e.opened_here += 1
+    e.opened_page[e.opened_next] = page
+    e.opened_count[e.opened_next] = <int>n
+    e.opened_next = (e.opened_next + 1) % SP_SLOTS
+    return 1
+
+
+cdef int opened_lately(engine_t *e, uint64_t page) noexcept nogil:
+    """Whether `page` is in a run open_here opened lately (a thread that
+    faulted there before need only look again); once for each run: a
+    thread that still cannot read it (a fork child, whose page states are
+    its own copy) then asks as any fault does."""
+    cdef int k
+    for k in range(SP_SLOTS):
+        if e.opened_page[k] and e.opened_page[k] <= page < e.opened_page[k] + <uint64_t>e.opened_count[k] * PM_PAGE:
+            e.opened_page[k] = 0
+            return 1
+    return 0
 
 
 cdef int on_fetch(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
@@ -1633,6 +1722,9 @@ cdef int strided_run(stride_t *st, uint64_t page, int run) noexcept nogil:
     cdef int64_t stride = <int64_t>(page - st.last_start)
     if stride != 0 and stride == st.last_stride:
         run = max(run, st.run)
+        st.hits += 1
+    else:
+        st.hits = 0
     st.last_stride = stride
     st.last_start = page
     st.run = run
@@ -1800,6 +1892,97 @@ cdef void ask_page(engine_t *e, int slot, uint64_t page, int64_t write, int64_t 
     send(e, dest, &h, NULL, 0)
 
 
+cdef int strided_flying(engine_t *e, uint64_t page) noexcept nogil:
+    """The strided prefetch bringing `page`, or -1."""
+    cdef int k
+    for k in range(SP_SLOTS):
+        if e.sp_page[k] and e.sp_page[k] <= page < e.sp_page[k] + <uint64_t>e.sp_count[k] * PM_PAGE:
+            return k
+    return -1
+
+
+cdef void strided_ahead(engine_t *e, uint64_t page, int64_t want, int64_t mapped) noexcept nogil:
+    """A thread reads the block at `page` (`want` pages), one of read
+    streams begun a constant stride apart (a panel read down a column,
+    strided_run): once SP_AFTER in a row were, the next blocks, up to
+    sp_depth of them, come for no thread meanwhile, as far as the fault
+    says memory is mapped.  The stride's last stream is then the last of
+    them, so that the thread's next fault past them still follows it."""
+    cdef stride_t *st = &e.rd_stride
+    cdef int k
+    cdef uint64_t at
+    if st.hits < SP_AFTER or st.last_stride <= 0 or want < 1:
+        return
+    for k in range(1, max(e.sp_depth, 1) + 1):
+        at = page + <uint64_t>(k * st.last_stride)
+        if at + want * PM_PAGE > page + <uint64_t>mapped * PM_PAGE:
+            break
+        if at > st.last_start:
+            strided_prefetch(e, at, want)
+            st.last_start = at
+
+
+cdef void strided_prefetch(engine_t *e, uint64_t page, int64_t n) noexcept nogil:
+    """Ask for the n pages from `page` on (managed: the caller checked the
+    fault's count) for no thread, one request a group (each its own
+    manager's), as a stream's group prefetch does: the control thread opens
+    them when they come, or a thread that faulted at the first page
+    meanwhile, as its own run (strided_came).  Pages in flight already,
+    and all of them when every entry is taken, are left to a fault."""
+    cdef pshare_wire h
+    cdef uint64_t end = page + <uint64_t>n * PM_PAGE, cut
+    cdef int k, dest
+    while page < end and not e.fenced:
+        cut = min(end, group_of(page) + PM_GROUP_PAGES * PM_PAGE)
+        if strided_flying(e, page) < 0 and prefetching(e, page) < 0:
+            k = 0
+            while k < SP_SLOTS and e.sp_page[k]:
+                k += 1
+            if k == SP_SLOTS:
+                return
+            e.sp_page[k] = page
+            e.sp_count[k] = <int>((cut - page) // PM_PAGE)
+            e.sp_waiter[k] = 0
+            hdr(&h, W_FAULT, PREFETCH_SLOT, page)
+            h.a[0] = 0
+            h.a[1] = e.sp_count[k]
+            dest = pm_manager_of(page, e.size)
+            if dest != e.rank:
+                e.outstanding += 1
+            send(e, dest, &h, NULL, 0)
+        page = cut
+
+
+cdef int strided_came(engine_t *e, int k, pshare_wire *h, int64_t n) noexcept nogil:
+    """Strided prefetch k's grant (n pages from h.page, the bytes with it;
+    none: the first page was here already, and nothing changes).  A thread
+    that waits at its first page applies the run itself, as a run of its own
+    fault; otherwise it is opened (open_prefetched), and a thread that
+    waits in it looks again (or, when it came short of the thread's page,
+    asks for that page now)."""
+    cdef int slot = e.sp_waiter[k] - 1
+    cdef uint64_t page = e.sp_waiter_page[k]
+    cdef int64_t mapped = e.sp_waiter_mapped[k]
+    e.sp_page[k] = 0
+    e.sp_waiter[k] = 0
+    if h.len:
+        e.sp_pages += n
+        if slot >= 0 and page == h.page:
+            return hand_over_run(e, slot, h, n)
+        if open_prefetched(e, h, n) != R_OK:
+            return R_EVENT
+    if slot < 0:
+        return R_OK
+    if h.len and page < h.page + <uint64_t>n * PM_PAGE:
+        # state 0: the thread applies nothing itself (the control thread did)
+        mbox_reply(e, slot, 0, 1, NULL, 0)
+        return R_OK
+    if e.fenced:
+        return hold_fault(e, slot, page, 0, mapped)
+    ask_page(e, slot, page, 0, 1)
+    return R_OK
+
+
 cdef int hold_fault(engine_t *e, int slot, uint64_t page, int64_t write, int64_t mapped) noexcept nogil:
     """A fault while a fence is up: asked when the last fence comes down (unfence)."""
     cdef held_t *f
@@ -1818,13 +2001,19 @@ cdef int hold_fault(engine_t *e, int slot, uint64_t page, int64_t write, int64_t
 cdef int on_thread_fault(engine_t *e, int slot, uint64_t page, int64_t write, int64_t mapped) noexcept nogil:
     """A thread's fault at `page` (`write`: RQ_FAULT a[1]; `mapped`: managed
     pages from it on): a read asks for a run while reads are sequential."""
-    cdef int i, stream = -1
+    cdef int i, k, stream = -1
     cdef int64_t want
+    cdef uint64_t cut
     if e.fenced:
         return hold_fault(e, slot, page, write, mapped)
     if write:
         want = write_window(e, slot, page, write)
     else:
+        if opened_lately(e, page):
+            # opened since the thread faulted (a prefetch): state 0, it
+            # applies nothing and looks again
+            mbox_reply(e, slot, 0, 1, NULL, 0)
+            return R_OK
         i = prefetching(e, page)
         if i >= 0 and e.rd_waiter[i] < 0:
             # its group is on its way: wait for it (on_prefetched)
@@ -1832,14 +2021,33 @@ cdef int on_thread_fault(engine_t *e, int slot, uint64_t page, int64_t write, in
             e.rd_waiter_page[i] = page
             e.rd_waiter_mapped[i] = mapped
             return R_OK
+        k = strided_flying(e, page)
+        if k >= 0 and e.sp_waiter[k] == 0:
+            # its block is on its way: wait for it (strided_came); the
+            # thread reads faster than the blocks ahead come: one more
+            e.sp_waiter[k] = slot + 1
+            e.sp_waiter_page[k] = page
+            e.sp_waiter_mapped[k] = mapped
+            if page == e.sp_page[k]:
+                e.sp_depth = min(e.sp_depth + 1, SP_DEPTH)
+                strided_ahead(e, page, e.rd_stride.run, mapped)
+            return R_OK
         # a second thread in that group asks for its page alone
-        want = 1 if i >= 0 else read_window(e, page, &stream)
+        want = 1 if i >= 0 or k >= 0 else read_window(e, page, &stream)
     # only managed pages: the owner then need not count them (on_fetch), and
     # they stay managed until the grant is applied (an op that unmaps them
     # is fenced)
-    ask_page(e, slot, page, write, max(1, min(want, mapped)))
+    want = max(1, min(want, mapped))
+    ask_page(e, slot, page, write, want)
     if stream >= 0 and want == PM_READAHEAD_MAX:
         prefetch(e, stream, page, mapped)
+    elif stream >= 0 and e.rd_stride.last_start == page:
+        # the part of a strided block past its group's end (another
+        # manager's, which the run cannot reach) comes for no thread meanwhile
+        cut = group_of(page) + PM_GROUP_PAGES * PM_PAGE
+        if e.rd_stride.hits >= SP_AFTER and page + want * PM_PAGE > cut:
+            strided_prefetch(e, cut, (page + want * PM_PAGE - cut) // PM_PAGE)
+        strided_ahead(e, page, want, mapped)
     return R_OK
 
 
@@ -1850,6 +2058,9 @@ cdef inline int drained(engine_t *e) noexcept nogil:
         return 0
     for i in range(RD_STREAMS * PF_DEPTH):
         if e.rd_ahead[i]:
+            return 0
+    for i in range(SP_SLOTS):
+        if e.sp_page[i]:
             return 0
     for i in range(e.nap):
         if e.ap[i].count > 0:
@@ -2568,6 +2779,7 @@ cdef int serve(engine_t *e, uint64_t max_ns) noexcept nogil:
 
 assert RECV_SIZE == PSHARE_WIRE_MAX, "wire.h and the engine disagree on the largest message"
 assert THREAD_SLOTS == PSHARE_MAX_THREADS, "shm.h and the engine disagree on the thread slots"
+assert PSHARE_GROUP_PAGES == PM_GROUP_PAGES, "the runtime and the managers agree on a group"
 assert PSHARE_FAULT_REACH >= (PF_DEPTH + 1) * PM_GROUP_PAGES, "a fault must say whether the groups a prefetch asks for are mapped"
 
 
@@ -2853,7 +3065,9 @@ cdef class Engine:
                 "invalidations": e.invalidations, "doorbell_rings": e.rings,
                 "wakes_with_page": e.pushed, "pages_prefetched": e.prefetched,
                 "prefetch_depth_peak": e.prefetch_peak, "copies_punched": e.punched,
-                "fetches_here": e.fetched_here, "spin_ns": e.spin_ns}
+                "fetches_here": e.fetched_here, "spin_ns": e.spin_ns,
+                "pages_prefetched_strided": e.sp_pages, "prefetches_opened_here": e.opened_here,
+                "commands": e.commands, "command_ns": e.command_ns}
 
     def traffic(self):
         """Bytes each way (every message) and messages by kind (the binary

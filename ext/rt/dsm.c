@@ -375,12 +375,20 @@ int dsm_fault(uintptr_t addr, int write, uint64_t ip)
         return 1;
     }
     if (have == DSM_WRITE || (have != DSM_INVALID && !write)) {
-        /* another thread of this rank got it meanwhile: make sure the view is
-         * open, from the state as it is under the lock (the control thread may
-         * have taken the page since we looked) */
+        /* another thread of this rank got it meanwhile, or the agent opened
+         * a prefetched run for reading (the engine's open_here: the state
+         * only): make sure the view is open, from the state as it is under
+         * the lock (the control thread may have taken the page since we
+         * looked), and for a READ page the READ pages after it in its group
+         * with it, one mprotect for a prefetched run, not a fault a page */
         uint64_t mask = chan_enter();
         lock_prot();
-        apply(page, page + PAGE_SIZE);
+        uintptr_t hi = page + PAGE_SIZE;
+        if (have == DSM_READ && dsm_state(pstate[page / PAGE_SIZE]) == DSM_READ)
+            while ((hi / PAGE_SIZE) % PSHARE_GROUP_PAGES && (pstate[hi / PAGE_SIZE] & PS_MANAGED) &&
+                   dsm_state(pstate[hi / PAGE_SIZE]) == DSM_READ)
+                hi += PAGE_SIZE;
+        apply(page, hi);
         unlock_prot();
         chan_leave(mask);
         return 1;

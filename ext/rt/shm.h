@@ -21,8 +21,11 @@
 #define PSHARE_NSYS      512                      /* per-number counters */
 #define PSHARE_MAX_THREADS 1024                   /* runtime thread slots per rank */
 #define PSHARE_READ_FOR_WRITE 2                   /* RQ_FAULT a[1]: a read the runtime guesses is a write */
-#define PSHARE_FAULT_REACH 80                     /* RQ_FAULT a[2]: managed pages from the page on,
-                                                     counted up to this: how far the agent may prefetch */
+#define PSHARE_GROUP_PAGES 16                     /* pages with one manager (the agent's PM_GROUP_PAGES):
+                                                     a prefetched run stays within one */
+#define PSHARE_FAULT_REACH 512                    /* RQ_FAULT a[2]: managed pages from the page on,
+                                                     counted up to this: how far the agent may prefetch
+                                                     (the groups after a stream, a block a stride on) */
 #define PSHARE_SHORT_SLICE_NS 100000             /* the time slice of the runtime's threads and the
                                                      engine while the cores are contended (control.c) */
 /* struct sched_attr (sched_setattr(2)): runtime = a SCHED_OTHER thread's slice */
