@@ -1925,9 +1925,9 @@ cdef void strided_ahead(engine_t *e, uint64_t page, int64_t want, int64_t mapped
 cdef void strided_prefetch(engine_t *e, uint64_t page, int64_t n) noexcept nogil:
     """Ask for the n pages from `page` on (managed: the caller checked the
     fault's count) for no thread, one request a group (each its own
-    manager's), as a stream's group prefetch does: the control thread opens
-    them when they come, or a thread that faulted at the first page
-    meanwhile, as its own run (strided_came).  Pages in flight already,
+    manager's), as a stream's group prefetch does: they are opened when they
+    come, or applied by a thread that faulted at the first page meanwhile,
+    as its own run (strided_came).  Pages in flight already,
     and all of them when every entry is taken, are left to a fault."""
     cdef pshare_wire h
     cdef uint64_t end = page + <uint64_t>n * PM_PAGE, cut
@@ -1974,7 +1974,7 @@ cdef int strided_came(engine_t *e, int k, pshare_wire *h, int64_t n) noexcept no
     if slot < 0:
         return R_OK
     if h.len and page < h.page + <uint64_t>n * PM_PAGE:
-        # state 0: the thread applies nothing itself (the control thread did)
+        # state 0: the thread applies nothing itself (the run is open)
         mbox_reply(e, slot, 0, 1, NULL, 0)
         return R_OK
     if e.fenced:
