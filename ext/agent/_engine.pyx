@@ -1183,6 +1183,37 @@ cdef inline void protect_holes(engine_t *e, uint64_t page, int64_t n) noexcept n
         pshare_write_protect(e.wp_fd, page, n * PM_PAGE)
 
 
+cdef uint32_t *lock_states(engine_t *e) noexcept nogil:
+    """The page-state table's lock, taken for a change the engine makes
+    itself; NULL (not taken) when there is no table, an app thread holds it
+    (and may wait for a core: the engine does not wait for it), or a fork
+    pauses the engine's changes (checked under the lock, which the fork
+    takes to pause)."""
+    cdef uint32_t *lock
+    if not take_states(e):
+        return NULL
+    lock = <uint32_t *>(e.states + PSHARE_STATES_LOCK)
+    if not pshare_states_trylock(lock):
+        return NULL
+    if pshare_load(&e.ctl.punch) & PSHARE_PUNCH_PAUSED:
+        pshare_states_unlock(lock)
+        return NULL
+    return lock
+
+
+cdef int64_t set_states(engine_t *e, uint64_t page, int64_t n, int state) noexcept nogil:
+    """Under lock_states: the state of the managed pages from `page` on
+    (at most n, stopping at the first that is not, as dsm_set_run counts
+    them), their protection and management kept; how many that was."""
+    cdef uint64_t first = page // PM_PAGE
+    cdef int64_t m = 0
+    while m < n and first + m < PSHARE_PAGES_MAX and (e.states[first + m] & PSHARE_PS_MANAGED):
+        e.states[first + m] = (e.states[first + m] & (PSHARE_PS_PROT | PSHARE_PS_MANAGED)) | \
+            (state << PSHARE_PS_SHIFT)
+        m += 1
+    return m
+
+
 cdef int64_t fetch_here(engine_t *e, uint64_t page, int64_t n, int state, int *read) noexcept nogil:
     """The owner's drop of a FETCH made here, without the control thread
     (ext/rt/uffd.c): under the page-state table's lock the run from `page`
@@ -1201,18 +1232,16 @@ cdef int64_t fetch_here(engine_t *e, uint64_t page, int64_t n, int state, int *r
     the page went back and forth more (the `sync` mutex hand-over on 2 vCPUs:
     400 us -> 1.8 ms, 8 -> 12 faults a hand-over)."""
     cdef uint32_t *lock
-    cdef uint64_t first = page // PM_PAGE, i
+    cdef uint64_t first = page // PM_PAGE
     cdef int64_t m = 0
-    cdef uint8_t b
     read[0] = 0
     if (pshare_load(&e.ctl.punch) & (PSHARE_PUNCH_ON | PSHARE_PUNCH_WP)) != \
             (PSHARE_PUNCH_ON | PSHARE_PUNCH_WP) or not take_states(e):
         return 0
-    lock = <uint32_t *>(e.states + PSHARE_STATES_LOCK)
-    if won_lately(e, page) or not pshare_states_trylock(lock):
+    if won_lately(e, page):
         return 0
-    if pshare_load(&e.ctl.punch) & PSHARE_PUNCH_PAUSED:
-        pshare_states_unlock(lock)
+    lock = lock_states(e)
+    if lock == NULL:
         return 0
     while m < n and first + m < PSHARE_PAGES_MAX and (e.states[first + m] & PSHARE_PS_MANAGED):
         m += 1
@@ -1222,9 +1251,7 @@ cdef int64_t fetch_here(engine_t *e, uint64_t page, int64_t n, int state, int *r
     if pshare_write_protect(e.wp_fd, page, m * PM_PAGE) != 0:
         pshare_states_unlock(lock)
         return 0
-    for i in range(<uint64_t>m):
-        b = e.states[first + i]
-        e.states[first + i] = (b & (PSHARE_PS_PROT | PSHARE_PS_MANAGED)) | (state << PSHARE_PS_SHIFT)
+    set_states(e, page, m, state)
     pshare_states_unlock(lock)
     if state == C_DSM_INVALID:
         # no write can land now (the TLBs were flushed): read, then drop
@@ -1248,24 +1275,11 @@ cdef int open_here(engine_t *e, uint64_t page, int64_t n) noexcept nogil:
     a closed one finds it READ and opens it without a message (dsm.c).
     Only managed pages, as dsm_set_run.  0 when the control thread must:
     no table, its lock held by an app thread (which may wait for a core),
-    or a fork pausing the engine's changes (fetch_here)."""
-    cdef uint32_t *lock
-    cdef uint64_t first = page // PM_PAGE
-    cdef int64_t i
-    cdef uint8_t b
-    if not take_states(e):
+    or a fork pausing the engine's changes (lock_states)."""
+    cdef uint32_t *lock = lock_states(e)
+    if lock == NULL:
         return 0
-    lock = <uint32_t *>(e.states + PSHARE_STATES_LOCK)
-    if not pshare_states_trylock(lock):
-        return 0
-    if pshare_load(&e.ctl.punch) & PSHARE_PUNCH_PAUSED:
-        pshare_states_unlock(lock)
-        return 0
-    for i in range(n):
-        if first + i >= PSHARE_PAGES_MAX or not (e.states[first + i] & PSHARE_PS_MANAGED):
-            break
-        b = e.states[first + i]
-        e.states[first + i] = (b & (PSHARE_PS_PROT | PSHARE_PS_MANAGED)) | (C_DSM_READ << PSHARE_PS_SHIFT)
+    set_states(e, page, n, C_DSM_READ)
     pshare_states_unlock(lock)
     e.opened_here += 1
     e.opened_page[e.opened_next] = page
@@ -2779,7 +2793,6 @@ cdef int serve(engine_t *e, uint64_t max_ns) noexcept nogil:
 
 assert RECV_SIZE == PSHARE_WIRE_MAX, "wire.h and the engine disagree on the largest message"
 assert THREAD_SLOTS == PSHARE_MAX_THREADS, "shm.h and the engine disagree on the thread slots"
-assert PSHARE_GROUP_PAGES == PM_GROUP_PAGES, "the runtime and the managers agree on a group"
 assert PSHARE_FAULT_REACH >= (PF_DEPTH + 1) * PM_GROUP_PAGES, "a fault must say whether the groups a prefetch asks for are mapped"
 
 

@@ -10,11 +10,13 @@
 #ifndef PSHARE_PAGES_H
 #define PSHARE_PAGES_H
 #include <stdint.h>
+#include "../rt/shm.h"
 
 #define PM_MAX_RANKS 64               /* a copyset is one 64-bit word */
 #define PM_PAGE 4096
 #define PM_READAHEAD_MAX 16           /* pages one read fault may bring (wire.h's payload holds them) */
-#define PM_GROUP_PAGES 16             /* pages with one manager: a read-ahead run stays in its group */
+#define PM_GROUP_PAGES PSHARE_GROUP_PAGES   /* pages with one manager: a read-ahead run stays in its
+                                               group (the runtime's too: dsm.c opens a READ run in one) */
 
 /* Which rank manages a page: groups of PM_GROUP_PAGES dealt round-robin over
  * the ranks, so no rank serves every fault (home's fresh pages included). */

@@ -21,7 +21,7 @@
 #define PSHARE_NSYS      512                      /* per-number counters */
 #define PSHARE_MAX_THREADS 1024                   /* runtime thread slots per rank */
 #define PSHARE_READ_FOR_WRITE 2                   /* RQ_FAULT a[1]: a read the runtime guesses is a write */
-#define PSHARE_GROUP_PAGES 16                     /* pages with one manager (the agent's PM_GROUP_PAGES):
+#define PSHARE_GROUP_PAGES 16                     /* pages with one manager (pages.h's PM_GROUP_PAGES):
                                                      a prefetched run stays within one */
 #define PSHARE_FAULT_REACH 512                    /* RQ_FAULT a[2]: managed pages from the page on,
                                                      counted up to this: how far the agent may prefetch
