@@ -236,7 +236,7 @@ class Agent:
                  f"out {self.node.counts['pages_out']}")
         ended_here = self.proc.poll() is None      # the job ended, the app had not
         if ended_here:
-            self.proc.kill()
+            self.kill_app()
         status = self.proc.wait()
         if self.rank == 0 and self.node.failure is None:
             self.report_end(status)
@@ -244,6 +244,18 @@ class Agent:
         if self.rank != 0 and not ended_here:
             self.report_end(status)
         return 128 - code if code < 0 else code
+
+    def kill_app(self):
+        """The job ended before the app did: the app goes, and so do the
+        processes it started in its process group (no orphans), unless it
+        shares ours at a terminal."""
+        if self.terminal_shared:
+            self.proc.kill()
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)   # its group: the agent made it with setpgrp
+        except ProcessLookupError:
+            pass
 
     # ---- one rank ----
 

@@ -180,6 +180,19 @@ def _descendants_of(pid):
         return []
 
 
+def _kill_all(proc, *others):
+    """After a test: the launcher's group and any process it left outside it."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    for p in others:
+        try:
+            p.kill()
+        except psutil.Error:
+            pass
+
+
 @pytest.mark.parametrize("mode", ["singleton", ("mpiexec", 2)], ids=["singleton", "mpiexec2"])
 def test_sigterm_ends_everything(mode, tmp_path):
     src = tmp_path / "sleeper.c"
@@ -208,10 +221,77 @@ int main(void) {
         gone, alive = psutil.wait_procs(family, timeout=10)
         assert not alive, f"left behind: {alive}"
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        _kill_all(proc)
+
+
+FORKER = r"""
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+/* A helper process the app started, and a thread (on rank 1 at 2 ranks):
+ * with "crash" it crashes once the helper runs, else everything waits. */
+static int crash;
+static void *worker(void *a) {
+    (void)a;
+    if (crash)
+        *(volatile int *)8 = 1;
+    for (;;) pause();
+}
+int main(int argc, char **argv) {
+    crash = argc > 1;
+    pid_t child = fork();
+    if (child == 0) { for (;;) pause(); }
+    printf("helper %d\n", (int)child); fflush(stdout);
+    pthread_t t; pthread_create(&t, 0, worker, 0);
+    for (;;) pause();
+}
+"""
+
+
+def _start_forker(tmp_path, mode, args):
+    src = tmp_path / "forker.c"
+    src.write_text(FORKER)
+    binary = compile_app(src, tmp_path)
+    proc = subprocess.Popen(pshare_command(binary, args, mode), cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=base_env(),
+                            start_new_session=True)
+    line = proc.stdout.readline()
+    assert line.startswith(b"helper "), (line, proc.stderr.read() if proc.poll() is not None else b"")
+    return proc, psutil.Process(int(line.split()[1]))
+
+
+@pytest.mark.parametrize("mode", ["singleton", ("mpiexec", 2)], ids=["singleton", "mpiexec2"])
+def test_killing_the_launchers_ends_the_apps_children(mode, tmp_path):
+    """SIGKILL to the launchers' process group (a batch system's or a test
+    harness's kill): the agents die without a word, and the app, a process
+    group of its own, must not leave its forked helper behind."""
+    proc, helper = _start_forker(tmp_path, mode, [])
+    try:
+        family = _descendants_of(proc.pid)
+        assert helper in family
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        gone, alive = psutil.wait_procs(family, timeout=20)
+        assert not alive, f"left behind: {alive}"
+    finally:
+        _kill_all(proc, helper, *_descendants_of(proc.pid))
+
+
+def test_a_crash_on_rank_1_ends_the_apps_children(tmp_path):
+    """A thread crashing on rank 1 ends the job; home's agent ends the app's
+    process group with it, the helper the app forked included."""
+    proc, helper = _start_forker(tmp_path, ("mpiexec", 2), ["crash"])
+    try:
+        family = _descendants_of(proc.pid)
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 128 + signal.SIGSEGV, err
+        assert b"crashed: SIGSEGV at address 0x8" in err
+        gone, alive = psutil.wait_procs(family + [helper], timeout=20)
+        assert not alive, f"left behind: {alive}"
+    finally:
+        _kill_all(proc, helper)
 
 
 def test_stdin_reaches_the_app(tmp_path):

@@ -110,6 +110,12 @@ __attribute__((constructor)) static void pshare_init(int argc, char **argv, char
     r = signals_init();
     if (IS_ERR(r))
         fail_errno("cannot install the runtime's signal handlers", r);
+    /* From here the agent's death is signal 64, which rt_agent_gone takes:
+     * the app's forked children must go too.  An agent already gone sent
+     * nothing: look. */
+    sys2(PSHARE_NR_prctl, 1 /* PR_SET_PDEATHSIG */, K_SIGPARK);
+    if (sys0(PSHARE_NR_getppid) != rt.ctl->agent_pid)
+        rt_agent_gone();
     pshare_call_on_stack(init_on_runtime_stack, 0, slot_altstack_top_main());
     r = sud_arm();
     if (IS_ERR(r))
@@ -120,6 +126,30 @@ __attribute__((constructor)) static void pshare_init(int argc, char **argv, char
      * spaces are the same everywhere. */
     while (rt.dsm && !atomic_load(&ctl->go))
         sys4(PSHARE_NR_futex, &ctl->go, K_FUTEX_WAIT, 0, 0);
+}
+
+/* Whether signal 64 is the kernel's word that the agent has died (the
+ * parent-death signal: SI_USER from the agent, which is no longer our
+ * parent), not a park or a forwarded signal (SI_QUEUE, threads.c). */
+int rt_is_agent_death(const struct ksiginfo *si)
+{
+    return si->si_code == 0 /* SI_USER */ && si->u.kill.pid == rt.ctl->agent_pid &&
+           sys0(PSHARE_NR_getppid) != rt.ctl->agent_pid;
+}
+
+/* The agent died (SIGKILLed with its launcher's process group, or crashed):
+ * the job is over.  The processes the app started go with it, as a signal
+ * to a native run's process group would reach them: they are in the app's
+ * own group (the agent made it), and a forked child still copying its
+ * address space would otherwise wait forever for pages from a dead agent. */
+void rt_agent_gone(void)
+{
+    long me = sys0(PSHARE_NR_getpid);
+    if (sys1(PSHARE_NR_getpgid, 0) == me)       /* not when sharing the launcher's group at a terminal */
+        sys2(PSHARE_NR_kill, -me, K_SIGKILL);
+    sys2(PSHARE_NR_kill, me, K_SIGKILL);
+    for (;;)
+        sys1(PSHARE_NR_exit_group, 128 + K_SIGKILL);
 }
 
 /* In a forked child: it is a separate process now, not part of the job. Its

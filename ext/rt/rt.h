@@ -239,6 +239,8 @@ extern struct rt_state rt HIDDEN;
 #define STAT_ADD(field, v) atomic_add(&rt.ctl->field, (uint64_t)(v))
 
 HIDDEN void rt_detach(void);
+HIDDEN int rt_is_agent_death(const struct ksiginfo *si);
+HIDDEN void rt_agent_gone(void) __attribute__((noreturn));
 
 /* ---- fds.c: the runtime's descriptors out of the app's reach ---- */
 HIDDEN long fds_init(void);

@@ -3,8 +3,8 @@
  *
  * SIGSYS (a trapped syscall), SIGSEGV (a page fault, or a DSM fault),
  * SIGBUS (a page the agent dropped: uffd.c) and signal 64 (parking threads
- * for a fork) belong to the runtime.  The app must not be able to replace, block or
- * ignore them, yet must see native behaviour:
+ * for a fork; the agent's death: init.c) belong to the runtime.  The app
+ * must not be able to replace, block or ignore them, yet must see native behaviour:
  *   - rt_sigaction on SIGSYS/SIGSEGV/SIGBUS is kept in a virtual table; a real
  *     fault is handed to the app's handler if it set one, else it kills the
  *     process as natively (after recording who crashed, for the launcher);
@@ -94,11 +94,14 @@ static void on_fault(int sig, struct ksiginfo *si, void *ctx)
 }
 
 /* A real-time signal, so it queues: a SIGSYS sent to park a thread could
- * merge with the SIGSYS of a trapped syscall, and one of the two be lost. */
+ * merge with the SIGSYS of a trapped syscall, and one of the two be lost.
+ * It is also the app's parent-death signal (init.c). */
 static void on_park(int sig, struct ksiginfo *si, void *ctx)
 {
     (void)sig;
     (void)ctx;
+    if (rt_is_agent_death(si))
+        rt_agent_gone();
     thread_park(si);
 }
 
