@@ -106,7 +106,7 @@ def preflight(opts, nranks):
             check_stats_json(opts.stats_json)
         if opts.stdin and not os.access(opts.stdin, os.R_OK):
             raise ValueError(f"--stdin: cannot read {opts.stdin}")
-        path = program.check(opts.program)
+        cmd = program.command(opts.program, opts.args)
         if os.environ.get("PSHARE_TEST_NO_SUD") == "1" or not sud_available():
             raise LaunchError(f"this kernel ({os.uname().release}) has no Syscall User "
                               "Dispatch: pshare needs Linux >= 5.11 built with "
@@ -115,7 +115,7 @@ def preflight(opts, nranks):
         return str(e), 2
     except LaunchError as e:
         return e.message, e.status
-    return path
+    return cmd
 
 
 def agree(comm, outcome):

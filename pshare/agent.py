@@ -68,9 +68,10 @@ def job_line(msg):
 
 
 class Agent:
-    def __init__(self, opts, program_path, comm):
+    def __init__(self, opts, command, comm):
         self.opts = opts
-        self.path = program_path
+        self.path = command.path          # the ELF that runs (a script's interpreter)
+        self.argv = command.argv
         self.comm = comm
         self.rank = comm.Get_rank()
         self.size = comm.Get_size()
@@ -106,7 +107,6 @@ class Agent:
         os.dup2(self.store, STORE_FD)
         disable_aslr()
         self.cpu_at_start = cpu_seconds(resource.RUSAGE_SELF)
-        argv = [self.opts.program] + list(self.opts.args)
         self.log(f"starting {self.path} with {runtime}")
         # At a terminal the app stays in our process group (it may read the
         # terminal, and Ctrl-C reaches it there).  Elsewhere it gets a group
@@ -116,7 +116,7 @@ class Agent:
         stdin = self.app_stdin()
         try:
             self.proc = subprocess.Popen(
-                argv, executable=self.path, env=env, pass_fds=(CTL_FD, CHAN_FD, STORE_FD),
+                self.argv, executable=self.path, env=env, pass_fds=(CTL_FD, CHAN_FD, STORE_FD),
                 stdin=stdin,
                 preexec_fn=None if self.terminal_shared else os.setpgrp)
         except OSError as e:
@@ -349,12 +349,13 @@ def check_slurm_step(mpi_size):
                       "pshare-launch ... (the MPICH wheel; --mpi=pmix for Open MPI)", 2)
 
 
-def run(opts, program_path):
-    """Run the job on this rank; returns the exit status for this process."""
+def run(opts, command):
+    """Run the job on this rank (command: program.Command); returns the exit
+    status for this process."""
     from mpi4py import MPI
     comm = MPI.COMM_WORLD
     check_slurm_step(comm.Get_size())
-    agent = Agent(opts, program_path, comm)
+    agent = Agent(opts, command, comm)
     t0 = time.perf_counter()
     agent.start()
     code = agent.serve() if agent.size > 1 else agent.wait_home()

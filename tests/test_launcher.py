@@ -5,6 +5,7 @@ import os
 import signal
 import struct
 import subprocess
+import sys
 
 import psutil
 import pytest
@@ -50,6 +51,13 @@ BAD_INPUTS = {
     "not-elf": (lambda d: str(_write_exec(d / "script.txt", b"hello, not a program\n")), 126, ["not an ELF"]),
     "elf32": (lambda d: str(_write_exec(d / "prog32", _elf_header(ei_class=1, machine=3))), 126, ["32-bit"]),
     "not-x86_64": (lambda d: str(_write_exec(d / "prog-arm", _elf_header(machine=183))), 126, ["not an x86_64"]),
+    "bad-interpreter": (lambda d: str(_write_exec(d / "s.sh", b"#!/no/such/shell -e\ntrue\n")), 126,
+                        ["/no/such/shell", "bad interpreter"]),
+    "32-bit-interpreter": (lambda d: str(_write_exec(d / "s.sh", b"#!" + os.fsencode(
+        _write_exec(d / "sh32", _elf_header(ei_class=1, machine=3))) + b"\ntrue\n")), 126,
+                           ["interpreter", "sh32", "32-bit"]),
+    "env-options": (lambda d: str(_write_exec(d / "s.sh", b"#!/usr/bin/env -i sh\ntrue\n")), 126,
+                    ["env -i sh", "program name"]),
 }
 
 
@@ -292,6 +300,59 @@ def test_a_crash_on_rank_1_ends_the_apps_children(tmp_path):
         assert not alive, f"left behind: {alive}"
     finally:
         _kill_all(proc, helper)
+
+
+@pytest.mark.parametrize("mode", ["singleton", ("mpiexec", 2)], ids=["singleton", "mpiexec2"])
+def test_a_script_runs_as_the_kernel_runs_it(mode, tmp_path):
+    """A #! script: its interpreter gets the line's argument, the script's
+    path and the arguments, as natively; here /bin/sh -e stops at `false`."""
+    script = _write_exec(tmp_path / "greet.sh",
+                         b'#!/bin/sh -e\necho "$0 [$*] $-"\necho to-file > out.txt\nfalse\necho unreached\n')
+    native = run_native(script, ["one", "two words"], tmp_path / "n")
+    shared = run_pshare(script, ["one", "two words"], tmp_path / "p", mode)
+    assert native.returncode == 1 and b"[one two words]" in native.stdout
+    assert (shared.returncode, shared.stdout, shared.files) == \
+        (native.returncode, native.stdout, native.files), shared.stderr
+
+
+PY_THREADS = """
+import hashlib, sys, threading
+digests = [None] * 4
+def work(i):
+    h = hashlib.sha256()
+    for k in range(3000):
+        h.update(str(k * (i + 1)).encode())
+    digests[i] = h.hexdigest()[:16]
+threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(sys.argv[1:], digests)
+sys.exit(5)
+"""
+
+
+@pytest.mark.parametrize("line", ["direct", "env"])
+def test_a_python_script_spreads_its_threads(line, tmp_path):
+    """A threaded Python script, named by `#!/path/python3 -u` or by
+    `#!/usr/bin/env -S python3 -u` (env followed along PATH): its threads
+    run on both ranks and its output and status are native."""
+    python = os.path.realpath(sys.executable)
+    with open(python, "rb") as f:
+        if f.read(4) != b"\x7fELF":
+            pytest.skip(f"{python} is not an ELF program")
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "python3").symlink_to(python)
+    first = f"#!{python} -u" if line == "direct" else "#!/usr/bin/env -S python3 -u"
+    script = _write_exec(tmp_path / "hash.py", (first + PY_THREADS).encode())
+    env = base_env({"PATH": f"{bindir}:{os.environ.get('PATH', '/usr/bin:/bin')}"})
+    native = run_native(script, ["a", "b"], tmp_path / "n", env=env)
+    shared = run_pshare(script, ["a", "b"], tmp_path / "p", ("mpiexec", 2), env=env,
+                        extra_opts=["--stats-json", str(tmp_path / "s.json")])
+    assert native.returncode == 5 and native.stdout.startswith(b"['a', 'b'] ")
+    assert (shared.returncode, shared.stdout) == (native.returncode, native.stdout), shared.stderr
+    ranks = json.loads((tmp_path / "s.json").read_text())["ranks"]
+    assert ranks[1]["threads"] >= 1 and ranks[1]["faults_read"] > 0
 
 
 def test_stdin_reaches_the_app(tmp_path):
