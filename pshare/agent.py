@@ -72,6 +72,7 @@ class Agent:
         self.opts = opts
         self.path = command.path          # the ELF that runs (a script's interpreter)
         self.argv = command.argv
+        self.app_name = command.comm      # a script's, for its threads (None: the file's)
         self.comm = comm
         self.rank = comm.Get_rank()
         self.size = comm.Get_size()
@@ -100,6 +101,8 @@ class Agent:
         if self.rank != 0:
             config.apply_rlimits(rlimits)
         self.ctl = ControlBlock(self.rank, self.size, flags)
+        if self.app_name:
+            self.ctl.set_comm(os.fsencode(self.app_name))
         self.chan = Channel()
         self.store = make_store()
         os.dup2(self.ctl.fd, CTL_FD)

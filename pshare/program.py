@@ -24,11 +24,13 @@ MAX_INTERPRETERS = 4        # scripts run by scripts: the kernel's BINPRM_MAX_RE
 
 
 class Command:
-    """What to start: the ELF program at ``path`` with ``argv``."""
+    """What to start: the ELF program at ``path`` with ``argv``; ``comm``:
+    the name its threads have natively when it is not the path's (a script's)."""
 
-    def __init__(self, path, argv):
+    def __init__(self, path, argv, comm=None):
         self.path = path
         self.argv = list(argv)
+        self.comm = comm
 
 
 def resolve(name, path_env=None):
@@ -47,14 +49,15 @@ def resolve(name, path_env=None):
 def command(name, args=()):
     """What ``execvp(name, [name, *args])`` ends up running, checked: a
     Command for a dynamically linked x86_64 program (a script's interpreter)."""
-    path = resolve(name)
+    path = script = resolve(name)
     argv = [name, *args]
     who = name                  # what a message names: the program, or a script's interpreter
     for _ in range(MAX_INTERPRETERS + 1):
         head = _head(who, path)
         if head[:2] != b"#!":
             _check_elf(who, path, head)
-            return Command(path, argv)
+            # exec names the process after the file exec'd, a script too
+            return Command(path, argv, None if who == name else os.path.basename(script))
         interp, arg = _shebang(name, head)
         # the kernel's argv: interpreter, its one argument, the script as exec'd
         argv = [interp] + ([arg] if arg is not None else []) + [path] + argv[1:]

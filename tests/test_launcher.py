@@ -305,12 +305,15 @@ def test_a_crash_on_rank_1_ends_the_apps_children(tmp_path):
 @pytest.mark.parametrize("mode", ["singleton", ("mpiexec", 2)], ids=["singleton", "mpiexec2"])
 def test_a_script_runs_as_the_kernel_runs_it(mode, tmp_path):
     """A #! script: its interpreter gets the line's argument, the script's
-    path and the arguments, as natively; here /bin/sh -e stops at `false`."""
+    path and the arguments, and the process the script's name, as natively;
+    here /bin/sh -e stops at `false`."""
     script = _write_exec(tmp_path / "greet.sh",
-                         b'#!/bin/sh -e\necho "$0 [$*] $-"\necho to-file > out.txt\nfalse\necho unreached\n')
+                         b'#!/bin/sh -e\necho "$0 [$*] $-"\ncat /proc/$$/comm\necho to-file > out.txt\n'
+                         b'false\necho unreached\n')
     native = run_native(script, ["one", "two words"], tmp_path / "n")
     shared = run_pshare(script, ["one", "two words"], tmp_path / "p", mode)
     assert native.returncode == 1 and b"[one two words]" in native.stdout
+    assert b"\ngreet.sh\n" in native.stdout
     assert (shared.returncode, shared.stdout, shared.files) == \
         (native.returncode, native.stdout, native.files), shared.stderr
 

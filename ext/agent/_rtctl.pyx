@@ -117,6 +117,12 @@ cdef class ControlBlock:
     def set_home_pid(self, int pid):
         self.ctl.home_pid = pid
 
+    def set_comm(self, bytes name):
+        """The name the app's threads take (at most 15 bytes, as the kernel's)."""
+        cdef bytes cut = name[:sizeof(self.ctl.comm) - 1]
+        memset(self.ctl.comm, 0, sizeof(self.ctl.comm))
+        memcpy(self.ctl.comm, <char *>cut, len(cut))
+
     def set_control_slot(self, int slot):
         """Tests only (tests/engine_peer.py): what the runtime publishes
         before it says RUNNING (control.c), for a test playing the runtime."""

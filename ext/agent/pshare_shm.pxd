@@ -81,6 +81,7 @@ cdef extern from "shm.h" nogil:
         uint64_t magic
         uint32_t version, flags
         int32_t rank, nranks, agent_pid, home_pid
+        char comm[16]
         int32_t state, app_pid
         char error[256]
         uint64_t threads_started, threads_exited, threads_peak

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define PSHARE_MAGIC     0x31657261687370ULL      /* "pshare1" */
-#define PSHARE_VERSION   5
+#define PSHARE_VERSION   6
 #define PSHARE_CTL_FD    1021                     /* control block (this struct) */
 #define PSHARE_STORE_FD  1022                     /* page store, handed over here; the runtime moves it (fds.c) */
 #define PSHARE_CHAN_FD   1020                     /* channel: rings and mailboxes */
@@ -102,6 +102,8 @@ struct pshare_ctl {
     int32_t nranks;
     int32_t agent_pid;
     int32_t home_pid;                  /* the job's pid, as every rank reports it */
+    char comm[16];                     /* a #! script's name: the app's threads' name, as an
+                                          exec of a script gives natively ("": leave it) */
 
     /* runtime -> agent */
     int32_t state;
