@@ -237,10 +237,14 @@ FORKER = r"""
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 /* A helper process the app started, and a thread (on rank 1 at 2 ranks):
- * with "crash" it crashes once the helper runs, else everything waits. */
+ * with "crash" it crashes once the helper runs, else everything waits.  The
+ * app asks for a parent-death signal it survives (SIGUSR1, handled): the
+ * agent's death must end it and its helper all the same. */
 static int crash;
+static void on_usr1(int sig) { (void)sig; }
 static void *worker(void *a) {
     (void)a;
     if (crash)
@@ -249,9 +253,13 @@ static void *worker(void *a) {
 }
 int main(int argc, char **argv) {
     crash = argc > 1;
+    signal(SIGUSR1, on_usr1);
+    int pdeath = -1;
+    prctl(PR_SET_PDEATHSIG, SIGUSR1);
+    prctl(PR_GET_PDEATHSIG, &pdeath);
     pid_t child = fork();
     if (child == 0) { for (;;) pause(); }
-    printf("helper %d\n", (int)child); fflush(stdout);
+    printf("helper %d pdeath %d\n", (int)child, pdeath); fflush(stdout);
     pthread_t t; pthread_create(&t, 0, worker, 0);
     for (;;) pause();
 }
@@ -267,6 +275,7 @@ def _start_forker(tmp_path, mode, args):
                             start_new_session=True)
     line = proc.stdout.readline()
     assert line.startswith(b"helper "), (line, proc.stderr.read() if proc.poll() is not None else b"")
+    assert line.endswith(b" pdeath %d\n" % signal.SIGUSR1)       # what it set, as natively
     return proc, psutil.Process(int(line.split()[1]))
 
 

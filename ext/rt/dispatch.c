@@ -275,6 +275,10 @@ void on_sigsys(int sig, struct ksiginfo *si, void *ctx)
         m->rax = r;
         return;
     }
+    if (nr == PSHARE_NR_prctl && rt_pdeath_call(a, &r)) {   /* the runtime's parent-death signal (init.c) */
+        m->rax = r;
+        return;
+    }
     if (rt.dsm) {
         struct trap *t = thread_trap(), saved;
         if (t) {

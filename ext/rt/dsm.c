@@ -576,6 +576,18 @@ int dsm_readable(uintptr_t addr)
     return dsm_state(b) != DSM_INVALID;
 }
 
+/* An argument the syscall table calls a pointer but cannot describe (an
+ * ioctl's, a prctl's: often a number, PR_SET_DUMPABLE's 1): touched, so
+ * the call finds the page present, only where it points into the app's
+ * memory that the app may read; anything else goes to the kernel as it is,
+ * as natively (a number, or EFAULT for a bad pointer). */
+void dsm_touch_arg(const void *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    if (dsm_managed(a) && (pstate[a / PAGE_SIZE] & K_PROT_READ))
+        dsm_touch(p, 1, 0);
+}
+
 /* Make [p, p+len) readable (or writable) by touching it, so that a system
  * call executed here finds it present. */
 void dsm_touch(const void *p, size_t len, int write)

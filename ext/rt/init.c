@@ -14,6 +14,11 @@
 
 struct rt_state rt HIDDEN;
 
+/* The app's parent-death signal on its main thread, and whether the
+ * kernel's is the runtime's signal 64 (not in a forked child): rt_pdeath_call. */
+static int app_pdeath_signal;
+static int pdeath_ours;
+
 /* Drop our part of NAME=ours[:user's] from the environment, in place. */
 static void env_unprefix(char **envp, const char *name, int had_user_value)
 {
@@ -116,6 +121,7 @@ __attribute__((constructor)) static void pshare_init(int argc, char **argv, char
      * the app's forked children must go too.  An agent already gone sent
      * nothing: look. */
     sys2(PSHARE_NR_prctl, 1 /* PR_SET_PDEATHSIG */, K_SIGPARK);
+    pdeath_ours = 1;
     if (sys0(PSHARE_NR_getppid) != rt.ctl->agent_pid)
         rt_agent_gone();
     pshare_call_on_stack(init_on_runtime_stack, 0, slot_altstack_top_main());
@@ -154,6 +160,41 @@ void rt_agent_gone(void)
         sys1(PSHARE_NR_exit_group, 128 + K_SIGKILL);
 }
 
+/* The app's own PR_SET_PDEATHSIG / PR_GET_PDEATHSIG on the main thread,
+ * where the kernel's setting is the runtime's (signal 64): kept here, so the
+ * app cannot turn the agent's death into a signal it handles while its
+ * forked children stay, and reads back what it set (0 at first, as
+ * natively).  Other threads' settings are their own, in the kernel.  1 when
+ * the call was one of these (its result in *ret). */
+
+int rt_pdeath_call(const long *a, long *ret)
+{
+    if ((a[0] != 1 && a[0] != 2) || !pdeath_ours ||
+        sys0(PSHARE_NR_gettid) != sys0(PSHARE_NR_getpid))
+        return 0;
+    if (a[0] == 1) {                                   /* PR_SET_PDEATHSIG */
+        if (a[1] < 0 || a[1] > 64) {
+            *ret = -E_INVAL;
+            return 1;
+        }
+        app_pdeath_signal = (int)a[1];
+        *ret = 0;
+        return 1;
+    }
+    /* PR_GET_PDEATHSIG: the kernel writes it (EFAULT for a bad pointer, as
+     * natively), once a DSM page is here */
+    struct { const void *base; size_t len; } from = { &app_pdeath_signal, sizeof(int) },
+                                              to = { (void *)a[1], sizeof(int) };
+    long pid = sys0(PSHARE_NR_getpid);
+    long r = sys6(PSHARE_NR_process_vm_writev, pid, &from, 1, &to, 1, 0);
+    if (r == -E_FAULT && dsm_managed((uintptr_t)a[1])) {
+        dsm_touch((void *)a[1], sizeof(int), 1);
+        r = sys6(PSHARE_NR_process_vm_writev, pid, &from, 1, &to, 1, 0);
+    }
+    *ret = r < 0 ? r : 0;
+    return 1;
+}
+
 /* In a forked child: it is a separate process now, not part of the job. Its
  * counters and crash record must not reach the agent, nor the store its fds. */
 void rt_detach(void)
@@ -165,6 +206,8 @@ void rt_detach(void)
         sys2(PSHARE_NR_munmap, rt.ctl, len);
         rt.ctl = (struct pshare_ctl *)p;
     }
+    pdeath_ours = 0;                     /* a child's is its own, 0 after fork */
+    app_pdeath_signal = 0;
     fds_child(1);
     uffd_fork_child_close();
     sys1(PSHARE_NR_close, rt.store_fd);

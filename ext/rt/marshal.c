@@ -215,7 +215,7 @@ int marshal_in(long nr, const long *args, struct mspec *m, uint8_t *base, size_t
             r = add(m, base, cap, i, p, room(m, cap, 65536), dir, kind);
             break;
         default:                      /* ARG_PTR, ARG_IOV without a rule: as it is */
-            dsm_touch(p, 1, 0);
+            dsm_touch_arg(p);
             break;
         }
     }

@@ -241,6 +241,7 @@ extern struct rt_state rt HIDDEN;
 HIDDEN void rt_detach(void);
 HIDDEN int rt_is_agent_death(const struct ksiginfo *si);
 HIDDEN void rt_agent_gone(void) __attribute__((noreturn));
+HIDDEN int rt_pdeath_call(const long *a, long *ret);
 
 /* ---- fds.c: the runtime's descriptors out of the app's reach ---- */
 HIDDEN long fds_init(void);
@@ -342,6 +343,7 @@ HIDDEN long dsm_set_run(uintptr_t page, long count, int state);
 HIDDEN long dsm_apply_grant(int slot, uintptr_t page, long run, int state);
 HIDDEN int dsm_fault(uintptr_t addr, int write, uint64_t ip);
 HIDDEN void dsm_touch(const void *p, size_t len, int write);
+HIDDEN void dsm_touch_arg(const void *p);
 HIDDEN void dsm_start_owned(uintptr_t lo, uintptr_t hi, int mine);
 HIDDEN void dsm_lock(void);
 HIDDEN void dsm_fork_child_begin(void);
