@@ -59,15 +59,14 @@ def command(name, args=()):
             # exec names the process after the file exec'd, a script too
             return Command(path, argv, None if who == name else os.path.basename(script))
         interp, arg = _shebang(name, head)
+        if not os.path.exists(interp):
+            raise LaunchError(f"{name}: {interp}: bad interpreter: No such file or directory", 126)
         # the kernel's argv: interpreter, its one argument, the script as exec'd
         argv = [interp] + ([arg] if arg is not None else []) + [path] + argv[1:]
+        path = interp
         if os.path.basename(interp) == "env" and arg is not None:
             argv = _through_env(name, arg) + argv[2:]
             path = resolve(argv[0])
-        elif not os.path.exists(interp):
-            raise LaunchError(f"{name}: {interp}: bad interpreter: No such file or directory", 126)
-        else:
-            path = interp
         who = f"{name}: its interpreter {path}"
     raise LaunchError(f"{name}: more than {MAX_INTERPRETERS} #! interpreters in a row", 126)
 
