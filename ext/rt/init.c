@@ -166,7 +166,6 @@ void rt_agent_gone(void)
  * forked children stay, and reads back what it set (0 at first, as
  * natively).  Other threads' settings are their own, in the kernel.  1 when
  * the call was one of these (its result in *ret). */
-
 int rt_pdeath_call(const long *a, long *ret)
 {
     if ((a[0] != 1 && a[0] != 2) || !pdeath_ours ||

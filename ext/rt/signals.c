@@ -4,7 +4,8 @@
  * SIGSYS (a trapped syscall), SIGSEGV (a page fault, or a DSM fault),
  * SIGBUS (a page the agent dropped: uffd.c) and signal 64 (parking threads
  * for a fork; the agent's death: init.c) belong to the runtime.  The app
- * must not be able to replace, block or ignore them, yet must see native behaviour:
+ * must not be able to replace, block or ignore them, yet must see native
+ * behaviour:
  *   - rt_sigaction on SIGSYS/SIGSEGV/SIGBUS is kept in a virtual table; a real
  *     fault is handed to the app's handler if it set one, else it kills the
  *     process as natively (after recording who crashed, for the launcher);
