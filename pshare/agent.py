@@ -70,9 +70,7 @@ def job_line(msg):
 class Agent:
     def __init__(self, opts, command, comm):
         self.opts = opts
-        self.path = command.path          # the ELF that runs (a script's interpreter)
-        self.argv = command.argv
-        self.app_name = command.comm      # a script's, for its threads (None: the file's)
+        self.command = command            # program.Command: the ELF that runs, its argv, a script's name
         self.comm = comm
         self.rank = comm.Get_rank()
         self.size = comm.Get_size()
@@ -101,8 +99,8 @@ class Agent:
         if self.rank != 0:
             config.apply_rlimits(rlimits)
         self.ctl = ControlBlock(self.rank, self.size, flags)
-        if self.app_name:
-            self.ctl.set_comm(os.fsencode(self.app_name))
+        if self.command.comm:
+            self.ctl.set_comm(os.fsencode(self.command.comm))
         self.chan = Channel()
         self.store = make_store()
         os.dup2(self.ctl.fd, CTL_FD)
@@ -110,7 +108,7 @@ class Agent:
         os.dup2(self.store, STORE_FD)
         disable_aslr()
         self.cpu_at_start = cpu_seconds(resource.RUSAGE_SELF)
-        self.log(f"starting {self.path} with {runtime}")
+        self.log(f"starting {self.command.path} with {runtime}")
         # At a terminal the app stays in our process group (it may read the
         # terminal, and Ctrl-C reaches it there).  Elsewhere it gets a group
         # of its own: mpiexec and srun signal each launcher's group, and the
@@ -119,7 +117,7 @@ class Agent:
         stdin = self.app_stdin()
         try:
             self.proc = subprocess.Popen(
-                self.argv, executable=self.path, env=env, pass_fds=(CTL_FD, CHAN_FD, STORE_FD),
+                self.command.argv, executable=self.command.path, env=env, pass_fds=(CTL_FD, CHAN_FD, STORE_FD),
                 stdin=stdin,
                 preexec_fn=None if self.terminal_shared else os.setpgrp)
         except OSError as e:
@@ -222,7 +220,7 @@ class Agent:
             if self.rank == 0 and message:
                 job_line(message)
             if self.proc.poll() is None:
-                self.proc.kill()
+                self.kill_app()
             self.proc.wait()
             return status
         placement = Placement(self.opts.placement, self.size, usable_cores())
