@@ -112,6 +112,66 @@ def test_python_threads_using_hashlib(tmp_path, request, nranks):
     compare(python, ["-I", "-S", "-c", PY_HASHLIB], tmp_path, nranks)
 
 
+JAVA_THREADS = """
+import java.util.concurrent.atomic.AtomicLong;
+public class Threads {
+    public static void main(String[] args) throws Exception {
+        long[] part = new long[4];
+        AtomicLong shared = new AtomicLong();
+        Thread[] t = new Thread[4];
+        for (int i = 0; i < 4; i++) {
+            final int k = i;
+            t[i] = new Thread(() -> {
+                long s = 0;
+                for (int j = 0; j < 3000000; j++) s += (j ^ k) % 7;
+                part[k] = s;
+                for (int j = 0; j < 1000; j++) shared.addAndGet(k + 1);
+            });
+            t[i].start();
+        }
+        long total = 0;
+        for (int i = 0; i < 4; i++) { t[i].join(); total += part[i]; }
+        System.out.println("total " + total + " shared " + shared.get());
+    }
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def java_threads(tmp_path_factory):
+    """A Java program with 4 threads, compiled; skipped without a JDK."""
+    javac, java = shutil.which("javac"), shutil.which("java")
+    if not javac or not java:
+        pytest.skip("no JDK (javac, java) on PATH")
+    out = tmp_path_factory.mktemp("java")
+    (out / "Threads.java").write_text(JAVA_THREADS)
+    subprocess.run([javac, "-d", str(out), str(out / "Threads.java")], check=True,
+                   stdin=subprocess.DEVNULL, timeout=300)
+    return Path(java).resolve(), out
+
+
+@pytest.mark.parametrize("nranks", RANKS, ids=RANK_IDS)
+def test_a_jvm_spreads_its_threads(java_threads, tmp_path, request, nranks):
+    """An unchanged JVM runs as one process over the ranks.  It writes its
+    performance counters through a MAP_SHARED file mapping
+    (/tmp/hsperfdata_USER/PID) from threads on every rank: a thread on
+    another rank crashed writing it (SIGSEGV: the mapping was read-only
+    there)."""
+    import json
+    request.getfixturevalue("mpiexec")
+    java, classes = java_threads
+    args = ["-Xmx256m", "-XX:+UsePerfData", "-cp", str(classes), "Threads"]
+    native = run_native(java, args, tmp_path / "native")
+    assert native.returncode == 0 and b"shared 10000" in native.stdout, native.stderr
+    stats = tmp_path / "stats.json"
+    got = run_pshare(java, args, tmp_path / "pshare", ("mpiexec", nranks),
+                     extra_opts=["--stats-json", str(stats)])
+    assert_same(native, got, f"java at {nranks} ranks")
+    ranks = json.loads(stats.read_text())["ranks"]
+    assert all(r["threads"] > 0 for r in ranks), [r["threads"] for r in ranks]
+    assert ranks[1]["faults_write"] > 0 and ranks[1]["syscalls_forwarded"] > 0
+
+
 @pytest.mark.parametrize("nranks", RANKS, ids=RANK_IDS)
 def test_replay_failure_ends_the_job(bins, tmp_path, request, nranks):
     """A file mapped on home that no longer exists (removed after open):

@@ -10,6 +10,10 @@ cdef extern from "shm.h" nogil:
     uint64_t PSHARE_STORE_SIZE
     int PSHARE_ENV_HAD_PRELOAD, PSHARE_ENV_HAD_TUNABLES, PSHARE_NO_PUNCH, PSHARE_PUNCH_HOLES, PSHARE_PUNCH_ON, PSHARE_PUNCH_PAUSED
     int PSHARE_PUNCH_WP, PSHARE_PUNCH_WP_USED
+    int64_t PSHARE_MAP_SHARED_COPY
+    struct pshare_backing:
+        int64_t fd
+        int64_t offset
     # the page-state table (ext/rt/dsm.c) and its lock
     uint64_t PSHARE_PAGES_MAX, PSHARE_STATES_LEN, PSHARE_STATES_LOCK
     int PSHARE_PS_PROT, PSHARE_PS_MANAGED, PSHARE_PS_SHIFT

@@ -297,6 +297,23 @@ long run_global(long nr, const long *a)
     return r;
 }
 
+/* What backs a shared mapping of fd: 1 a regular file (memory.c's shared
+ * regions: the engine reads and writes it), 2 /dev/zero (anonymous memory),
+ * 0 anything else (a device: it stays native, on each rank separately). */
+static int backing_kind(long fd)
+{
+    uint8_t st[144];
+    if (IS_ERR(sys2(PSHARE_NR_fstat, fd, st)))
+        return 0;
+    uint32_t mode;
+    uint64_t rdev;
+    memcpy(&mode, st + 24, 4);                   /* st_mode */
+    memcpy(&rdev, st + 40, 8);                   /* st_rdev */
+    if ((mode & 0170000) == 0100000)
+        return 1;
+    return (mode & 0170000) == 0020000 && rdev == 0x105 ? 2 : 0;   /* char 1:5 */
+}
+
 /* What home's control thread decides and every other one replays.  On home
  * (decide) the box is rewritten into its replay form: mmap gets the address
  * chosen and MAP_FIXED; a read-only file mapping gets the file's path.
@@ -310,13 +327,45 @@ static long apply_global(struct pshare_mbox *box)
     int decide = box->a[7] & 1, maker = (int)(box->a[7] >> 8);
     long r;
     box->a[8] = box->a[9] = 0;
-    if (decide)
+    if (decide) {
         box->a[7] = 0;                  /* the pages start at home unless said below */
+        if (rt.xfer_fd >= 0)            /* the engine took the last backing (its decide) */
+            fds_replace(rt.store_fd, rt.xfer_fd);
+    }
     switch (nr) {
     case PSHARE_NR_mmap: {
-        int flags = a[3];
-        int file_native = !(flags & K_MAP_ANONYMOUS) &&
-                          ((flags & K_MAP_TYPE) != K_MAP_PRIVATE || !(a[2] & K_PROT_WRITE));
+        long flags = a[3];
+        int anon = flags & K_MAP_ANONYMOUS, shared = (flags & K_MAP_TYPE) != K_MAP_PRIVATE;
+        /* memory.c's shared regions: writable shared files, shared anonymous
+         * memory (home decides: a replay's own form says) */
+        int backed = decide && shared && (anon || (a[2] & K_PROT_WRITE)) &&
+                     !(flags & K_MAP_HUGETLB);
+        if (backed && !anon) {
+            int kind = backing_kind(a[4]);
+            backed = kind != 0;
+            if (kind == 2)
+                flags |= K_MAP_ANONYMOUS;     /* /dev/zero: shared anonymous memory */
+            anon = flags & K_MAP_ANONYMOUS;
+        }
+        backed = backed && mem_xfer_ready();
+        int file_native = !anon && !backed && (shared || !(a[2] & K_PROT_WRITE));
+        if (decide && backed) {
+            struct pshare_backing *b = (struct pshare_backing *)box->data;
+            r = mem_mmap_backed(a[0], a[1], a[2], (int)flags, a[4], a[5], b);
+            if (IS_ERR(r))
+                return r;
+            a[0] = r;
+            a[3] = (flags & ~(K_MAP_TYPE | K_MAP_FIXED_NOREPLACE | K_MAP_ANONYMOUS)) |
+                   K_MAP_PRIVATE | K_MAP_ANONYMOUS | K_MAP_FIXED | PSHARE_MAP_SHARED_COPY;
+            a[4] = -1;
+            a[5] = 0;
+            box->len = sizeof *b;             /* the engine takes the backing */
+            box->a[8] = r;
+            box->a[9] = r + PAGE_UP(a[1]);
+            return r;
+        }
+        if (flags & PSHARE_MAP_SHARED_COPY)
+            return mem_mmap_copy(a[0], a[1], a[2], (int)(flags & ~PSHARE_MAP_SHARED_COPY));
         if (decide) {
             r = mem_mmap(a[0], a[1], a[2], flags, a[4], a[5]);
             if (IS_ERR(r))
@@ -368,13 +417,21 @@ static long apply_global(struct pshare_mbox *box)
         return r;
     case PSHARE_NR_mprotect:
         return mem_mprotect(a[0], a[1], a[2]);
-    case PSHARE_NR_madvise:
+    case PSHARE_NR_madvise: {
+        int drops = a[2] == K_MADV_DONTNEED || a[2] == K_MADV_FREE || a[2] == K_MADV_REMOVE;
+        int shared = drops ? mem_shared_kind(a[0], a[1]) : 0;
+        /* shared memory keeps its contents but for MADV_REMOVE, which frees
+         * them: one range starts over or none (a call over both kinds is
+         * refused, README) */
+        if (decide && shared == 3 && a[2] != K_MADV_REMOVE)
+            return -E_INVAL;
         r = mem_madvise(a[0], a[1], a[2]);
-        if (a[2] == K_MADV_DONTNEED || a[2] == K_MADV_FREE || a[2] == K_MADV_REMOVE) {
+        if (drops && (!shared || a[2] == K_MADV_REMOVE)) {
             box->a[8] = PAGE_DOWN(a[0]);
             box->a[9] = PAGE_UP(a[0] + a[1]);
         }
         return r;
+    }
     case PSHARE_NR_brk: {
         long before = mem_brk(0);
         r = mem_brk(a[0]);
@@ -474,8 +531,10 @@ static void executor_loop(void *arg)
             r = futex_here(a);
         else if ((nr == PSHARE_NR_tgkill || nr == PSHARE_NR_tkill))
             r = signal_thread(nr == PSHARE_NR_tgkill ? a[1] : a[0], nr == PSHARE_NR_tgkill ? a[2] : a[1]);
-        else
+        else {
+            mem_pull_before(nr, a);          /* msync, exit_group: a file's pages come home */
             r = fd_exec(nr, a);
+        }
         box->a[0] = r;
         box->len = nseg < 0 ? 0 : marshal_pack_out(seg, nseg, box->data, r);
         __atomic_store_n(&box->state, MB_REPLY, __ATOMIC_RELEASE);

@@ -150,14 +150,34 @@ __attribute__((noreturn)) static void spread_exit(long code)
     thread_exit(code);
 }
 
-/* mremap as new mapping + copy + unmap, each one a global operation. */
+/* Before an munmap of shared memory: a file's pages other ranks hold come
+ * home (memory.c's mem_pull_shared), where home's executor of this thread
+ * runs an msync of the range for it (not counted as the app's call). */
+static void pull_home(const long *a, struct kucontext *uc)
+{
+    if (rt.is_home) {
+        mem_pull_before(PSHARE_NR_munmap, a);
+        return;
+    }
+    struct trap *t = thread_trap();
+    int counted = t ? t->forwarded : 0;
+    if (t)
+        t->forwarded = 1;
+    long ms[6] = { a[0], a[1], K_MS_ASYNC };
+    run_forwarded(PSHARE_NR_msync, ms, uc);
+    if (t)
+        t->forwarded = counted;
+}
+
+/* mremap as new mapping + copy + unmap, each one a global operation (not
+ * of shared memory: a copy would not be shared, README). */
 static long spread_mremap(const long *a)
 {
     uintptr_t old = a[0];
     size_t oldlen = PAGE_UP(a[1]), newlen = PAGE_UP(a[2]);
     int flags = a[3];
     int prot = mem_prot_of(old);
-    if (prot < 0 || oldlen == 0 || (old & (PAGE_SIZE - 1)))
+    if (prot < 0 || oldlen == 0 || (old & (PAGE_SIZE - 1)) || mem_shared_kind(old, oldlen))
         return -E_INVAL;
     if (!(flags & K_MREMAP_FIXED) && newlen <= oldlen) {
         if (newlen < oldlen) {
@@ -199,6 +219,7 @@ static long spread_call(unsigned long nr, const long *a, struct kucontext *uc)
         case PSHARE_NR_exit_group:
             if (!rt.is_home)
                 return run_forwarded(nr, a, uc);
+            mem_pull_before(nr, a);
             break;
         case PSHARE_NR_gettid:
             return thread_cluster_tid();
@@ -212,6 +233,8 @@ static long spread_call(unsigned long nr, const long *a, struct kucontext *uc)
     case SYS_GLOBAL:
         if (nr == PSHARE_NR_mremap)
             return spread_mremap(a);
+        if (nr == PSHARE_NR_munmap && mem_shared_kind(a[0], a[1]))
+            pull_home(a, uc);
         return run_global(nr, a);
     case SYS_LOCAL:
         switch (nr) {
@@ -236,6 +259,10 @@ static long spread_call(unsigned long nr, const long *a, struct kucontext *uc)
                 return r;
             break;
         }
+        case PSHARE_NR_msync:
+            if (rt.is_home)
+                mem_pull_before(nr, a);
+            break;
         case PSHARE_NR_getrusage:
             if (a[0] == K_RUSAGE_THREAD)
                 return run_here(nr, a);      /* the calling thread's own: where it runs */

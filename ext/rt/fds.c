@@ -6,8 +6,9 @@
  * userfaultfd (uffd.c) just below it.  The agent hands the store over at
  * PSHARE_STORE_FD; fds_init moves it to the highest number the hard
  * RLIMIT_NOFILE allows (hard - 1, at most FD_TOP - 1), fds_keep puts the
- * next one below, and the real soft limit stays at or below the lowest of
- * ours (rt.fd_low).  So:
+ * next one below (the userfaultfd; on home the descriptor a shared mapping's
+ * backing waits at for the engine, fds_replace), and the real soft limit
+ * stays at or below the lowest of ours (rt.fd_low).  So:
  *   - the kernel never hands it out and refuses it as a dup2/dup3/F_DUPFD
  *     target (EBADF/EINVAL, as for any descriptor at or above the limit);
  *     every number below the app's limit is the app's, 1022 and 1023 too;
@@ -73,7 +74,7 @@ long fds_init(void)
     return 0;
 }
 
-/* Another descriptor of ours (the userfaultfd), moved just below the
+/* Another descriptor of ours (the userfaultfd, home's xfer_fd), moved just below the
  * lowest: its number, or a negative errno (the number is taken already). */
 long fds_keep(long fd)
 {
@@ -96,6 +97,25 @@ long fds_keep(long fd)
     sys1(PSHARE_NR_close, fd);
     rt.fd_low = (int)target;
     return target;
+}
+
+/* Make our descriptor `ours` (one fds_keep gave) a copy of fd: the kernel
+ * refuses a dup3 to a number at or above the soft limit, which is at our
+ * lowest, so the limit goes just past `ours` for the call (every number
+ * from ours up is ours: the app cannot be given one meanwhile). */
+long fds_replace(long fd, long ours)
+{
+    struct krlimit lim;
+    long r = nofile_get(&lim);
+    if (IS_ERR(r))
+        return r;
+    if (lim.cur > (uint64_t)ours)
+        return sys3(PSHARE_NR_dup3, fd, ours, K_O_CLOEXEC_DUP3);
+    r = nofile_set_real(ours + 1, lim.max);
+    if (!IS_ERR(r))
+        r = sys3(PSHARE_NR_dup3, fd, ours, K_O_CLOEXEC_DUP3);
+    nofile_set_real(lim.cur, lim.max);
+    return r;
 }
 
 /* A process of the app's (fork, posix_spawn child): its limit is the app's.

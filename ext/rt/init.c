@@ -109,6 +109,7 @@ __attribute__((constructor)) static void pshare_init(int argc, char **argv, char
     if (IS_ERR(f))
         fail_errno("cannot move the page store above the program's descriptors", f);
     uffd_init();
+    rt.xfer_fd = -1;                      /* memory.c's mem_xfer_ready makes it */
     sys2(PSHARE_NR_prctl, 1 /* PR_SET_PDEATHSIG */, K_SIGKILL);   /* no orphans if the agent dies */
 
     long r = threads_init();

@@ -15,9 +15,18 @@
  *     (an app handler that calls malloc must not find the lock held);
  *   - memory leaving the table is punched out of the store, so freed memory
  *     is returned and reads back as zeroes, as for private anonymous memory.
- * Shared mappings (MAP_SHARED, file or anonymous) and read-only file mappings
- * stay native.  With more than one rank every change here is made by the
- * control thread (control.c), and dsm.c keeps the page states in step.
+ * Read-only file mappings stay native, and so do shared mappings (MAP_SHARED,
+ * file or anonymous) with one rank.  With several, a writable shared file
+ * mapping or a shared anonymous one is a shared region: on home the app's
+ * mapping is the file itself (or a memfd standing in for the anonymous
+ * memory), so files, other processes and forked children see what home's
+ * copy holds, and the engine reads and writes its pages through it
+ * (struct pshare_backing); elsewhere it is store memory the DSM fills, as
+ * any region.  Pages a thread on another rank wrote reach the file when they
+ * come back to home: any touch there, and msync, munmap and exit_group,
+ * which bring a file's pages home first (mem_pull_shared).
+ * With more than one rank every change here is made by the control thread
+ * (control.c), and dsm.c keeps the page states in step.
  */
 #include "rt.h"
 
@@ -29,10 +38,14 @@
 #define REGION_OP_MAX 4           /* regions one operation may add: two splits, an insert, one spare */
 #define STACK_RESERVE_MAX (64UL << 20)
 
+/* What backs a region (see the top): the store, or for a shared region
+ * home's own mapping of it, or (elsewhere) the store as its copy. */
+enum { BACKED_STORE, SHARED_ANON, SHARED_FILE, SHARED_COPY };
+
 struct region {
     uintptr_t start, end;
     int prot;                     /* the app's protection */
-    int pad;
+    int backed;                   /* BACKED_STORE or a shared region's kind */
 };
 
 static struct region *regions;    /* in private memory, MAX_REGIONS entries */
@@ -159,18 +172,23 @@ static void table_remove(uintptr_t lo, uintptr_t hi, int punch)
     nregions -= j - i;
 }
 
-static int table_insert(uintptr_t start, uintptr_t end, int prot)
+static int table_insert_backed(uintptr_t start, uintptr_t end, int prot, int backed)
 {
     size_t i = first_above(start);
-    if (i > 0) {       /* extend the neighbour below */
+    if (i > 0 && backed == BACKED_STORE) {       /* extend the neighbour below */
         struct region *p = &regions[i - 1];
-        if (p->end == start && p->prot == prot) {
+        if (p->end == start && p->prot == prot && p->backed == BACKED_STORE) {
             npages += (end - start) / PAGE_SIZE;
             p->end = end;
             return 0;
         }
     }
-    return insert_at(i, (struct region){ start, end, prot, 0 });
+    return insert_at(i, (struct region){ start, end, prot, backed });
+}
+
+static int table_insert(uintptr_t start, uintptr_t end, int prot)
+{
+    return table_insert_backed(start, end, prot, BACKED_STORE);
 }
 
 static void table_protect(uintptr_t lo, uintptr_t hi, int prot)
@@ -449,6 +467,9 @@ long memory_init(void)
 
 /* ---- the address-space calls ---- */
 
+static long mmap_in_store(uintptr_t addr, size_t len, int prot, int flags, int fd, long off,
+                          int backed);
+
 long mem_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, long off)
 {
     int anon = flags & K_MAP_ANONYMOUS;
@@ -466,6 +487,140 @@ long mem_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, long off)
         unlock_table(old);
         return r;
     }
+    return mmap_in_store(addr, len, prot, flags, fd, off, BACKED_STORE);
+}
+
+/* Another rank's replay of a shared region home made (control.c): store
+ * memory at the same address, its pages home's until the DSM brings them. */
+long mem_mmap_copy(uintptr_t addr, size_t len, int prot, int flags)
+{
+    flags = (flags & ~K_MAP_TYPE) | K_MAP_PRIVATE | K_MAP_ANONYMOUS;
+    return mmap_in_store(addr, len, prot, flags, -1, 0, SHARED_COPY);
+}
+
+/* Home: a descriptor number of ours where a shared region's backing waits
+ * for the engine (rt.xfer_fd), made at the first shared mapping: an app
+ * that makes none keeps every number but pshare's top two (fds.c).  0 when
+ * there is none (the number below ours is the app's): shared mappings then
+ * stay native, each rank's own, as with one rank. */
+int mem_xfer_ready(void)
+{
+    if (rt.xfer_fd >= 0)
+        return 1;
+    if (!rt.dsm || !rt.is_home || rt.xfer_fd == -2)
+        return 0;
+    long fd = sys1(PSHARE_NR_dup, rt.store_fd), kept = fd;
+    if (!IS_ERR(fd))
+        kept = fds_keep(fd);
+    if (IS_ERR(kept)) {
+        if (!IS_ERR(fd))
+            sys1(PSHARE_NR_close, fd);
+        rt.xfer_fd = -2;                       /* asked once */
+        return 0;
+    }
+    rt.xfer_fd = (int)kept;
+    return 1;
+}
+
+/* Home: a shared region (see the top), mapped where the kernel puts the
+ * app's own mapping; its backing waits at rt.xfer_fd for the engine.  An
+ * anonymous one is a memfd of its size (the kernel's MAP_SHARED|
+ * MAP_ANONYMOUS is a shmem file too: the same memory to a forked child). */
+long mem_mmap_backed(uintptr_t addr, size_t len, int prot, int flags, int fd, long off,
+                     struct pshare_backing *backing)
+{
+    int anon = flags & K_MAP_ANONYMOUS;
+    if (len == 0)
+        return -E_INVAL;
+    uint64_t old = lock_table();
+    long r = -E_NOMEM, mfd = fd;
+    if (!table_room())
+        goto out;
+    if (anon) {
+        mfd = sys2(PSHARE_NR_memfd_create, "pshare-shared", K_MFD_CLOEXEC);
+        if (IS_ERR(mfd))
+            goto out;                          /* no descriptor left: no memory, as mmap says */
+        r = sys2(PSHARE_NR_ftruncate, mfd, PAGE_UP(len));
+        if (IS_ERR(r))
+            goto close;
+        flags &= ~K_MAP_ANONYMOUS;
+        off = 0;
+    }
+    r = sys6(PSHARE_NR_mmap, addr, len, prot, flags, mfd, off);
+    if (IS_ERR(r))
+        goto close;
+    long kept = fds_replace(mfd, rt.xfer_fd);
+    if (IS_ERR(kept)) {
+        sys2(PSHARE_NR_munmap, r, len);
+        r = kept;
+        goto close;
+    }
+    backing->fd = rt.xfer_fd;
+    backing->offset = off;
+    table_remove(r, r + PAGE_UP(len), 1);      /* what a MAP_FIXED one replaced */
+    dsm_manage(r, r + PAGE_UP(len), prot);     /* home's, writable: state 0 */
+    table_insert_backed(r, r + PAGE_UP(len), prot, anon ? SHARED_ANON : SHARED_FILE);
+    account();
+close:
+    if (anon)
+        sys1(PSHARE_NR_close, mfd);
+out:
+    unlock_table(old);
+    return r;
+}
+
+/* Which shared regions [addr, addr+len) meets: 1 any, 2 also store memory. */
+int mem_shared_kind(uintptr_t addr, size_t len)
+{
+    uint64_t old = lock_table();
+    uintptr_t lo = PAGE_DOWN(addr), hi = PAGE_UP(addr + len);
+    int kind = 0;
+    for (size_t i = first_above(lo); i < nregions && regions[i].start < hi; i++)
+        kind |= regions[i].backed == BACKED_STORE ? 2 : 1;
+    unlock_table(old);
+    return kind & 1 ? kind : 0;
+}
+
+/* Home: the pages of shared file regions in [lo, hi) that other ranks hold
+ * come back, so that the file holds what the app wrote (msync, munmap,
+ * exit_group).  Read one byte a page: a copy here is the file's page.
+ * The table is not held while a page comes (a fault may need it). */
+void mem_pull_shared(uintptr_t lo, uintptr_t hi)
+{
+    if (!rt.dsm || !rt.is_home)
+        return;
+    for (uintptr_t at = PAGE_DOWN(lo); at < hi;) {
+        uintptr_t s = 0, e = 0;
+        uint64_t old = lock_table();
+        for (size_t i = first_above(at); i < nregions && regions[i].start < hi; i++)
+            if (regions[i].backed == SHARED_FILE && (regions[i].prot & K_PROT_READ)) {
+                s = regions[i].start > at ? regions[i].start : at;
+                e = regions[i].end < hi ? regions[i].end : hi;
+                break;
+            }
+        unlock_table(old);
+        if (e <= s)
+            return;
+        dsm_touch((const void *)s, e - s, 0);
+        at = e;
+    }
+}
+
+/* Home, before a call that must find a file holding what the app wrote
+ * through its shared mappings: msync and munmap of their range, exit_group
+ * of all (a thread of another rank has msync forwarded: dispatch.c). */
+void mem_pull_before(long nr, const long *a)
+{
+    if (nr == PSHARE_NR_msync || nr == PSHARE_NR_munmap)
+        mem_pull_shared(a[0], a[0] + a[1]);
+    else if (nr == PSHARE_NR_exit_group)
+        mem_pull_shared(0, ~(uintptr_t)0);
+}
+
+static long mmap_in_store(uintptr_t addr, size_t len, int prot, int flags, int fd, long off,
+                          int backed)
+{
+    int anon = flags & K_MAP_ANONYMOUS;
     len = PAGE_UP(len);
     if ((flags & K_MAP_FIXED) && (addr & (PAGE_SIZE - 1)))
         return -E_INVAL;
@@ -508,7 +663,7 @@ long mem_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, long off)
     r = map_store(a, len, prot, flags & K_MAP_POPULATE);
     if (IS_ERR(r))
         goto out;
-    table_insert(a, a + len, prot);
+    table_insert_backed(a, a + len, prot, backed);
     account();
     r = a;
 out:
@@ -584,14 +739,16 @@ long mem_madvise(uintptr_t addr, size_t len, int advice)
     uintptr_t at = lo;
     for (size_t i = first_above(lo); i < nregions && regions[i].start < hi; i++) {
         struct region *g = &regions[i];
-        if (g->start > at)
-            all_store = 0;
+        if (g->start > at || g->backed != BACKED_STORE)
+            all_store = 0;          /* the kernel's call too: home's shared pages are its */
         uintptr_t s = g->start > lo ? g->start : lo, e = g->end < hi ? g->end : hi;
+        at = e;
+        if (g->backed != BACKED_STORE && advice != K_MADV_REMOVE)
+            continue;               /* shared memory keeps its contents (control.c) */
         store_punch(s, e - s);
         dsm_manage(s, e, g->prot);          /* the pages start over, as new ones */
         if (rt.dsm)
             dsm_protect(s, e, g->prot);
-        at = e;
     }
     long r = 0;
     if (!all_store || at < hi)
@@ -717,10 +874,21 @@ void mem_privatize(void)
     dsm_fork_child_end();
     if (uffd_fork_child_open() >= 0)
         for (size_t i = 0; i < nregions; i++)
-            uffd_fork_child_register(regions[i].start, regions[i].end - regions[i].start);
+            if (regions[i].backed == BACKED_STORE)
+                uffd_fork_child_register(regions[i].start, regions[i].end - regions[i].start);
     for (size_t i = 0; i < nregions; i++) {
         struct region *g = &regions[i];
         size_t len = g->end - g->start;
+        if (g->backed != BACKED_STORE) {
+            /* home's own mapping, shared with the child as natively: its
+             * pages come home first, then it is the child's as it is */
+            if (g->prot == 0)
+                sys3(PSHARE_NR_mprotect, g->start, len, K_PROT_READ);
+            for (uintptr_t p = g->start; p < g->end; p += PAGE_SIZE)
+                (void)*(volatile uint8_t *)p;
+            sys3(PSHARE_NR_mprotect, g->start, len, g->prot);
+            continue;
+        }
         long tmp = sys6(PSHARE_NR_mmap, 0, len, K_PROT_READ | K_PROT_WRITE, K_MAP_PRIVATE | K_MAP_ANONYMOUS, -1, 0);
         if (IS_ERR(tmp))
             rt_fail("fork: out of memory copying the address space");

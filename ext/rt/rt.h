@@ -76,6 +76,8 @@
 #define K_MAP_POPULATE 0x8000
 #define K_MAP_HUGETLB 0x40000
 #define K_MAP_FIXED_NOREPLACE 0x100000
+#define K_MFD_CLOEXEC 1
+#define K_MS_ASYNC 1
 #define K_MAP_FAILED ((uintptr_t)-1)
 #define K_MREMAP_MAYMOVE 1
 #define K_MREMAP_FIXED 2
@@ -231,6 +233,9 @@ struct rt_state {
     int store_fd;                    /* the page store memfd, above the app's fds (fds.c) */
     int fd_low;                      /* the lowest of our descriptors (fds.c) */
     int uffd;                        /* the userfaultfd of the store's mappings, or -1 (uffd.c) */
+    int xfer_fd;                     /* home: where a shared mapping's backing waits for the
+                                        engine to take it; -1 none yet, -2 none to be had
+                                        (memory.c's mem_xfer_ready) */
     int is_home;                     /* rank 0: main() runs here, HOME calls execute here */
     uint8_t sud_selector;            /* always BLOCK: only the trampoline is let through */
 };
@@ -246,6 +251,7 @@ HIDDEN int rt_pdeath_call(const long *a, long *ret);
 /* ---- fds.c: the runtime's descriptors out of the app's reach ---- */
 HIDDEN long fds_init(void);
 HIDDEN long fds_keep(long fd);
+HIDDEN long fds_replace(long fd, long ours);
 HIDDEN void fds_child(int own_memory);
 HIDDEN int fd_guard(long nr, long *a, long *ret);
 HIDDEN long fd_exec(long nr, const long *a);
@@ -309,6 +315,13 @@ HIDDEN long mem_mremap(uintptr_t old, size_t oldlen, size_t newlen, int flags, u
 HIDDEN long mem_mprotect(uintptr_t addr, size_t len, int prot);
 HIDDEN long mem_madvise(uintptr_t addr, size_t len, int advice);
 HIDDEN long mem_brk(uintptr_t newbrk);
+HIDDEN long mem_mmap_backed(uintptr_t addr, size_t len, int prot, int flags, int fd, long off,
+                            struct pshare_backing *backing);
+HIDDEN long mem_mmap_copy(uintptr_t addr, size_t len, int prot, int flags);
+HIDDEN int mem_xfer_ready(void);
+HIDDEN int mem_shared_kind(uintptr_t addr, size_t len);
+HIDDEN void mem_pull_shared(uintptr_t lo, uintptr_t hi);
+HIDDEN void mem_pull_before(long nr, const long *a);
 HIDDEN void mem_privatize(void);
 HIDDEN int mem_prot_of(uintptr_t addr);
 

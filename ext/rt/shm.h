@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define PSHARE_MAGIC     0x31657261687370ULL      /* "pshare1" */
-#define PSHARE_VERSION   6
+#define PSHARE_VERSION   7
 #define PSHARE_CTL_FD    1021                     /* control block (this struct) */
 #define PSHARE_STORE_FD  1022                     /* page store, handed over here; the runtime moves it (fds.c) */
 #define PSHARE_CHAN_FD   1020                     /* channel: rings and mailboxes */
@@ -40,6 +40,19 @@ struct pshare_sched_attr {
 #define PSHARE_GLOBAL_FENCE 1                     /* RQ_GLOBAL a[7]: the op changes which pages are managed
                                                      or whose they are (home fences the page traffic
                                                      around it: the engine's global_begin) */
+
+/* A MAP_SHARED mapping with several ranks (memory.c's shared regions): home
+ * maps it natively (the file, or a memfd for anonymous memory) and that
+ * mapping is home's copy of its pages; every other rank replays it as
+ * anonymous memory the DSM fills.  The replay's mmap flags carry this bit;
+ * on home the decided op's data is a struct pshare_backing, which the
+ * engine reads the pages' bytes through. */
+#define PSHARE_MAP_SHARED_COPY (1L << 40)
+struct pshare_backing {
+    int64_t fd;                   /* the app's descriptor of the backing (kept at rt.xfer_fd until
+                                     home's next address-space op): the engine takes its own copy */
+    int64_t offset;               /* the file offset of the mapping's first page */
+};
 
 /* flags set by the agent */
 #define PSHARE_ENV_HAD_PRELOAD   0x1   /* the user had LD_PRELOAD: strip our prefix only */
