@@ -22,13 +22,12 @@ one is served before Python has handled it.
 """
 from libc.stdint cimport uint64_t, uint32_t, int32_t, int64_t, uint8_t, intptr_t
 from libc.stdlib cimport malloc, calloc, realloc, free
-from libc.string cimport memcpy, memset, memmove
+from libc.string cimport memcpy, memset
 from libc.errno cimport EINTR
 from posix.unistd cimport pread, pwrite, close
-from posix.fcntl cimport open, fcntl, O_RDWR, O_CLOEXEC, O_APPEND, F_DUPFD_CLOEXEC, F_GETFL
-from libc.stdio cimport snprintf
+from posix.fcntl cimport open, O_RDWR, O_CLOEXEC
 from posix.mman cimport mmap, munmap, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_FAILED
-from posix.stat cimport struct_stat, fstat, S_ISREG
+from posix.stat cimport struct_stat, fstat
 
 cdef extern from "<sys/syscall.h>" nogil:
     enum:
@@ -90,6 +89,16 @@ cdef extern from "pages.h" nogil:
     void pm_inspect(pm *m, uint64_t page, int *owner, uint64_t *copyset, int *writer,
                     int *busy, int *queued)
     uint64_t pm_count(pm *m)
+
+cdef extern from "backings.h" nogil:
+    struct bk
+    bk *bk_new()
+    void bk_free(bk *t)
+    int bk_add(bk *t, uint64_t lo, uint64_t hi, int fd, int64_t off)
+    int bk_cut(bk *t, uint64_t lo, uint64_t hi)
+    int bk_any(const bk *t, uint64_t page, uint64_t len)
+    int bk_io(const bk *t, int store, uint8_t *buf, uint64_t len, uint64_t page, int write)
+    int bk_own_description(int fd)
 
 cdef extern from "futexes.h" nogil:
     struct fx:
@@ -328,13 +337,6 @@ cdef struct gop_t:                  # home: an address-space op in progress (glo
     int64_t backing_off
 
 
-cdef struct backing_t:              # home: a shared region (ext/rt/memory.c) and what backs it
-    uint64_t lo, hi
-    int fd                          # the engine's descriptor of the file or memfd
-    int64_t off                     # the file offset of lo
-    int is_file                     # a regular file: its end cuts what is read and written
-
-
 cdef struct learned_t:              # runs learned, direct-mapped by the page a stream began at
     uint64_t page[LEARN_SLOTS]
     uint8_t run[LEARN_SLOTS]        # ... how far it went (up to LEARN_MAX)
@@ -401,10 +403,7 @@ cdef struct engine_t:
     # row read every sweep: one fault, not one per page)
     learned_t rd_learned
     uint8_t *pagebuf                # a read-ahead run of pages, read from the store
-    # home: the shared regions, sorted; their pages are read and written
-    # through home's own mapping of them (a file, a memfd), never punched
-    backing_t *backed
-    int nbacked, backed_cap
+    bk *backed                      # home: the shared regions (backings.h)
     # receives: NRECV buffers, served strictly in the order posted
     uint8_t *rbuf[NRECV]
     MPI_Request rreq[NRECV]
@@ -965,187 +964,12 @@ cdef inline int won_lately(engine_t *e, uint64_t page) noexcept nogil:
     return e.won_page[i] == page and now_ns() - e.won_ns[i] < DIRECT_AFTER_NS
 
 
-# ---- home's shared regions: pages backed by the app's own mapping ----
-#
-# A MAP_SHARED mapping with several ranks (ext/rt/memory.c) is on home the
-# file itself, or a memfd for anonymous memory: that is home's copy of its
-# pages, so files, other processes and forked children see it.  The engine
-# reads and writes those pages through its own descriptor of the backing
-# (taken from the app at the mapping's decide), and drops them through the
-# control thread's mprotect only: a punch would free the file's data.
-
-cdef int backed_index(engine_t *e, uint64_t page) noexcept nogil:
-    """The shared region holding `page`, or the index of the first above it
-    (negative: -1 - that index)."""
-    cdef int lo = 0, hi = e.nbacked, mid
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if e.backed[mid].hi <= page:
-            lo = mid + 1
-        else:
-            hi = mid
-    if lo < e.nbacked and e.backed[lo].lo <= page:
-        return lo
-    return -1 - lo
-
-
-cdef inline int backed_any(engine_t *e, uint64_t page, int64_t n) noexcept nogil:
-    """Whether any of the n pages from `page` on is a shared region's."""
-    cdef int i
-    if e.nbacked == 0:
-        return 0
-    i = backed_index(e, page)
-    if i >= 0:
-        return 1
-    i = -1 - i
-    return i < e.nbacked and e.backed[i].lo < page + <uint64_t>n * PM_PAGE
-
-
-cdef int64_t backed_io(backing_t *b, uint8_t *buf, uint64_t len, uint64_t page, int write) noexcept nogil:
-    """len bytes of the region at `page`, from or into its backing: past a
-    file's end reads are zeroes and writes are dropped, as the kernel keeps
-    a mapping's tail past the end (a write must not make the file longer).
-    0, or -1."""
-    cdef int64_t off = b.off + <int64_t>(page - b.lo), n = <int64_t>len, got
-    cdef struct_stat st
-    if b.is_file:
-        if fstat(b.fd, &st) != 0:
-            return -1
-        n = st.st_size - off if st.st_size > off else 0
-        if n > <int64_t>len:
-            n = <int64_t>len
-    if write:
-        return 0 if n == 0 or pwrite(b.fd, buf, n, off) == n else -1
-    got = pread(b.fd, buf, n, off) if n > 0 else 0
-    if got < 0:
-        return -1
-    memset(buf + got, 0, len - <uint64_t>got)
-    return 0
-
-
-cdef int page_io(engine_t *e, uint8_t *buf, uint64_t len, uint64_t page, int write) noexcept nogil:
-    """len bytes of pages from `page` on, from or into where this rank
-    keeps them: the store, or a shared region's backing (home).  0, or -1."""
-    cdef uint64_t end = page + len, at = page, stop
-    cdef int i
-    if e.nbacked == 0:
-        if write:
-            return 0 if pwrite(e.store, buf, len, page) == <ssize_t>len else -1
-        return 0 if pread(e.store, buf, len, page) == <ssize_t>len else -1
-    while at < end:
-        i = backed_index(e, at)
-        if i >= 0:
-            stop = min(end, e.backed[i].hi)
-            if backed_io(&e.backed[i], buf + (at - page), stop - at, at, write) != 0:
-                return -1
-        else:
-            i = -1 - i
-            stop = min(end, e.backed[i].lo) if i < e.nbacked else end
-            if write and pwrite(e.store, buf + (at - page), stop - at, at) != <ssize_t>(stop - at):
-                return -1
-            if not write and pread(e.store, buf + (at - page), stop - at, at) != <ssize_t>(stop - at):
-                return -1
-        at = stop
-    return 0
-
-
-cdef int own_description(int fd) noexcept nogil:
-    """fd, or when the app opened it O_APPEND (which pwrite obeys on Linux:
-    every page would land at the end) a description of our own, reopened
-    through /proc; -1 when that fails."""
-    cdef char path[48]
-    cdef int mine
-    if fd < 0 or not (fcntl(fd, F_GETFL) & O_APPEND):
-        return fd
-    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd)
-    mine = open(path, O_RDWR | O_CLOEXEC)
-    close(fd)
-    return mine
-
-
-cdef void backed_cut(engine_t *e, uint64_t lo, uint64_t hi) noexcept nogil:
-    """[lo, hi) is no longer mapped as it was (munmap, a new mapping over
-    it): the shared regions in it shrink or go, their descriptors closed."""
-    cdef int i = 0, n = 0
-    cdef backing_t b
-    cdef backing_t *out
-    if e.nbacked == 0 or hi <= lo:
-        return
-    # a region that spans the range splits in two: room for one more
-    if e.nbacked + 1 > e.backed_cap:
-        out = <backing_t *>realloc(e.backed, (e.backed_cap * 2 + 4) * sizeof(backing_t))
-        if out == NULL:
-            fail(e, "out of memory for the shared regions")
-            return
-        e.backed = out
-        e.backed_cap = e.backed_cap * 2 + 4
-    out = <backing_t *>malloc((e.nbacked + 1) * sizeof(backing_t))
-    if out == NULL:
-        fail(e, "out of memory for the shared regions")
-        return
-    for i in range(e.nbacked):
-        b = e.backed[i]
-        if b.hi <= lo or b.lo >= hi:
-            out[n] = b
-            n += 1
-            continue
-        if b.lo < lo and b.hi > hi:             # both ends stay: two regions, one descriptor each
-            out[n] = b
-            out[n].hi = lo
-            n += 1
-            b.off += <int64_t>(hi - b.lo)
-            b.lo = hi
-            b.fd = fcntl(b.fd, F_DUPFD_CLOEXEC, 0)
-            if b.fd < 0:
-                continue
-            out[n] = b
-            n += 1
-        elif b.lo < lo:
-            b.hi = lo
-            out[n] = b
-            n += 1
-        elif b.hi > hi:
-            b.off += <int64_t>(hi - b.lo)
-            b.lo = hi
-            out[n] = b
-            n += 1
-        else:
-            close(b.fd)
-    memcpy(e.backed, out, n * sizeof(backing_t))
-    free(out)
-    e.nbacked = n
-
-
-cdef void backed_add(engine_t *e, uint64_t lo, uint64_t hi, int fd, int64_t off) noexcept nogil:
-    """Home: [lo, hi) is a new shared region backed by fd (ours now)."""
-    cdef int i
-    cdef backing_t *out
-    cdef struct_stat st
-    backed_cut(e, lo, hi)
-    if e.nbacked == e.backed_cap:
-        out = <backing_t *>realloc(e.backed, (e.backed_cap * 2 + 4) * sizeof(backing_t))
-        if out == NULL:
-            close(fd)
-            fail(e, "out of memory for the shared regions")
-            return
-        e.backed = out
-        e.backed_cap = e.backed_cap * 2 + 4
-    i = -1 - backed_index(e, lo)
-    memmove(&e.backed[i + 1], &e.backed[i], (e.nbacked - i) * sizeof(backing_t))
-    e.backed[i].lo = lo
-    e.backed[i].hi = hi
-    e.backed[i].fd = fd
-    e.backed[i].off = off
-    e.backed[i].is_file = fstat(fd, &st) == 0 and S_ISREG(st.st_mode)
-    e.nbacked += 1
-
-
 cdef int grant_came(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
     cdef applying_t *a
     cdef int64_t n = h.a[1] if h.a[1] > 1 else 1, i
     if h.len:
         # filled completely before the thread can see them (invalid here)
-        if page_io(e, <uint8_t *>payload, h.len, h.page, 1) != 0:
+        if bk_io(e.backed, e.store, <uint8_t *>payload, h.len, h.page, 1) != 0:
             fail(e, "cannot write a page into the store")
             return R_OK
         e.pages_in += n
@@ -1427,7 +1251,7 @@ cdef int64_t fetch_here(engine_t *e, uint64_t page, int64_t n, int state, int *r
     if (pshare_load(&e.ctl.punch) & (PSHARE_PUNCH_ON | PSHARE_PUNCH_WP)) != \
             (PSHARE_PUNCH_ON | PSHARE_PUNCH_WP) or not take_states(e):
         return 0
-    if won_lately(e, page) or backed_any(e, page, n):
+    if won_lately(e, page) or bk_any(e.backed, page, n * PM_PAGE):
         return 0                        # a shared region's pages: the control thread's mprotect
     lock = lock_states(e)
     if lock == NULL:
@@ -1524,7 +1348,7 @@ cdef int on_fetch(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
                 n = 1                   # the page itself always (it faulted somewhere)
         if h.a[0] == C_DSM_INVALID:
             dropped(e, h.page, n)
-    if not read and page_io(e, e.pagebuf, n * PM_PAGE, h.page, 0) != 0:
+    if not read and bk_io(e.backed, e.store, e.pagebuf, n * PM_PAGE, h.page, 0) != 0:
         fail(e, "cannot read a page from the store")
         return R_OK
     e.pages_out += n
@@ -1588,7 +1412,7 @@ cdef inline void present(engine_t *e, uint64_t page, int64_t n) noexcept nogil:
     are no holes: a hole of a READ page means a dropped copy to the runtime
     (ext/rt/uffd.c), and a page nobody wrote yet would be fetched again and
     again.  fallocate fills holes only (with zeroes)."""
-    if pshare_load(&e.ctl.punch) & PSHARE_PUNCH_HOLES and not backed_any(e, page, n):
+    if pshare_load(&e.ctl.punch) & PSHARE_PUNCH_HOLES and not bk_any(e.backed, page, n * PM_PAGE):
         fallocate(e.store, 0, <long>page, n * PM_PAGE)  # paused or off too: the rule stands
 
 
@@ -1618,7 +1442,7 @@ cdef int on_inv(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) no
         if a != NULL and (a.count > 0 or a.head != NULL):
             return hold(e, a, src, h, payload)
     if (pshare_load(&e.ctl.punch) & (PSHARE_PUNCH_ON | PSHARE_PUNCH_PAUSED)) == PSHARE_PUNCH_ON \
-            and not backed_any(e, h.page, n):
+            and not bk_any(e.backed, h.page, n * PM_PAGE):
         # out of the store and so out of the app's view, at once: no hand-off
         # to the control thread (ext/rt/uffd.c); the copy was not the only one
         if fallocate(e.store, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, <long>h.page,
@@ -2449,7 +2273,7 @@ cdef int decide(engine_t *e, gop_t *g) noexcept nogil:
             b.len == sizeof(pshare_backing):
         # a shared region: its backing, while the app's call still holds it
         # (rt.xfer_fd: the control thread drops it at its next decide)
-        g.backing_fd = own_description(pshare_take_fd(e.app_pid, <int>(<pshare_backing *>b.data).fd))
+        g.backing_fd = bk_own_description(pshare_take_fd(e.app_pid, <int>(<pshare_backing *>b.data).fd))
         g.backing_off = (<pshare_backing *>b.data).offset
         if g.backing_fd < 0:
             fail(e, "cannot take a shared mapping's memory from the app (pidfd_getfd)")
@@ -2503,15 +2327,21 @@ cdef void gop_drop(engine_t *e, gop_t *g) noexcept nogil:
 cdef int global_done(engine_t *e, gop_t *g, int replayed) noexcept nogil:
     """The op is done everywhere (or failed on home): home's manager
     forgets the range, the fence comes down, the caller goes on."""
-    cdef int r = R_OK
+    cdef int r = R_OK, fd
     if replayed and g.hi > g.lo and pm_forget(e.m, <uint64_t>g.lo, <uint64_t>g.hi, <int>g.owner) != 0:
         fail(e, "out of memory for the page table")
         return R_EVENT
-    if replayed and g.hi > g.lo and (g.a[0] == SYS_mmap or g.a[0] == SYS_munmap):
-        backed_cut(e, <uint64_t>g.lo, <uint64_t>g.hi)      # what was mapped there is gone
+    # what was mapped there is gone; a new shared region is there now
+    if replayed and g.hi > g.lo and (g.a[0] == SYS_mmap or g.a[0] == SYS_munmap) and \
+            bk_cut(e.backed, <uint64_t>g.lo, <uint64_t>g.hi) != 0:
+        fail(e, "out of memory for the shared regions")
+        return R_EVENT
     if replayed and g.backing_fd >= 0:
-        backed_add(e, <uint64_t>g.lo, <uint64_t>g.hi, g.backing_fd, g.backing_off)
+        fd = g.backing_fd
         g.backing_fd = -1
+        if bk_add(e.backed, <uint64_t>g.lo, <uint64_t>g.hi, fd, g.backing_off) != 0:
+            fail(e, "out of memory for the shared regions")
+            return R_EVENT
     if g.fenced:
         r = fence_down(e)
     reply_to(e, g.rank, g.slot, g.ret, 0, g.data, g.len)
@@ -3040,7 +2870,8 @@ cdef class Engine:
         e.m = pm_new(emit, e)
         e.fx = fx_new()
         e.br = br_new()
-        if e.m == NULL or e.fx == NULL or e.br == NULL:
+        e.backed = bk_new()
+        if e.m == NULL or e.fx == NULL or e.br == NULL or e.backed == NULL:
             raise MemoryError()
         e.hold_max = <uint64_t>(hold_us * 1000)
         e.write_burst_ns = <uint64_t>(write_burst_us * 1000)
@@ -3115,9 +2946,7 @@ cdef class Engine:
         free(e.fence_acked)
         while e.gops != NULL:
             gop_drop(e, e.gops)
-        for i in range(e.nbacked):
-            close(e.backed[i].fd)
-        free(e.backed)
+        bk_free(e.backed)
         free(e.place)
         for i in range(e.nap):
             while e.ap[i].head != NULL:

@@ -9,8 +9,9 @@
  *     the file's end, which must not grow): "synced.dat", each worker writes
  *     its records, msyncs its pages and reads them back with pread (the
  *     file holds what it wrote: msync); "unmapped.dat", written, then main
- *     unmaps it and reads it with read; "at_exit.dat", written, and the
- *     program exits with it still mapped (the file must hold it), and so
+ *     unmaps it and reads it with read; "at_exit.dat", written, main unmaps
+ *     its page 2 and two more threads write past it, and the program exits
+ *     with the rest still mapped (the file must hold it all), and so
  *     "appended.dat", opened O_APPEND (its pages are not appended).
  * Expected exit status: 0 */
 #include <fcntl.h>
@@ -93,6 +94,15 @@ static void *worker(void *arg)
     return NULL;
 }
 
+/* After main unmapped at_exit.dat's page 2: the pages past the hole are
+ * still the file's, at their own offsets. */
+static void *late_worker(void *arg)
+{
+    int w = (int)(long)arg;
+    snprintf(at_exit + 4 * PAGE + 2048 + w * 64, 64, "late: worker %d\n", w);
+    return NULL;
+}
+
 int main(void)
 {
     anon = mmap(NULL, sizeof *anon, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -146,8 +156,12 @@ int main(void)
     waitpid(child, &status, 0);
     printf("main sees the child's write: %ld\n", anon->child_wrote);
 
-    if (munmap(unmapped, FILE_LEN) != 0)
+    if (munmap(unmapped, FILE_LEN) != 0 || munmap(at_exit + 2 * PAGE, PAGE) != 0)
         perror("munmap");
+    for (long w = 0; w < 2; w++)
+        pthread_create(&t[w], NULL, late_worker, (void *)w);
+    for (int w = 0; w < 2; w++)
+        pthread_join(t[w], NULL);
     char buf[FILE_LEN + 1];
     int fd = open("unmapped.dat", O_RDONLY);
     ssize_t n = read(fd, buf, sizeof buf);
