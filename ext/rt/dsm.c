@@ -588,6 +588,22 @@ void dsm_touch_arg(const void *p)
         dsm_touch(p, 1, 0);
 }
 
+/* The managed pages of [lo, hi) this rank has no copy of (another rank
+ * holds them) are brought here for reading: then this rank's copy is the
+ * current one (memory.c: a shared file's pages come home).  Only those are
+ * touched: a page here already stays as it is, and one never touched is
+ * not read in. */
+void dsm_pull(uintptr_t lo, uintptr_t hi)
+{
+    if (!rt.dsm)
+        return;
+    for (uintptr_t a = PAGE_DOWN(lo); a < hi; a += PAGE_SIZE) {
+        uint8_t b = pstate[a / PAGE_SIZE];
+        if ((b & PS_MANAGED) && (b & K_PROT_READ) && dsm_state(b) == DSM_INVALID)
+            (void)*(volatile uint8_t *)a;      /* a fault: the page comes */
+    }
+}
+
 /* Make [p, p+len) readable (or writable) by touching it, so that a system
  * call executed here finds it present. */
 void dsm_touch(const void *p, size_t len, int write)

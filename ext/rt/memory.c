@@ -583,8 +583,8 @@ int mem_shared_kind(uintptr_t addr, size_t len)
 
 /* Home: the pages of shared file regions in [lo, hi) that other ranks hold
  * come back, so that the file holds what the app wrote (msync, munmap,
- * exit_group).  Read one byte a page: a copy here is the file's page.
- * The table is not held while a page comes (a fault may need it). */
+ * exit_group): a copy here is the file's page.  The table is not held
+ * while a page comes (a fault may need it). */
 void mem_pull_shared(uintptr_t lo, uintptr_t hi)
 {
     if (!rt.dsm || !rt.is_home)
@@ -601,7 +601,7 @@ void mem_pull_shared(uintptr_t lo, uintptr_t hi)
         unlock_table(old);
         if (e <= s)
             return;
-        dsm_touch((const void *)s, e - s, 0);
+        dsm_pull(s, e);
         at = e;
     }
 }
@@ -882,10 +882,7 @@ void mem_privatize(void)
         if (g->backed != BACKED_STORE) {
             /* home's own mapping, shared with the child as natively: its
              * pages come home first, then it is the child's as it is */
-            if (g->prot == 0)
-                sys3(PSHARE_NR_mprotect, g->start, len, K_PROT_READ);
-            for (uintptr_t p = g->start; p < g->end; p += PAGE_SIZE)
-                (void)*(volatile uint8_t *)p;
+            dsm_pull(g->start, g->end);
             sys3(PSHARE_NR_mprotect, g->start, len, g->prot);
             continue;
         }

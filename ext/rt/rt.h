@@ -355,6 +355,7 @@ HIDDEN void dsm_set(uintptr_t page, int state);
 HIDDEN long dsm_set_run(uintptr_t page, long count, int state);
 HIDDEN long dsm_apply_grant(int slot, uintptr_t page, long run, int state);
 HIDDEN int dsm_fault(uintptr_t addr, int write, uint64_t ip);
+HIDDEN void dsm_pull(uintptr_t lo, uintptr_t hi);
 HIDDEN void dsm_touch(const void *p, size_t len, int write);
 HIDDEN void dsm_touch_arg(const void *p);
 HIDDEN void dsm_start_owned(uintptr_t lo, uintptr_t hi, int mine);
