@@ -166,18 +166,28 @@ static long io_piece(long nr, long fd, uintptr_t buf, size_t len, long off, stru
     return rt.is_home ? run_here(nr, a) : run_forwarded(nr, a, uc);
 }
 
+/* The file type bits of a kernel struct stat (x86_64: 144 bytes). */
+#define KSTAT_SIZE 144
+#define K_S_IFMT 0170000
+#define K_S_IFREG 0100000
+#define K_S_IFBLK 0060000
+#define K_S_IFCHR 0020000
+static uint32_t kstat_type(const uint8_t *st)
+{
+    uint32_t mode;
+    memcpy(&mode, st + 24, 4);                   /* st_mode */
+    return mode & K_S_IFMT;
+}
+
 /* A regular file or block device: a full piece does not mean more would block. */
 static int io_seekable(long fd, struct kucontext *uc)
 {
-    uint8_t st[144];
+    uint8_t st[KSTAT_SIZE];
     long a[6] = { fd, (long)st };
     long r = rt.is_home ? run_here(PSHARE_NR_fstat, a) : run_forwarded(PSHARE_NR_fstat, a, uc);
     if (IS_ERR(r))
         return 0;
-    uint32_t mode;
-    memcpy(&mode, st + 24, 4);                   /* st_mode */
-    mode &= 0170000;
-    return mode == 0100000 || mode == 0060000;
+    return kstat_type(st) == K_S_IFREG || kstat_type(st) == K_S_IFBLK;
 }
 
 /* read, write, pread64, pwrite64 and the vector forms, whatever their size:
@@ -302,16 +312,14 @@ long run_global(long nr, const long *a)
  * 0 anything else (a device: it stays native, on each rank separately). */
 static int backing_kind(long fd)
 {
-    uint8_t st[144];
+    uint8_t st[KSTAT_SIZE];
     if (IS_ERR(sys2(PSHARE_NR_fstat, fd, st)))
         return 0;
-    uint32_t mode;
     uint64_t rdev;
-    memcpy(&mode, st + 24, 4);                   /* st_mode */
     memcpy(&rdev, st + 40, 8);                   /* st_rdev */
-    if ((mode & 0170000) == 0100000)
+    if (kstat_type(st) == K_S_IFREG)
         return 1;
-    return (mode & 0170000) == 0020000 && rdev == 0x105 ? 2 : 0;   /* char 1:5 */
+    return kstat_type(st) == K_S_IFCHR && rdev == 0x105 ? 2 : 0;   /* char 1:5 */
 }
 
 /* What home's control thread decides and every other one replays.  On home
@@ -355,7 +363,7 @@ static long apply_global(struct pshare_mbox *box)
             if (IS_ERR(r))
                 return r;
             a[0] = r;
-            a[3] = (flags & ~(K_MAP_TYPE | K_MAP_FIXED_NOREPLACE | K_MAP_ANONYMOUS)) |
+            a[3] = (flags & ~(K_MAP_TYPE | K_MAP_FIXED_NOREPLACE)) |
                    K_MAP_PRIVATE | K_MAP_ANONYMOUS | K_MAP_FIXED | PSHARE_MAP_SHARED_COPY;
             a[4] = -1;
             a[5] = 0;

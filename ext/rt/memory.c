@@ -490,11 +490,11 @@ long mem_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, long off)
     return mmap_in_store(addr, len, prot, flags, fd, off, BACKED_STORE);
 }
 
-/* Another rank's replay of a shared region home made (control.c): store
- * memory at the same address, its pages home's until the DSM brings them. */
+/* Another rank's replay of a shared region home made (control.c: its
+ * flags say private anonymous memory): store memory at the same address,
+ * its pages home's until the DSM brings them. */
 long mem_mmap_copy(uintptr_t addr, size_t len, int prot, int flags)
 {
-    flags = (flags & ~K_MAP_TYPE) | K_MAP_PRIVATE | K_MAP_ANONYMOUS;
     return mmap_in_store(addr, len, prot, flags, -1, 0, SHARED_COPY);
 }
 
