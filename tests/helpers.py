@@ -385,14 +385,14 @@ def compile_dir(src_dir: Path, out_dir: Path) -> Dict[str, Path]:
 
 
 def same_as_native(binary, tmp_path, nranks, args: Sequence[str] = (),
-                   extra_opts: Sequence[str] = (), timeout: float = 120) -> RunResult:
+                   extra_opts: Sequence[str] = (), timeout: float = 120, env=None) -> RunResult:
     """BINARY ARGS natively (must exit 0) and under `mpiexec -n NRANKS
     pshare-launch`: status, stdout, stderr without pshare's lines and files
     must be the same.  Returns the pshare run."""
-    native = run_native(binary, args, Path(tmp_path) / "native")
+    native = run_native(binary, args, Path(tmp_path) / "native", env=env)
     assert native.returncode == 0, native.stdout.decode(errors="replace")
     got = run_pshare(binary, args, Path(tmp_path) / f"pshare{nranks}", ("mpiexec", nranks),
-                     extra_opts=extra_opts, timeout=timeout)
+                     extra_opts=extra_opts, timeout=timeout, env=env)
     err = got.stderr.decode(errors="replace")[-3000:]
     assert got.returncode == native.returncode, f"exit {got.returncode}\n{err}"
     assert got.stdout == native.stdout, (

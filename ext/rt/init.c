@@ -1,7 +1,13 @@
 /*
  * init.c - the runtime's constructor: from here on the app is under pshare.
  *
- * It runs in the app process before any constructor of the program itself.
+ * It runs in the app process before any other constructor, the libraries'
+ * included: the library is linked -z initfirst (DF_1_INITFIRST), which
+ * glibc's loader runs first.  A preloaded library is otherwise initialised
+ * after the libraries loaded after it, so their constructors ran natively on
+ * every rank (libgomp printed OMP_DISPLAY_ENV once per rank; a thread one
+ * started made the address spaces differ).  Off home this constructor never
+ * returns, so no constructor runs there.
  * It stays dormant unless the control block from our agent is at
  * PSHARE_CTL_FD and our parent is that agent (programs the app starts do not
  * inherit the runtime: their environment no longer names it).  Order matters:
