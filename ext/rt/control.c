@@ -527,6 +527,8 @@ static void executor_loop(void *arg)
          * buffers as they are; the answer is what the call wrote */
         struct mseg seg[MSEG_MAX];
         int nseg = marshal_unpack_in(box->data, box->len, FWD_CAP, box->a[8], box->a[9], seg);
+        for (int i = 0; i < nseg; i++)
+            marshal_rebase(box->data, seg[i].off, seg[i].len, seg[i].elem, seg[i].kind);
         long a[6];
         for (int i = 0; i < 6; i++)
             a[i] = (box->a[7] & (1 << i)) ? (long)(box->data + box->a[1 + i]) : box->a[1 + i];

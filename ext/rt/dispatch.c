@@ -243,6 +243,18 @@ static long spread_call(unsigned long nr, const long *a, struct kucontext *uc)
         case PSHARE_NR_sigaltstack:
         case PSHARE_NR_rt_sigreturn:
             return run_local_class(nr, a, uc);
+        case PSHARE_NR_prctl:
+            /* A thread's name is its executor's on home: the one that
+             * /proc/self/task/TID/comm and /proc/thread-self show (its
+             * cluster tid is the executor's), and that another thread
+             * renames it through.  Set here too, for this rank's kernel. */
+            if (!rt.is_home && a[0] == K_PR_SET_NAME) {
+                run_here(nr, a);
+                return run_forwarded(nr, a, uc);
+            }
+            if (!rt.is_home && a[0] == K_PR_GET_NAME)
+                return run_forwarded(nr, a, uc);
+            break;
         }
         return run_here(nr, a);
     default:

@@ -101,7 +101,7 @@ __attribute__((constructor)) static void pshare_init(int argc, char **argv, char
     rt.dsm = ctl->nranks > 1;
     ctl->app_pid = sys0(PSHARE_NR_getpid);
     if (ctl->comm[0])                     /* before any thread: they inherit it */
-        sys2(PSHARE_NR_prctl, 15 /* PR_SET_NAME */, ctl->comm);
+        sys2(PSHARE_NR_prctl, K_PR_SET_NAME, ctl->comm);
     long c = sys6(PSHARE_NR_mmap, 0, PAGE_UP(sizeof(struct pshare_chan)), K_PROT_READ | K_PROT_WRITE,
                   K_MAP_SHARED | K_MAP_NORESERVE, PSHARE_CHAN_FD, 0);
     if (IS_ERR(c))

@@ -90,6 +90,166 @@ static int add_iov(struct mspec *m, uint8_t *base, size_t cap, const long *a, in
     return 0;
 }
 
+/* ---- sendmsg, recvmsg, sendmmsg, recvmmsg: pointers inside the header ----
+ *
+ * The header is copied with its name, iovec and control pointers rewritten
+ * to offsets into the data (0 stays NULL: nothing is at offset 0 but a
+ * header), then the buffers it points to: the name, the iovec array (bases
+ * rewritten to offsets), the data (contiguous, one segment), the control
+ * bytes.  Received, the data comes back by the result (recvmsg: bytes, the
+ * readv rule) or whole (recvmmsg: `whole`, copied in first so what the
+ * kernel did not write stays the app's); the name and control bytes whole
+ * (copied in first, likewise); of the header only what the kernel writes
+ * (msghdr_out). */
+
+static int add_msg(struct mspec *m, uint8_t *base, size_t cap, struct kmsghdr *h, int recv, int whole)
+{
+    int r;
+    if (h->name) {
+        r = add(m, base, cap, -1, (const void *)h->name, h->namelen, recv ? ARG_INOUT : ARG_IN,
+                ARG_BUF_FIXED);
+        if (r)
+            return r;
+        h->name = m->p[m->np - 1].off;
+    }
+    if (h->iovlen > 1024)
+        return -E_MSGSIZE;                          /* the kernel's answer past UIO_MAXIOV */
+    if (h->iovlen) {
+        const struct { uintptr_t base; size_t len; } *iov = (const void *)h->iov;
+        r = add(m, base, cap, -1, iov, h->iovlen * 16, ARG_IN, ARG_IOVTAB);
+        if (r)
+            return r;
+        uint32_t tab = m->p[m->np - 1].off;
+        struct { uintptr_t base; size_t len; } *copy = (void *)(base + tab);
+        h->iov = tab;
+        size_t total = 0;
+        for (uint64_t i = 0; i < h->iovlen; i++)
+            total += iov[i].len;
+        size_t len = room(m, cap, total), off = (m->used + 15) & ~(size_t)15, at = 0;
+        for (uint64_t i = 0; i < h->iovlen; i++) {
+            size_t n = iov[i].len < len - at ? iov[i].len : len - at;
+            copy[i].base = off + at;
+            copy[i].len = n;                        /* a stream's send or receive gets shorter */
+            if (!n)
+                continue;
+            if (m->np == MSPEC_MAX)
+                return -E_INVAL;
+            int dir = !recv ? ARG_IN : whole ? ARG_INOUT : ARG_OUT;
+            m->p[m->np++] = (struct mpart){ .app = iov[i].base, .off = off + at, .len = n,
+                                            .arg = -1, .dir = dir, .kind = ARG_IOV };
+            if (dir & ARG_IN)
+                memcpy(base + off + at, (const void *)iov[i].base, n);
+            at += n;
+        }
+        m->used = off + len;
+    }
+    if (h->control) {
+        if (room(m, cap, h->controllen) < h->controllen)
+            return -E_NOBUFS;                       /* as past the kernel's optmem_max */
+        r = add(m, base, cap, -1, (const void *)h->control, h->controllen,
+                recv ? ARG_INOUT : ARG_IN, ARG_BUF_FIXED);
+        if (r)
+            return r;
+        h->control = m->p[m->np - 1].off;
+    }
+    return 0;
+}
+
+/* The segments one message's buffers become (marshal_pack_in's rule). */
+static int msg_segments(const struct kmsghdr *h)
+{
+    return (h->name && h->namelen) + 2 * (h->iovlen != 0) + (h->control && h->controllen);
+}
+
+static int marshal_msg(long nr, const long *args, struct mspec *m, uint8_t *base, size_t cap)
+{
+    int recv = nr == PSHARE_NR_recvmsg || nr == PSHARE_NR_recvmmsg;
+    if (!args[1])
+        return 0;                                   /* NULL: the kernel's EFAULT */
+    if (nr == PSHARE_NR_sendmsg || nr == PSHARE_NR_recvmsg) {
+        int r = add(m, base, cap, 1, (const void *)args[1], sizeof(struct kmsghdr),
+                    recv ? ARG_INOUT : ARG_IN, ARG_MSGHDR);
+        if (!r)
+            m->p[m->np - 1].elem = sizeof(struct kmsghdr);
+        return r ? r : add_msg(m, base, cap, (struct kmsghdr *)(base + m->a[1]), recv, 0);
+    }
+    /* the m variants: as many whole messages as the segment table and the
+     * data hold (at least one), as the kernel may send or receive fewer */
+    long vlen = (unsigned int)args[2] < 1024 ? (unsigned int)args[2] : 1024;
+    int r, segs = 1;
+    if (nr == PSHARE_NR_recvmmsg && args[4]) {
+        r = add(m, base, cap, 4, (const void *)args[4], 16, ARG_INOUT, ARG_BUF_FIXED);
+        if (r)
+            return r;
+        segs++;
+    }
+    const uint8_t *app = (const uint8_t *)args[1];
+    long n = 0;
+    for (; n < vlen; n++)
+        if ((segs += msg_segments((const struct kmsghdr *)(app + n * KMMSGHDR_SIZE))) > MSEG_MAX)
+            break;
+    if (!n && vlen)
+        return -E_NOBUFS;
+    r = add(m, base, cap, 1, app, n * KMMSGHDR_SIZE, ARG_INOUT, ARG_MSGHDR);
+    if (r)
+        return r;
+    m->p[m->np - 1].elem = KMMSGHDR_SIZE;
+    for (long i = 0; i < n; i++) {
+        int np = m->np;
+        size_t used = m->used;
+        r = add_msg(m, base, cap, (struct kmsghdr *)(base + m->a[1] + i * KMMSGHDR_SIZE), recv, recv);
+        if (r && i) {                               /* it does not fit: one message fewer */
+            m->np = np;
+            m->used = used;
+            n = i;
+            break;
+        }
+        if (r)
+            return r;
+    }
+    for (int i = 0; i < m->np; i++)
+        if (m->p[i].kind == ARG_MSGHDR)
+            m->p[i].len = n * KMMSGHDR_SIZE;
+    m->a[2] = n;
+    return 0;
+}
+
+/* Offsets back to addresses, on the side that runs the call. */
+void marshal_rebase(uint8_t *base, uint32_t off, uint32_t len, uint32_t elem, int kind)
+{
+    if (kind == ARG_IOVTAB) {
+        for (uint32_t at = 0; at + 16 <= len; at += 16)
+            *(uintptr_t *)(base + off + at) += (uintptr_t)base;
+        return;
+    }
+    if (kind != ARG_MSGHDR || !elem)
+        return;
+    for (uint32_t at = 0; at + sizeof(struct kmsghdr) <= len; at += elem) {
+        struct kmsghdr *h = (struct kmsghdr *)(base + off + at);
+        if (h->name)
+            h->name += (uintptr_t)base;
+        if (h->iov)
+            h->iov += (uintptr_t)base;
+        if (h->control)
+            h->control += (uintptr_t)base;
+    }
+}
+
+/* What the kernel writes of the headers: the lengths and flags (and each
+ * mmsghdr's msg_len), never the app's pointers. */
+static void msghdr_out(uintptr_t app, const uint8_t *from, size_t len, uint32_t elem)
+{
+    for (size_t at = 0; elem && at + sizeof(struct kmsghdr) <= len; at += elem) {
+        struct kmsghdr *to = (struct kmsghdr *)(app + at);
+        const struct kmsghdr *h = (const struct kmsghdr *)(from + at);
+        to->namelen = h->namelen;
+        to->controllen = h->controllen;
+        to->flags = h->flags;
+        if (elem == KMMSGHDR_SIZE)
+            memcpy((uint8_t *)to + 56, (const uint8_t *)h + 56, 4);
+    }
+}
+
 static unsigned long ioctl_size(unsigned long cmd, int *dir)
 {
     unsigned long size = (cmd >> 16) & 0x3fff, d = cmd >> 30;
@@ -167,6 +327,22 @@ int marshal_in(long nr, const long *args, struct mspec *m, uint8_t *base, size_t
             m->a[2] = m->np ? m->p[0].len : m->a[2];
         return r;
     }
+    case PSHARE_NR_prctl:
+        if (args[0] == K_PR_SET_NAME && args[1]) {      /* the kernel reads 15 bytes at most */
+            size_t n = 0;
+            while (n < 15 && ((const char *)args[1])[n])
+                n++;
+            return add(m, base, cap, 1, (const void *)args[1], n < 15 ? n + 1 : 15, ARG_IN,
+                       ARG_BUF_FIXED);
+        }
+        if (args[0] == K_PR_GET_NAME && args[1])
+            return add(m, base, cap, 1, (const void *)args[1], 16, ARG_OUT, ARG_BUF_FIXED);
+        break;
+    case PSHARE_NR_sendmsg:
+    case PSHARE_NR_recvmsg:
+    case PSHARE_NR_sendmmsg:
+    case PSHARE_NR_recvmmsg:
+        return marshal_msg(nr, args, m, base, cap);
     case PSHARE_NR_readv:
     case PSHARE_NR_preadv:
     case PSHARE_NR_preadv2:
@@ -228,6 +404,8 @@ long marshal_exec(const struct mspec *m, uint8_t *base)
     long a[6];
     for (int i = 0; i < 6; i++)
         a[i] = (m->rel & (1u << i)) ? (long)(base + m->a[i]) : m->a[i];
+    for (int i = 0; i < m->np; i++)
+        marshal_rebase(base, m->p[i].off, m->p[i].len, m->p[i].elem, m->p[i].kind);
     return fd_exec(m->nr, a);
 }
 
@@ -244,7 +422,7 @@ static size_t out_len(unsigned dir, unsigned kind, size_t len, size_t elem, long
         n = (size_t)ret < n ? (size_t)ret : n;
     else if (kind == ARG_ARR && dir == ARG_OUT)
         n = elem && (size_t)ret < n / elem ? (size_t)ret * elem : n;
-    else if (kind == ARG_IOV) {
+    else if (kind == ARG_IOV && dir == ARG_OUT) {   /* ARG_INOUT (recvmmsg): whole */
         n = *flat < n ? *flat : n;
         *flat -= n;
     }
@@ -260,7 +438,9 @@ void marshal_out(const struct mspec *m, const uint8_t *base, long ret)
     for (int i = 0; i < m->np; i++) {
         const struct mpart *p = &m->p[i];
         size_t n = out_len(p->dir, p->kind, p->len, p->elem, ret, &flat);
-        if (n)
+        if (n && p->kind == ARG_MSGHDR)
+            msghdr_out(p->app, base + p->off, n, p->elem);
+        else if (n)
             memcpy((void *)p->app, base + p->off, n);
     }
 }
@@ -366,7 +546,9 @@ void marshal_out_packed(const struct mspec *m, const uint8_t *data, size_t len, 
         size_t n = out_len(p->dir, p->kind, p->len, p->elem, ret, &flat);
         if (n > len - at)
             n = len - at;                    /* never past what came */
-        if (n)
+        if (n && p->kind == ARG_MSGHDR)
+            msghdr_out(p->app, data + at, n, p->elem);
+        else if (n)
             memcpy((void *)p->app, data + at, n);
         at += n;
     }

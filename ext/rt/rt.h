@@ -38,9 +38,13 @@
 #define E_FAULT 14
 #define E_EXIST 17
 #define E_INVAL 22
+#define E_MSGSIZE 90
+#define E_NOBUFS 105
 #define E_TIMEDOUT 110
 #define E_NOSYS 38
 
+#define K_PR_SET_NAME 15
+#define K_PR_GET_NAME 16
 #define K_SIGABRT 6
 #define K_SIGBUS 7
 #define K_SIGKILL 9
@@ -409,6 +413,23 @@ struct mseg {
     uint16_t pad;
 };
 #define MSEG_MAX 16
+/* Kinds only marshal.c makes, past the table's (syscalls.tbl): headers of
+ * sendmsg/recvmsg (elem 56) or sendmmsg/recvmmsg (elem 64) whose pointers
+ * are offsets into the data, and an iovec array whose bases are.  The side
+ * that runs the call turns the offsets into addresses (marshal_rebase). */
+enum { ARG_MSGHDR = ARG_FD + 1, ARG_IOVTAB };
+struct kmsghdr {                     /* x86_64 struct msghdr */
+    uintptr_t name;
+    uint32_t namelen, pad0;
+    uintptr_t iov;
+    uint64_t iovlen;
+    uintptr_t control;
+    uint64_t controllen;
+    int32_t flags, pad1;
+};
+_Static_assert(sizeof(struct kmsghdr) == 56, "struct msghdr is 56 bytes on x86_64");
+#define KMMSGHDR_SIZE 64             /* struct mmsghdr: a msghdr, msg_len, padding */
+HIDDEN void marshal_rebase(uint8_t *base, uint32_t off, uint32_t len, uint32_t elem, int kind);
 #define MSEG_ROOM (MSEG_MAX * sizeof(struct mseg) + 8)   /* the table's room in the data */
 HIDDEN long marshal_pack_in(const struct mspec *m, uint8_t *base, size_t cap, long *tab, long *nseg);
 HIDDEN int marshal_unpack_in(uint8_t *base, size_t len, size_t cap, long tab, long nseg, struct mseg *seg);
