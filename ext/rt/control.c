@@ -20,7 +20,6 @@
  */
 #include "rt.h"
 
-#define FWD_CAP (PSHARE_MBOX_DATA / 2)      /* forwarded data: the mailbox's lower half */
 
 /* ---- futex: on the real address; the kernel does not fault pages in ---- */
 

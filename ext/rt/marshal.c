@@ -193,7 +193,8 @@ static int marshal_msg(long nr, const long *args, struct mspec *m, uint8_t *base
     r = add(m, base, cap, 1, app, n * KMMSGHDR_SIZE, ARG_INOUT, ARG_MSGHDR);
     if (r)
         return r;
-    m->p[m->np - 1].elem = KMMSGHDR_SIZE;
+    struct mpart *vec = &m->p[m->np - 1];
+    vec->elem = KMMSGHDR_SIZE;
     for (long i = 0; i < n; i++) {
         int np = m->np;
         size_t used = m->used;
@@ -207,9 +208,7 @@ static int marshal_msg(long nr, const long *args, struct mspec *m, uint8_t *base
         if (r)
             return r;
     }
-    for (int i = 0; i < m->np; i++)
-        if (m->p[i].kind == ARG_MSGHDR)
-            m->p[i].len = n * KMMSGHDR_SIZE;
+    vec->len = n * KMMSGHDR_SIZE;
     m->a[2] = n;
     return 0;
 }

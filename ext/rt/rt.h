@@ -387,6 +387,7 @@ HIDDEN long futex_spread(const long *a);
 HIDDEN void futex_signalled(int slot);
 
 /* ---- marshal.c ---- */
+#define FWD_CAP (PSHARE_MBOX_DATA / 2)   /* forwarded data: the mailbox's lower half; bounce buffers the upper */
 #define MSPEC_MAX 1040
 struct mpart {
     uintptr_t app;                   /* the app's buffer */
