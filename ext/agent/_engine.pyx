@@ -1214,16 +1214,24 @@ cdef uint32_t *lock_states(engine_t *e) noexcept nogil:
     return lock
 
 
-cdef int64_t set_states(engine_t *e, uint64_t page, int64_t n, int state) noexcept nogil:
-    """Under lock_states: the state of the managed pages from `page` on
-    (at most n, stopping at the first that is not, as dsm_set_run counts
-    them), their protection and management kept; how many that was."""
+cdef int64_t managed_run(engine_t *e, uint64_t page, int64_t n) noexcept nogil:
+    """Under lock_states: how many pages from `page` on are managed (at most
+    n, stopping at the first that is not, as dsm_set_run counts them)."""
     cdef uint64_t first = page // PM_PAGE
     cdef int64_t m = 0
     while m < n and first + m < PSHARE_PAGES_MAX and (e.states[first + m] & PSHARE_PS_MANAGED):
-        e.states[first + m] = (e.states[first + m] & (PSHARE_PS_PROT | PSHARE_PS_MANAGED)) | \
-            (state << PSHARE_PS_SHIFT)
         m += 1
+    return m
+
+
+cdef int64_t set_states(engine_t *e, uint64_t page, int64_t n, int state) noexcept nogil:
+    """Under lock_states: the state of the managed run from `page` on
+    (managed_run), their protection and management kept; how many that was."""
+    cdef uint64_t first = page // PM_PAGE
+    cdef int64_t m = managed_run(e, page, n), i
+    for i in range(m):
+        e.states[first + i] = (e.states[first + i] & (PSHARE_PS_PROT | PSHARE_PS_MANAGED)) | \
+            (state << PSHARE_PS_SHIFT)
     return m
 
 
@@ -1245,19 +1253,17 @@ cdef int64_t fetch_here(engine_t *e, uint64_t page, int64_t n, int state, int *r
     the page went back and forth more (the `sync` mutex hand-over on 2 vCPUs:
     400 us -> 1.8 ms, 8 -> 12 faults a hand-over)."""
     cdef uint32_t *lock
-    cdef uint64_t first = page // PM_PAGE
-    cdef int64_t m = 0
+    cdef int64_t m
     read[0] = 0
     if (pshare_load(&e.ctl.punch) & (PSHARE_PUNCH_ON | PSHARE_PUNCH_WP)) != \
-            (PSHARE_PUNCH_ON | PSHARE_PUNCH_WP) or not take_states(e):
+            (PSHARE_PUNCH_ON | PSHARE_PUNCH_WP):
         return 0
     if won_lately(e, page) or bk_any(e.backed, page, n * PM_PAGE):
         return 0                        # a shared region's pages: the control thread's mprotect
     lock = lock_states(e)
     if lock == NULL:
         return 0
-    while m < n and first + m < PSHARE_PAGES_MAX and (e.states[first + m] & PSHARE_PS_MANAGED):
-        m += 1
+    m = managed_run(e, page, n)
     if m == 0:
         pshare_states_unlock(lock)
         return 1                        # unmapped since it was asked for

@@ -20,7 +20,6 @@
  */
 #include "rt.h"
 
-
 /* ---- futex: on the real address; the kernel does not fault pages in ---- */
 
 static long futex_here(const long *a)
@@ -147,8 +146,6 @@ long run_forwarded(long nr, const long *a, struct kucontext *uc)
 }
 
 /* ---- big reads and writes: every byte, a mailbox-full at a time ---- */
-
-struct kiov { uintptr_t base; size_t len; };
 
 /* Room for one piece: the forwarded data area, or what is left of the
  * bounce-buffer stack here. */

@@ -89,7 +89,6 @@ static long run_home_class(unsigned long nr, const long *a, struct kucontext *uc
 
 /* ---- more than one rank ---- */
 
-
 /* clone: the agent places the new thread (or, for a process started from a
  * rank other than home, has home's executor of this thread start it there,
  * where the job's fds are). */

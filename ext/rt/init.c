@@ -116,7 +116,7 @@ __attribute__((constructor)) static void pshare_init(int argc, char **argv, char
         fail_errno("cannot move the page store above the program's descriptors", f);
     uffd_init();
     rt.xfer_fd = -1;                      /* memory.c's mem_xfer_ready makes it */
-    sys2(PSHARE_NR_prctl, 1 /* PR_SET_PDEATHSIG */, K_SIGKILL);   /* no orphans if the agent dies */
+    sys2(PSHARE_NR_prctl, K_PR_SET_PDEATHSIG, K_SIGKILL);   /* no orphans if the agent dies */
 
     long r = threads_init();
     if (IS_ERR(r))
@@ -127,7 +127,7 @@ __attribute__((constructor)) static void pshare_init(int argc, char **argv, char
     /* From here the agent's death is signal 64, which rt_agent_gone takes:
      * the app's forked children must go too.  An agent already gone sent
      * nothing: look. */
-    sys2(PSHARE_NR_prctl, 1 /* PR_SET_PDEATHSIG */, K_SIGPARK);
+    sys2(PSHARE_NR_prctl, K_PR_SET_PDEATHSIG, K_SIGPARK);
     pdeath_ours = 1;
     if (sys0(PSHARE_NR_getppid) != rt.ctl->agent_pid)
         rt_agent_gone();
@@ -175,10 +175,10 @@ void rt_agent_gone(void)
  * the call was one of these (its result in *ret). */
 int rt_pdeath_call(const long *a, long *ret)
 {
-    if ((a[0] != 1 && a[0] != 2) || !pdeath_ours ||
+    if ((a[0] != K_PR_SET_PDEATHSIG && a[0] != K_PR_GET_PDEATHSIG) || !pdeath_ours ||
         sys0(PSHARE_NR_gettid) != sys0(PSHARE_NR_getpid))
         return 0;
-    if (a[0] == 1) {                                   /* PR_SET_PDEATHSIG */
+    if (a[0] == K_PR_SET_PDEATHSIG) {
         if (a[1] < 0 || a[1] > 64) {
             *ret = -E_INVAL;
             return 1;

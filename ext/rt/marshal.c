@@ -54,39 +54,50 @@ static size_t room(const struct mspec *m, size_t cap, size_t want)
     return want < left ? want : left;
 }
 
+/* The buffers of an iovec array as one contiguous run of the data (cut to
+ * the room left: a stream's read or write gets shorter), a part each;
+ * `laid`, when given, gets each entry's offset and length in the run.  The
+ * run's offset (its length in *len), or -errno. */
+static long add_iov_run(struct mspec *m, uint8_t *base, size_t cap, const struct kiov *iov,
+                        long cnt, int dir, struct kiov *laid, size_t *len)
+{
+    size_t total = 0;
+    for (long i = 0; i < cnt; i++)
+        total += iov[i].len;
+    size_t fits = room(m, cap, total), off = (m->used + 15) & ~(size_t)15, at = 0;
+    for (long i = 0; i < cnt; i++) {
+        size_t n = iov[i].len < fits - at ? iov[i].len : fits - at;
+        if (laid)
+            laid[i] = (struct kiov){ off + at, n };
+        if (!n)
+            continue;
+        if (m->np == MSPEC_MAX)
+            return -E_INVAL;
+        m->p[m->np++] = (struct mpart){ .app = iov[i].base, .off = off + at, .len = n,
+                                        .arg = -1, .dir = dir, .kind = ARG_IOV };
+        if (dir & ARG_IN)
+            memcpy(base + off + at, (const void *)iov[i].base, n);
+        at += n;
+    }
+    m->used = off + fits;
+    *len = fits;
+    return (long)off;
+}
+
 static int add_iov(struct mspec *m, uint8_t *base, size_t cap, const long *a, int iov_arg,
                    int cnt_arg, int dir)
 {
     /* readv/writev and friends become read/write of one flat buffer */
-    const struct { void *base; size_t len; } *iov = (const void *)a[iov_arg];
     long cnt = a[cnt_arg];
     if (cnt < 0 || cnt > 1024)
         return -E_INVAL;
-    size_t total = 0;
-    for (long i = 0; i < cnt; i++)
-        total += iov[i].len;
-    size_t len = room(m, cap, total);
-    size_t off = (m->used + 15) & ~(size_t)15;
+    size_t len;
+    long off = add_iov_run(m, base, cap, (const struct kiov *)a[iov_arg], cnt, dir, 0, &len);
+    if (off < 0)
+        return (int)off;
     m->a[iov_arg] = off;
     m->rel |= 1u << iov_arg;
     m->a[cnt_arg] = len;
-    size_t at = 0;
-    for (long i = 0; i < cnt && at < len; i++) {
-        size_t n = iov[i].len < len - at ? iov[i].len : len - at;
-        if (m->np == MSPEC_MAX)
-            return -E_INVAL;
-        struct mpart *p = &m->p[m->np++];
-        p->arg = -1;
-        p->app = (uintptr_t)iov[i].base;
-        p->off = off + at;
-        p->len = n;
-        p->dir = dir;
-        p->kind = ARG_IOV;
-        if (dir & ARG_IN)
-            memcpy(base + off + at, iov[i].base, n);
-        at += n;
-    }
-    m->used = off + len;
     return 0;
 }
 
@@ -115,33 +126,17 @@ static int add_msg(struct mspec *m, uint8_t *base, size_t cap, struct kmsghdr *h
     if (h->iovlen > 1024)
         return -E_MSGSIZE;                          /* the kernel's answer past UIO_MAXIOV */
     if (h->iovlen) {
-        const struct { uintptr_t base; size_t len; } *iov = (const void *)h->iov;
-        r = add(m, base, cap, -1, iov, h->iovlen * 16, ARG_IN, ARG_IOVTAB);
+        const struct kiov *iov = (const void *)h->iov;
+        r = add(m, base, cap, -1, iov, h->iovlen * sizeof *iov, ARG_IN, ARG_IOVTAB);
         if (r)
             return r;
-        uint32_t tab = m->p[m->np - 1].off;
-        struct { uintptr_t base; size_t len; } *copy = (void *)(base + tab);
-        h->iov = tab;
-        size_t total = 0;
-        for (uint64_t i = 0; i < h->iovlen; i++)
-            total += iov[i].len;
-        size_t len = room(m, cap, total), off = (m->used + 15) & ~(size_t)15, at = 0;
-        for (uint64_t i = 0; i < h->iovlen; i++) {
-            size_t n = iov[i].len < len - at ? iov[i].len : len - at;
-            copy[i].base = off + at;
-            copy[i].len = n;                        /* a stream's send or receive gets shorter */
-            if (!n)
-                continue;
-            if (m->np == MSPEC_MAX)
-                return -E_INVAL;
-            int dir = !recv ? ARG_IN : whole ? ARG_INOUT : ARG_OUT;
-            m->p[m->np++] = (struct mpart){ .app = iov[i].base, .off = off + at, .len = n,
-                                            .arg = -1, .dir = dir, .kind = ARG_IOV };
-            if (dir & ARG_IN)
-                memcpy(base + off + at, (const void *)iov[i].base, n);
-            at += n;
-        }
-        m->used = off + len;
+        h->iov = m->p[m->np - 1].off;
+        size_t len;
+        long off = add_iov_run(m, base, cap, iov, (long)h->iovlen,
+                               !recv ? ARG_IN : whole ? ARG_INOUT : ARG_OUT,
+                               (struct kiov *)(base + h->iov), &len);
+        if (off < 0)
+            return (int)off;
     }
     if (h->control) {
         if (room(m, cap, h->controllen) < h->controllen)
@@ -183,22 +178,23 @@ static int marshal_msg(long nr, const long *args, struct mspec *m, uint8_t *base
             return r;
         segs++;
     }
-    const uint8_t *app = (const uint8_t *)args[1];
+    const struct kmmsghdr *app = (const struct kmmsghdr *)args[1];
     long n = 0;
     for (; n < vlen; n++)
-        if ((segs += msg_segments((const struct kmsghdr *)(app + n * KMMSGHDR_SIZE))) > MSEG_MAX)
+        if ((segs += msg_segments(&app[n].hdr)) > MSEG_MAX)
             break;
     if (!n && vlen)
         return -E_NOBUFS;
-    r = add(m, base, cap, 1, app, n * KMMSGHDR_SIZE, ARG_INOUT, ARG_MSGHDR);
+    r = add(m, base, cap, 1, app, n * sizeof *app, ARG_INOUT, ARG_MSGHDR);
     if (r)
         return r;
     struct mpart *vec = &m->p[m->np - 1];
-    vec->elem = KMMSGHDR_SIZE;
+    struct kmmsghdr *copy = (struct kmmsghdr *)(base + vec->off);
+    vec->elem = sizeof *app;
     for (long i = 0; i < n; i++) {
         int np = m->np;
         size_t used = m->used;
-        r = add_msg(m, base, cap, (struct kmsghdr *)(base + m->a[1] + i * KMMSGHDR_SIZE), recv, recv);
+        r = add_msg(m, base, cap, &copy[i].hdr, recv, recv);
         if (r && i) {                               /* it does not fit: one message fewer */
             m->np = np;
             m->used = used;
@@ -208,7 +204,7 @@ static int marshal_msg(long nr, const long *args, struct mspec *m, uint8_t *base
         if (r)
             return r;
     }
-    vec->len = n * KMMSGHDR_SIZE;
+    vec->len = n * sizeof *app;
     m->a[2] = n;
     return 0;
 }
@@ -217,8 +213,8 @@ static int marshal_msg(long nr, const long *args, struct mspec *m, uint8_t *base
 void marshal_rebase(uint8_t *base, uint32_t off, uint32_t len, uint32_t elem, int kind)
 {
     if (kind == ARG_IOVTAB) {
-        for (uint32_t at = 0; at + 16 <= len; at += 16)
-            *(uintptr_t *)(base + off + at) += (uintptr_t)base;
+        for (uint32_t at = 0; at + sizeof(struct kiov) <= len; at += sizeof(struct kiov))
+            ((struct kiov *)(base + off + at))->base += (uintptr_t)base;
         return;
     }
     if (kind != ARG_MSGHDR || !elem)
@@ -244,8 +240,8 @@ static void msghdr_out(uintptr_t app, const uint8_t *from, size_t len, uint32_t 
         to->namelen = h->namelen;
         to->controllen = h->controllen;
         to->flags = h->flags;
-        if (elem == KMMSGHDR_SIZE)
-            memcpy((uint8_t *)to + 56, (const uint8_t *)h + 56, 4);
+        if (elem == sizeof(struct kmmsghdr))
+            ((struct kmmsghdr *)to)->len = ((const struct kmmsghdr *)h)->len;
     }
 }
 
@@ -428,6 +424,15 @@ static size_t out_len(unsigned dir, unsigned kind, size_t len, size_t elem, long
     return n;
 }
 
+/* n bytes the call wrote into part p, into the app's buffer. */
+static void copy_out(const struct mpart *p, const uint8_t *from, size_t n)
+{
+    if (n && p->kind == ARG_MSGHDR)
+        msghdr_out(p->app, from, n, p->elem);
+    else if (n)
+        memcpy((void *)p->app, from, n);
+}
+
 /* Copy the call's output back into app memory. */
 void marshal_out(const struct mspec *m, const uint8_t *base, long ret)
 {
@@ -437,10 +442,7 @@ void marshal_out(const struct mspec *m, const uint8_t *base, long ret)
     for (int i = 0; i < m->np; i++) {
         const struct mpart *p = &m->p[i];
         size_t n = out_len(p->dir, p->kind, p->len, p->elem, ret, &flat);
-        if (n && p->kind == ARG_MSGHDR)
-            msghdr_out(p->app, base + p->off, n, p->elem);
-        else if (n)
-            memcpy((void *)p->app, base + p->off, n);
+        copy_out(p, base + p->off, n);
     }
 }
 
@@ -545,10 +547,7 @@ void marshal_out_packed(const struct mspec *m, const uint8_t *data, size_t len, 
         size_t n = out_len(p->dir, p->kind, p->len, p->elem, ret, &flat);
         if (n > len - at)
             n = len - at;                    /* never past what came */
-        if (n && p->kind == ARG_MSGHDR)
-            msghdr_out(p->app, data + at, n, p->elem);
-        else if (n)
-            memcpy((void *)p->app, data + at, n);
+        copy_out(p, data + at, n);
         at += n;
     }
 }

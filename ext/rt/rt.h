@@ -43,6 +43,8 @@
 #define E_TIMEDOUT 110
 #define E_NOSYS 38
 
+#define K_PR_SET_PDEATHSIG 1
+#define K_PR_GET_PDEATHSIG 2
 #define K_PR_SET_NAME 15
 #define K_PR_GET_NAME 16
 #define K_SIGABRT 6
@@ -387,6 +389,7 @@ HIDDEN long futex_spread(const long *a);
 HIDDEN void futex_signalled(int slot);
 
 /* ---- marshal.c ---- */
+struct kiov { uintptr_t base; size_t len; };   /* x86_64 struct iovec */
 #define FWD_CAP (PSHARE_MBOX_DATA / 2)   /* forwarded data: the mailbox's lower half; bounce buffers the upper */
 #define MSPEC_MAX 1040
 struct mpart {
@@ -415,7 +418,7 @@ struct mseg {
 };
 #define MSEG_MAX 16
 /* Kinds only marshal.c makes, past the table's (syscalls.tbl): headers of
- * sendmsg/recvmsg (elem 56) or sendmmsg/recvmmsg (elem 64) whose pointers
+ * sendmsg/recvmsg (elem: a kmsghdr) or sendmmsg/recvmmsg (a kmmsghdr) whose pointers
  * are offsets into the data, and an iovec array whose bases are.  The side
  * that runs the call turns the offsets into addresses (marshal_rebase). */
 enum { ARG_MSGHDR = ARG_FD + 1, ARG_IOVTAB };
@@ -429,7 +432,11 @@ struct kmsghdr {                     /* x86_64 struct msghdr */
     int32_t flags, pad1;
 };
 _Static_assert(sizeof(struct kmsghdr) == 56, "struct msghdr is 56 bytes on x86_64");
-#define KMMSGHDR_SIZE 64             /* struct mmsghdr: a msghdr, msg_len, padding */
+struct kmmsghdr {                    /* x86_64 struct mmsghdr */
+    struct kmsghdr hdr;
+    uint32_t len, pad;
+};
+_Static_assert(sizeof(struct kmmsghdr) == 64, "struct mmsghdr is 64 bytes on x86_64");
 HIDDEN void marshal_rebase(uint8_t *base, uint32_t off, uint32_t len, uint32_t elem, int kind);
 #define MSEG_ROOM (MSEG_MAX * sizeof(struct mseg) + 8)   /* the table's room in the data */
 HIDDEN long marshal_pack_in(const struct mspec *m, uint8_t *base, size_t cap, long *tab, long *nseg);
