@@ -34,10 +34,6 @@ FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUI
 TERMINAL_SIGNALS = (signal.SIGINT, signal.SIGQUIT)
 
 
-def signal_dropped(signo, frame):
-    pass
-
-
 def shares_terminal():
     """Is this launcher (and so its app, which stays in its process group) in
     the foreground of a terminal?  Then Ctrl-C already reaches the app.
@@ -129,9 +125,19 @@ class Agent:
                 os.close(fd)
         # The process gets a signal once: mpiexec and srun signal every rank,
         # so only home passes it on to its app (whose kernel then picks the
-        # thread); the other ranks' agents take it and drop it.
+        # thread); the other ranks' agents ignore it.
         for s in FORWARDED_SIGNALS:
-            signal.signal(s, self._forward if self.rank == 0 else signal_dropped)
+            signal.signal(s, self._forward if self.rank == 0 else signal.SIG_IGN)
+
+    def stop_forwarding(self):
+        """The app is gone: a signal that comes now (mpiexec's reaches the
+        ranks one by one) has nowhere to go, and must not end this launcher
+        while it reports: Python puts its own handlers back to the default
+        as it exits, so a late SIGINT killed an agent then and mpiexec said
+        status 2 (or 11) for the job, not the app's 130.  Ignored ones stay
+        ignored."""
+        for s in FORWARDED_SIGNALS:
+            signal.signal(s, signal.SIG_IGN)
 
     def app_stdin(self):
         """Home's app reads our stdin (or --stdin FILE); the others read nothing."""
@@ -360,6 +366,7 @@ def run(opts, command):
     t0 = time.perf_counter()
     agent.start()
     code = agent.serve() if agent.size > 1 else agent.wait_home()
+    agent.stop_forwarding()
     elapsed = time.perf_counter() - t0
     records = comm.gather(agent.rank_stats() if (opts.stats or opts.stats_json) else None, root=0)
     if agent.rank == 0 and (opts.stats or opts.stats_json):
