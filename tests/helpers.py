@@ -72,6 +72,8 @@ class Case:
 EXTRA_CASES = (
     Case("pi_demo-2threads", "pi_demo", ("2", "200000"), 0),
     Case("pi_demo-usage", "pi_demo", ("0",), 2),  # usage message on stderr names argv[0]
+    # a worker's SIGPIPE without a handler kills the process, wherever the worker runs
+    Case("thread_signals-die", "thread_signals", ("die",), 128 + signal.SIGPIPE),
 )
 
 

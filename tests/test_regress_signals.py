@@ -67,3 +67,17 @@ def test_sigaction_reports_app_flags(bins, tmp_path, nranks, mpiexec):
     never writes a signal frame into the page store): sigaction still reports
     the app's own flags, with and without SA_ONSTACK."""
     same_as_native(bins["sig_flags"], tmp_path, nranks)
+
+
+@pytest.mark.pshare
+@pytest.mark.parametrize("nranks", RANKS, ids=[f"mpiexec{n}" for n in RANKS])
+def test_timers_naming_a_thread_elsewhere(bins, tmp_path, nranks, mpiexec):
+    """Timers that signal a worker (on rank 1 when spread), made until
+    timer_create fails: pshare's table of such timers (4096) runs out with
+    EAGAIN, the last one made still fires, and new ones fire once the others
+    are deleted."""
+    count = tmp_path / "count"
+    same_as_native(bins["timers_many"], tmp_path, nranks, args=(str(count),))
+    made = int(count.read_text())
+    if nranks > 1:
+        assert made == 4096, f"{made} timers made: the table's limit was not the one reached"

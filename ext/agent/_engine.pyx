@@ -1551,7 +1551,12 @@ cdef int on_answer(engine_t *e, int src, pshare_wire *h, const uint8_t *payload)
 
 
 cdef int on_signal(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
-    command(e, e.control, C_CMD_SIGNAL, 0, h.a[0], h.a[1])
+    cdef pshare_mbox *b = box(e, e.control)
+    cdef int i
+    for i in range(6):
+        b.a[1 + i] = h.a[i]
+    b.len = 0
+    command_filled(e, e.control, C_CMD_SIGNAL)
     return R_EVENT if e.gone else R_OK
 
 
@@ -2649,6 +2654,7 @@ cdef int on_entry(engine_t *e, uint64_t entry) noexcept nogil:
     cdef uint64_t kind = entry >> 56, low = entry & ((<uint64_t>1 << 40) - 1)
     cdef int slot = (entry >> 40) & 0xFFFF
     cdef pshare_wire h
+    cdef pshare_timer *timer
     if kind == C_UP_APPLIED:
         return on_applied(e, low * PM_PAGE)
     if kind == C_UP_EXEC_DONE:
@@ -2665,7 +2671,16 @@ cdef int on_entry(engine_t *e, uint64_t entry) noexcept nogil:
         if e.ex_rank[slot] >= 0:
             hdr(&h, W_SIGNAL, -1, 0)
             h.a[0] = e.ex_cluster[slot]
-            h.a[1] = <int64_t>low
+            h.a[1] = <int64_t>(low & 0xff)
+            h.a[2] = <int64_t>((low >> 8) & 0xff)
+            if h.a[2] == PSHARE_SIG_TIMER:
+                # what the thread must receive: the timer's entry (sigcarry.c)
+                timer = &e.ctl.timers[(low >> 16) % PSHARE_TIMERS]
+                if <int32_t>pshare_load(&timer.signo) <= 0:
+                    return R_OK                 # deleted meanwhile: its expiry goes too
+                h.a[3] = timer.kernel_id
+                h.a[4] = <int32_t>pshare_load(&timer.overrun)
+                h.a[5] = <int64_t>timer.value
             send(e, e.ex_rank[slot], &h, NULL, 0)
         return R_OK
     return on_request(e, slot)

@@ -6,7 +6,8 @@ from libc.errno cimport errno
 cdef extern from "shm.h" nogil:
     uint64_t PSHARE_MAGIC
     int PSHARE_VERSION, PSHARE_CTL_FD, PSHARE_STORE_FD, PSHARE_NSYS, PSHARE_MAX_THREADS
-    int PSHARE_FAULT_REACH, PSHARE_GLOBAL_FENCE, PSHARE_SHORT_SLICE_NS
+    int PSHARE_FAULT_REACH, PSHARE_GLOBAL_FENCE, PSHARE_SHORT_SLICE_NS, PSHARE_TIMERS
+    int PSHARE_SIG_TKILL, PSHARE_SIG_USER, PSHARE_SIG_TIMER
     uint64_t PSHARE_STORE_SIZE
     int PSHARE_ENV_HAD_PRELOAD, PSHARE_ENV_HAD_TUNABLES, PSHARE_NO_PUNCH, PSHARE_PUNCH_HOLES, PSHARE_PUNCH_ON, PSHARE_PUNCH_PAUSED
     int PSHARE_PUNCH_WP, PSHARE_PUNCH_WP_USED
@@ -81,6 +82,10 @@ cdef extern from "shm.h" nogil:
         uint32_t fdrop[1]
         pshare_mbox box[1]
 
+    struct pshare_timer:
+        int32_t signo, kernel_id, overrun
+        uint64_t value
+
     struct pshare_ctl:
         uint64_t magic
         uint32_t version, flags
@@ -104,6 +109,7 @@ cdef extern from "shm.h" nogil:
         uint64_t hist_forward[48]
         pshare_crash crash
         pshare_syscount sys[512]
+        pshare_timer timers[4096]
 
 
 # futexes and the atomics both sides use on the shared words

@@ -27,7 +27,7 @@
     X(INV_DONE,  6, "holder -> manager: page (the INV answer)")                    \
     X(SYS,       7, "-> home: slot, a[0..9] the call, payload = its input bytes")   \
     X(ANSWER,    8, "home -> rank: slot, a[0] result, a[1] flag, payload = output") \
-    X(SIGNAL,    9, "home -> rank: a[0] cluster tid, a[1] signal")                  \
+    X(SIGNAL,    9, "home -> rank: a[0] cluster tid, a[1] signal, a[2] PSHARE_SIG_*, a timer's a[3] id, a[4] overrun, a[5] value") \
     X(PY,       10, "payload = a pickled message of the Python side (rare ops)")   \
     X(FWAIT,    11, "-> the futex page's manager: page = address, slot, a[0] bitset") \
     X(FWAKE,    12, "-> the manager: page = address, slot, a[0] how many, a[1] bitset, a[2] the word (-1: unknown); ANSWER a[0] woken") \

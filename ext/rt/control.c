@@ -529,6 +529,7 @@ static void executor_loop(void *arg)
         for (int i = 0; i < 6; i++)
             a[i] = (box->a[7] & (1 << i)) ? (long)(box->data + box->a[1 + i]) : box->a[1 + i];
         long nr = box->a[0], r;
+        uint64_t held = sigcarry_hold();
         if (nseg < 0)
             r = nseg;
         else if (fd_guard(nr, a, &r))
@@ -540,7 +541,9 @@ static void executor_loop(void *arg)
         else {
             mem_pull_before(nr, a);          /* msync, exit_group: a file's pages come home */
             r = fd_exec(nr, a);
+            sigcarry_raised(slot, r);        /* SIGPIPE, SIGXFSZ: the thread's, before the answer */
         }
+        sigcarry_release(held);
         box->a[0] = r;
         box->len = nseg < 0 ? 0 : marshal_pack_out(seg, nseg, box->data, r);
         __atomic_store_n(&box->state, MB_REPLY, __ATOMIC_RELEASE);
@@ -558,7 +561,7 @@ static long tgkill_local(int tid, long sig)
 {
     if (rt.is_home || sig == 0)
         return sys3(PSHARE_NR_tgkill, sys0(PSHARE_NR_getpid), tid, sig);
-    return thread_forward_signal(tid, sig);
+    return thread_forward_signal(tid, sig, PSHARE_SIG_TKILL);
 }
 
 /* A signal for a cluster-wide tid: a thread of this rank, or (on home) the
@@ -615,7 +618,7 @@ static void control_loop(void *arg)
             r = apply_global(box);
             break;
         case CMD_SIGNAL:
-            r = signal_thread(box->a[1], box->a[2]);
+            r = sigcarry_deliver(box->a);
             break;
         }
         box->a[0] = r;

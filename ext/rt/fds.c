@@ -189,6 +189,8 @@ static long nofile_call(struct krlimit *newl, struct krlimit *oldl)
 
 long fd_exec(long nr, const long *a)
 {
+    if (rt.dsm && (nr == PSHARE_NR_timer_create || nr == PSHARE_NR_timer_delete))
+        return sigcarry_timer_call(nr, a);      /* a timer may signal a thread elsewhere */
     if (rt.store_fd >= 0) {
         switch (nr) {
         case PSHARE_NR_getrlimit:

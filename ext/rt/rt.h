@@ -296,7 +296,7 @@ HIDDEN int thread_slot_of_tid(long tid);
 HIDDEN size_t *thread_bounce(void);
 HIDDEN struct trap *thread_trap(void);
 HIDDEN void thread_park(const struct ksiginfo *si);
-HIDDEN long thread_forward_signal(int tid, long sig);
+HIDDEN long thread_forward_signal(int tid, long sig, int shape);
 HIDDEN void thread_busy(int on);
 HIDDEN int *thread_app_ctid(void);
 HIDDEN void thread_await_parent_settid(void);
@@ -452,6 +452,14 @@ HIDDEN long run_forwarded(long nr, const long *a, struct kucontext *uc);
 HIDDEN long run_io(long nr, const long *a, struct kucontext *uc);
 HIDDEN long run_global(long nr, const long *a);
 HIDDEN long run_here(long nr, const long *a);
+
+/* ---- sigcarry.c: signals the kernel queues at an executor, to its thread ---- */
+HIDDEN uint64_t sigcarry_hold(void);
+HIDDEN void sigcarry_release(uint64_t old);
+HIDDEN void sigcarry_raised(int slot, long r);
+HIDDEN long sigcarry_timer_call(long nr, const long *a);
+HIDDEN int sigcarry_timer_fired(const struct ksiginfo *si);
+HIDDEN long sigcarry_deliver(const int64_t *a);
 
 /* ---- dispatch.c ---- */
 HIDDEN void on_sigsys(int sig, struct ksiginfo *si, void *ctx);

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define PSHARE_MAGIC     0x31657261687370ULL      /* "pshare1" */
-#define PSHARE_VERSION   7
+#define PSHARE_VERSION   8
 #define PSHARE_CTL_FD    1021                     /* control block (this struct) */
 #define PSHARE_STORE_FD  1022                     /* page store, handed over here; the runtime moves it (fds.c) */
 #define PSHARE_CHAN_FD   1020                     /* channel: rings and mailboxes */
@@ -106,6 +106,18 @@ struct pshare_crash {
     uint64_t ip;                       /* instruction pointer */
 };
 
+/* Home: a POSIX timer that signals a thread on another rank (sigcarry.c).
+ * The kernel signals the thread's executor with SIGPARK and the entry's
+ * index; the engine reads what the thread must receive from here. */
+#define PSHARE_TIMERS 4096
+struct pshare_timer {
+    int32_t signo;                     /* the app's signal; 0 = free, -1 = being made */
+    int32_t kernel_id;                 /* timer_t, as the app knows it */
+    int32_t overrun;                   /* si_overrun of the latest expiry */
+    int32_t pad;
+    uint64_t value;                    /* the app's sigev_value */
+};
+
 struct pshare_ctl {
     /* agent -> runtime */
     uint64_t magic;
@@ -158,6 +170,7 @@ struct pshare_ctl {
     uint64_t hist_forward[PSHARE_HIST];/* forwarded-call latency, the same */
     struct pshare_crash crash;
     struct pshare_syscount sys[PSHARE_NSYS];
+    struct pshare_timer timers[PSHARE_TIMERS];
 };
 
 
@@ -189,11 +202,20 @@ enum pshare_up_kind {
     UP_MBOX = 1,          /* the slot's mailbox holds a request */
     UP_APPLIED = 2,       /* the slot applied a page grant (page in the entry) */
     UP_EXEC_DONE = 3,     /* an executor finished a forwarded call (reply in its mailbox) */
-    UP_SIGNAL = 4,        /* home: a signal for the thread of this executor (signal in the entry) */
+    UP_SIGNAL = 4,        /* home: a signal for the thread of this executor; the entry's low
+                             bits: signal | PSHARE_SIG_* << 8 | timer index << 16 (sigcarry.c) */
     UP_FCANCEL = 5,       /* the slot's futex wait ends early: the errno (ETIMEDOUT, EINTR) in
                              the entry; its mailbox still holds the wait (futex.c) */
     UP_BARRIER = 6,       /* the slot's thread arrived at the pthread barrier in its mailbox's
                              barrier fields (barrier.c) */
+};
+
+/* How a signal carried to a thread on another rank is queued there (its si_code) */
+enum pshare_sig_shape {
+    PSHARE_SIG_TKILL = 0,  /* tgkill/pthread_kill by the app: SI_TKILL from home's pid */
+    PSHARE_SIG_USER = 1,   /* the kernel's own for the call the executor ran (SIGPIPE, SIGXFSZ):
+                              SI_USER from home's pid */
+    PSHARE_SIG_TIMER = 2,  /* a timer's expiry: SI_TIMER, its id, overrun and value */
 };
 
 /* mailbox request kinds, app -> agent */
@@ -224,7 +246,8 @@ enum pshare_cmd {
                              thread started: threads.c) -> a[0] local tid, a[1] slot */
     CMD_EXECUTOR = 18,    /* home: make an executor -> a[0] its tid (the cluster tid), a[1] slot */
     CMD_GLOBAL = 19,      /* a[0] nr, a[1..6] args, a[7] 1 = decide (home) / 0 = replay */
-    CMD_SIGNAL = 20,      /* a[0] cluster tid, a[1] signal */
+    CMD_SIGNAL = 20,      /* a[1] cluster tid, a[2] signal, a[3] PSHARE_SIG_*, and a timer's
+                             a[4] id, a[5] overrun, a[6] value */
     CMD_SYSCALL = 21,     /* executor: a[0] nr, a[1..6] args, a[7] offset args, data;
                              CMD_SPAWN to an executor starts a process from the frame */
     CMD_EXECUTOR_END = 22,

@@ -183,28 +183,30 @@ static void park_now(void)
 }
 
 /* Signal 64 also carries a signal for the thread to queue to itself, as a
- * tgkill from home's pid would (control.c's tgkill_local): the kernel lets
- * only a thread itself queue SI_TKILL with a pid of its choosing. */
+ * tgkill from home's pid would (control.c's tgkill_local), or as the kernel
+ * raised it for a call the thread's executor ran (SI_USER, sigcarry.c): the
+ * kernel lets only a thread itself queue SI_TKILL or SI_USER with a pid of
+ * our choosing. */
 #define FORWARD_MAGIC 0x7073660000000000L
 #define FORWARD_MASK 0xffffff0000000000L
 
-long thread_forward_signal(int tid, long sig)
+long thread_forward_signal(int tid, long sig, int shape)
 {
     struct ksiginfo info;
     memset(&info, 0, sizeof info);
     info.si_signo = K_SIGPARK;
     info.si_code = -1;                           /* SI_QUEUE: any thread may */
-    long value = FORWARD_MAGIC | sig;
+    long value = FORWARD_MAGIC | (long)shape << 8 | sig;
     memcpy(info.u.raw + 8, &value, sizeof value);
     return sys4(PSHARE_NR_rt_tgsigqueueinfo, sys0(PSHARE_NR_getpid), tid, K_SIGPARK, &info);
 }
 
-static void queue_forwarded(long sig)
+static void queue_forwarded(long sig, int shape)
 {
     struct ksiginfo info;
     memset(&info, 0, sizeof info);
     info.si_signo = (int)sig;
-    info.si_code = -6;                           /* SI_TKILL */
+    info.si_code = shape == PSHARE_SIG_USER ? 0 /* SI_USER */ : -6 /* SI_TKILL */;
     info.u.kill.pid = rt.ctl->home_pid;
     info.u.kill.uid = (unsigned)sys0(PSHARE_NR_getuid);
     sys4(PSHARE_NR_rt_tgsigqueueinfo, sys0(PSHARE_NR_getpid), sys0(PSHARE_NR_gettid), sig, &info);
@@ -212,10 +214,12 @@ static void queue_forwarded(long sig)
 
 void thread_park(const struct ksiginfo *si)
 {
+    if (sigcarry_timer_fired(si))
+        return;                                  /* an executor's: a timer of its thread */
     long value;
     memcpy(&value, si->u.raw + 8, sizeof value);
     if (si->si_code == -1 && (value & FORWARD_MASK) == FORWARD_MAGIC) {
-        queue_forwarded(value & 0xff);
+        queue_forwarded(value & 0xff, (int)((value >> 8) & 0xff));
         return;
     }
     if (si->si_code != -1 /* SI_QUEUE */ || value != PARK_MAGIC)
