@@ -222,17 +222,14 @@ def test_sigkill_on_rank_1(jobs_bin, victim, tmp_path):
 
 # ---- signals ----
 
-@pytest.mark.parametrize("nranks", [1, 2, 4])
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
-def test_signal_runs_the_handler_once(jobs_bin, sig, nranks, tmp_path):
-    """kill -TERM / -INT of mpiexec: the app's handler runs once, as natively
-    (it ran once per rank and more)."""
-    binary = jobs_bin["on_signal"]
+def signalled_as_natively(binary, sig, nranks, tmp_path, native_out):
+    """BINARY natively, then under mpiexec: SIG once it says 'ready'; the
+    status and stdout must be the native run's, which must be (0, native_out)."""
     native = Job([binary], tmp_path)
     native.wait_for(b"ready\n")
     native.proc.send_signal(sig)
     n_status, n_out, _ = native.finish()
-    assert (n_status, n_out) == (0, b"ready\nhandler ran 1 time(s)\n")
+    assert (n_status, n_out) == (0, native_out)
 
     job = Job(mpiexec_cmd(nranks, binary), tmp_path)
     job.wait_for(b"ready\n")
@@ -242,6 +239,27 @@ def test_signal_runs_the_handler_once(jobs_bin, sig, nranks, tmp_path):
     out = b"".join(l for l in out.splitlines(keepends=True) if not l.startswith(b"[mpiexec@"))
     assert (status, out) == (n_status, n_out), err.decode()
     assert_nothing_left(binary)
+
+
+@pytest.mark.parametrize("nranks", [1, 2, 4])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
+def test_signal_runs_the_handler_once(jobs_bin, sig, nranks, tmp_path):
+    """kill -TERM / -INT of mpiexec: the app's handler runs once, as natively
+    (it ran once per rank and more)."""
+    signalled_as_natively(jobs_bin["on_signal"], sig, nranks, tmp_path,
+                          b"ready\nhandler ran 1 time(s)\n")
+
+
+@pytest.mark.parametrize("nranks", [1, 2, 4])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
+def test_signal_taken_by_a_sigwait_thread(jobs_bin, sig, nranks, tmp_path):
+    """kill -TERM / -INT of mpiexec when the program blocks them everywhere
+    and takes them in a thread with sigwaitinfo, on rank 1 when spread: the
+    thread takes it once and the program ends as natively (it stayed
+    pending on home and the job never ended)."""
+    name = signal.strsignal(sig).encode()
+    signalled_as_natively(jobs_bin["sigwait_term"], sig, nranks, tmp_path,
+                          b"ready\nthe signal thread took " + name + b"\ndone\n")
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])

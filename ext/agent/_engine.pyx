@@ -50,7 +50,7 @@ cdef extern from "wire.h" nogil:
     enum:
         W_FAULT, W_GRANT, W_FETCH, W_PAGE, W_INV, W_INV_DONE, W_SYS, W_ANSWER, W_SIGNAL, W_PY
         W_FENCE, W_FENCED, W_UNFENCE, W_GOT, W_SENT, W_GLOBAL, W_REPLAY, W_REPLAYED
-        W_SPAWN, W_START, W_STARTED, W_TEXIT
+        W_SPAWN, W_START, W_STARTED, W_TEXIT, W_SWEND
         W_FWAIT, W_FWAKE, W_FCANCEL, W_FWOKEN, W_BARRIER, W_GO
         W_NKINDS
     struct pshare_wire:
@@ -146,6 +146,25 @@ cdef extern from *:
     }
     """
     void pshare_set_slice(unsigned long long ns) nogil
+
+cdef extern from *:
+    """
+    #include <string.h>
+    #include <unistd.h>
+    #include <sys/syscall.h>
+    /* Signal 64 to an executor of the app (its tid): SI_QUEUE, which
+     * another process may send; the value 0 means only "look" (sigwait.c). */
+    static void pshare_wake_executor(int pid, int tid)
+    {
+        unsigned char info[128];
+        int sig = 64, code = -1;
+        memset(info, 0, sizeof info);
+        memcpy(info, &sig, 4);
+        memcpy(info + 8, &code, 4);
+        syscall(SYS_rt_tgsigqueueinfo, pid, tid, sig, info);
+    }
+    """
+    void pshare_wake_executor(int pid, int tid) nogil
 
 cdef extern from *:
     """
@@ -1493,6 +1512,7 @@ cdef int executor_for(engine_t *e, int rank, int slot) noexcept nogil:
     e.ex_rank[ex] = rank
     e.ex_slot[ex] = slot
     e.ex_cluster[ex] = tid
+    box(e, ex).sigwait_end = 0           # no wait of its thread is to end yet
     return ex
 
 
@@ -1558,6 +1578,18 @@ cdef int on_signal(engine_t *e, int src, pshare_wire *h, const uint8_t *payload)
     b.len = 0
     command_filled(e, e.control, C_CMD_SIGNAL)
     return R_EVENT if e.gone else R_OK
+
+
+cdef int on_swend(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    """Home: a thread elsewhere whose signal wait runs at its executor got a
+    signal there: the executor ends the wait with that number (sigwait.c),
+    woken by signal 64, which it holds while it runs a call."""
+    cdef int ex = e.ex_of[src * PSHARE_MAX_THREADS + h.slot]
+    if ex < 0 or e.gone:
+        return R_OK
+    pshare_store(&box(e, ex).sigwait_end, <uint32_t>h.a[0])
+    pshare_wake_executor(e.app_pid, <int>e.ex_cluster[ex])
+    return R_OK
 
 
 cdef int on_py(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
@@ -1696,6 +1728,7 @@ HANDLERS[W_SPAWN] = on_spawn
 HANDLERS[W_START] = on_start
 HANDLERS[W_STARTED] = on_started
 HANDLERS[W_TEXIT] = on_texit
+HANDLERS[W_SWEND] = on_swend
 
 
 cdef int dispatch(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
@@ -2537,6 +2570,7 @@ cdef int on_started(engine_t *e, int src, pshare_wire *h, const uint8_t *payload
     e.ex_rank[ex] = src
     e.ex_slot[ex] = rslot
     e.ex_cluster[ex] = cluster
+    box(e, ex).sigwait_end = 0
     reply_to(e, rank, slot, cluster, 0, NULL, 0)
     return R_OK
 
@@ -2667,6 +2701,11 @@ cdef int on_entry(engine_t *e, uint64_t entry) noexcept nogil:
         return R_OK
     if kind == C_UP_BARRIER:
         return on_barrier_arrival(e, slot)
+    if kind == C_UP_SIGWAIT_END:
+        hdr(&h, W_SWEND, slot, 0)
+        h.a[0] = <int64_t>low
+        send(e, HOME, &h, NULL, 0)
+        return R_OK
     if kind == C_UP_SIGNAL:
         if e.ex_rank[slot] >= 0:
             hdr(&h, W_SIGNAL, -1, 0)

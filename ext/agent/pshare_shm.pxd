@@ -28,6 +28,7 @@ cdef extern from "shm.h" nogil:
         C_UP_SIGNAL "UP_SIGNAL"
         C_UP_FCANCEL "UP_FCANCEL"
         C_UP_BARRIER "UP_BARRIER"
+        C_UP_SIGWAIT_END "UP_SIGWAIT_END"
         C_RQ_FAULT "RQ_FAULT"
         C_RQ_SYSCALL "RQ_SYSCALL"
         C_RQ_SPAWN "RQ_SPAWN"
@@ -68,6 +69,7 @@ cdef extern from "shm.h" nogil:
         uint64_t barrier
         uint32_t barrier_count
         uint32_t barrier_done
+        uint32_t sigwait_end
         uint8_t data[1]
 
     struct pshare_chan:

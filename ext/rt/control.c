@@ -536,6 +536,8 @@ static void executor_loop(void *arg)
             ;                                /* the same rule as on the caller's side */
         else if (nr == PSHARE_NR_futex)
             r = futex_here(a);
+        else if (nr == PSHARE_NR_rt_sigtimedwait)
+            r = sigwait_at_home(a, slot);   /* the thread's wait, at home */
         else if ((nr == PSHARE_NR_tgkill || nr == PSHARE_NR_tkill))
             r = signal_thread(nr == PSHARE_NR_tgkill ? a[1] : a[0], nr == PSHARE_NR_tgkill ? a[2] : a[1]);
         else {

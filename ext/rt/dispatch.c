@@ -241,6 +241,8 @@ static long spread_call(unsigned long nr, const long *a, struct kucontext *uc)
         case PSHARE_NR_sigaltstack:
         case PSHARE_NR_rt_sigreturn:
             return run_local_class(nr, a, uc);
+        case PSHARE_NR_rt_sigtimedwait:
+            return sigwait_spread(a, uc);       /* here, and at home for the process's */
         case PSHARE_NR_prctl:
             /* A thread's name is its executor's on home: the one that
              * /proc/self/task/TID/comm and /proc/thread-self show (its

@@ -459,7 +459,14 @@ HIDDEN void sigcarry_release(uint64_t old);
 HIDDEN void sigcarry_raised(int slot, long r);
 HIDDEN long sigcarry_timer_call(long nr, const long *a);
 HIDDEN int sigcarry_timer_fired(const struct ksiginfo *si);
+HIDDEN int sigcarry_timer_take(const struct ksiginfo *si, uint64_t wanted, struct ksiginfo *out);
+HIDDEN void sigcarry_expect_wakes(void);
 HIDDEN long sigcarry_deliver(const int64_t *a);
+
+/* ---- sigwait.c: a thread elsewhere waits for signals at home too ---- */
+HIDDEN long sigwait_spread(const long *a, struct kucontext *uc);
+HIDDEN long sigwait_at_home(const long *a, int slot);
+HIDDEN void sigwait_signalled(int slot, int sig);
 
 /* ---- dispatch.c ---- */
 HIDDEN void on_sigsys(int sig, struct ksiginfo *si, void *ctx);

@@ -208,6 +208,8 @@ enum pshare_up_kind {
                              the entry; its mailbox still holds the wait (futex.c) */
     UP_BARRIER = 6,       /* the slot's thread arrived at the pthread barrier in its mailbox's
                              barrier fields (barrier.c) */
+    UP_SIGWAIT_END = 7,   /* the slot's thread waits for signals at home (sigwait.c) and one
+                             came here: end that wait, whose number is in the entry */
 };
 
 /* How a signal carried to a thread on another rank is queued there (its si_code) */
@@ -264,7 +266,9 @@ struct pshare_mbox {
     uint64_t barrier;             /* the barrier's address */
     uint32_t barrier_count;       /* its thread count */
     uint32_t barrier_done;        /* futex word: 0 waiting, 1 gone through, 2 ... as the serial thread */
-    uint8_t pad[8];
+    uint32_t sigwait_end;         /* an executor's: the agent asks it to end the signal wait with
+                                     this number (UP_SIGWAIT_END, sigwait.c) */
+    uint8_t pad[4];
     uint8_t data[PSHARE_MBOX_DATA];
 };
 

@@ -49,6 +49,7 @@ _Static_assert(sizeof(struct ksigevent) == 64, "struct sigevent is 64 bytes on x
 
 static int table_lock;
 static int timers_carried;               /* entries in use */
+static int wakes_expected;               /* a signal wait ran at an executor (sigwait.c) */
 
 static void post_signal(int slot, int shape, int index, int sig)
 {
@@ -58,15 +59,21 @@ static void post_signal(int slot, int shape, int index, int sig)
 
 /* ---- executor (home) ---- */
 
-/* While an executor runs a call, a carried timer's signal 64 waits: its
- * handler would end a poll, select or sleep there with EINTR (a handler
- * ran), though the thread may block the timer's signal.  So a thread
- * elsewhere gets a timer's signal after its forwarded call, as any signal
- * (README).  Costs nothing while no timer is carried. */
+/* While an executor runs a call, signal 64 waits: a carried timer's or a
+ * late wake-up of a signal wait (sigwait.c) would run its handler and end a
+ * poll, select or sleep there with EINTR (a handler ran), though the thread
+ * may block the timer's signal.  So a thread elsewhere gets a timer's
+ * signal after its forwarded call, as any signal (README).  Costs nothing
+ * while no timer is carried and no signal wait ran at an executor. */
+void sigcarry_expect_wakes(void)
+{
+    atomic_store(&wakes_expected, 1);
+}
+
 uint64_t sigcarry_hold(void)
 {
     uint64_t old = 0, block = SIGBIT(K_SIGPARK);
-    if (atomic_load(&timers_carried) > 0)
+    if (atomic_load(&timers_carried) > 0 || atomic_load(&wakes_expected))
         sys4(PSHARE_NR_rt_sigprocmask, K_SIG_BLOCK, &block, &old, 8);
     else
         old = ~0ULL;                     /* nothing to restore */
@@ -155,22 +162,59 @@ long sigcarry_timer_call(long nr, const long *a)
     return timer_remove(a[0]);
 }
 
-/* Signal 64 from a carried timer, in its executor: 1 if it was one. */
-int sigcarry_timer_fired(const struct ksiginfo *si)
+/* The table's entry of a carried timer's signal 64, or -1. */
+static int timer_index(const struct ksiginfo *si)
 {
     long value;
     memcpy(&value, si->u.raw + 8, sizeof value);
     if (si->si_code != K_SI_TIMER || (value & TIMER_MASK) != TIMER_MAGIC)
-        return 0;
+        return -1;
     int index = (int)(value & 0xffff);
-    if (index >= PSHARE_TIMERS || atomic_load(&rt.ctl->timers[index].signo) <= 0)
+    return index < PSHARE_TIMERS ? index : -1;
+}
+
+/* Signal 64 from a carried timer, in its executor: posted to the thread;
+ * 1 if it was one. */
+int sigcarry_timer_fired(const struct ksiginfo *si)
+{
+    int index = timer_index(si);
+    if (index < 0)
+        return 0;
+    struct pshare_timer *t = &rt.ctl->timers[index];
+    int signo = atomic_load(&t->signo);
+    if (signo <= 0)
         return 1;                        /* deleted meanwhile */
     int32_t overrun;
     memcpy(&overrun, si->u.raw + 4, sizeof overrun);
-    atomic_store(&rt.ctl->timers[index].overrun, overrun);
-    post_signal(thread_slot_index(), PSHARE_SIG_TIMER, index,
-                atomic_load(&rt.ctl->timers[index].signo));
+    atomic_store(&t->overrun, overrun);
+    post_signal(thread_slot_index(), PSHARE_SIG_TIMER, index, signo);
     return 1;
+}
+
+/* The same, taken by the thread's signal wait at its executor (sigwait.c):
+ * when the timer's signal is one the wait takes, `out` becomes what the
+ * thread would have received and the signal is returned; else it is posted
+ * as above and 0 returned. */
+int sigcarry_timer_take(const struct ksiginfo *si, uint64_t wanted, struct ksiginfo *out)
+{
+    int index = timer_index(si);
+    if (index < 0)
+        return 0;
+    struct pshare_timer *t = &rt.ctl->timers[index];
+    int signo = atomic_load(&t->signo);
+    if (signo <= 0 || !(wanted & SIGBIT(signo))) {
+        sigcarry_timer_fired(si);
+        return 0;
+    }
+    struct ksiginfo info;
+    memset(&info, 0, sizeof info);
+    info.si_signo = signo;
+    info.si_code = K_SI_TIMER;
+    memcpy(info.u.raw, &t->kernel_id, 4);
+    memcpy(info.u.raw + 4, si->u.raw + 4, 4);          /* overrun */
+    memcpy(info.u.raw + 8, &t->value, 8);
+    *out = info;
+    return signo;
 }
 
 /* ---- the thread's rank: its control thread (CMD_SIGNAL) ---- */
@@ -199,6 +243,7 @@ long sigcarry_deliver(const int64_t *a)
         memcpy(info.u.raw + 8, &a[6], 8);
         r = sys4(PSHARE_NR_rt_tgsigqueueinfo, sys0(PSHARE_NR_getpid), thread_slot_tid(slot), sig,
                  &info);
+        sigwait_signalled(slot, (int)sig);   /* a wait for it at home ends */
     }
     futex_signalled(slot);               /* a futex wait looks at its signals now */
     return r;

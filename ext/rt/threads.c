@@ -210,6 +210,7 @@ static void queue_forwarded(long sig, int shape)
     info.u.kill.pid = rt.ctl->home_pid;
     info.u.kill.uid = (unsigned)sys0(PSHARE_NR_getuid);
     sys4(PSHARE_NR_rt_tgsigqueueinfo, sys0(PSHARE_NR_getpid), sys0(PSHARE_NR_gettid), sig, &info);
+    sigwait_signalled(thread_slot_index(), (int)sig);    /* a wait for it at home ends */
 }
 
 void thread_park(const struct ksiginfo *si)

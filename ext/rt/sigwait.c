@@ -1,0 +1,145 @@
+/*
+ * sigwait.c - a thread on another rank waiting for signals (sigwait,
+ * sigwaitinfo, sigtimedwait: rt_sigtimedwait) waits at home too.
+ *
+ * A signal sent to the process (kill, sigqueue, the launcher's SIGTERM)
+ * goes to home's process, where the kernel gives it to a thread that does
+ * not block it.  The common "one thread takes the signals" design blocks
+ * them in every thread and has one call sigwait: when that thread is
+ * elsewhere the signal stayed pending at home for ever, and a SIGTERM never
+ * ended the job.  Signals for the thread itself (pthread_kill, its timers:
+ * sigcarry.c) are queued where it runs.  So the wait has two halves:
+ *   - the thread: what is queued here already (a wait that does not wait);
+ *     else the call goes to its executor, marked with a number, and while
+ *     it runs, a signal queued here that ends the wait (one it waits for, or
+ *     one it does not block with a handler) has the agent end it
+ *     (sigwait_signalled: UP_SIGWAIT_END, then EINTR, then a look here);
+ *   - the executor (home): rt_sigtimedwait on the same set plus signal 64,
+ *     which it holds during the call, so that the agent's wake-up (after it
+ *     wrote the number in the mailbox) and a carried timer's expiry are
+ *     taken by the wait rather than by a handler.  It takes what is sent to
+ *     the process, as any thread of it may.
+ */
+#include "rt.h"
+
+struct wait {
+    uint64_t set;                /* what it waits for */
+    uint64_t unblocked;          /* what the thread does not block: a handler ends the wait */
+    uint32_t active;             /* the wait's number while it runs at home, else 0 */
+    uint32_t count;
+};
+static struct wait waits[PSHARE_MAX_THREADS];
+
+struct kts { long s, ns; };
+
+/* ---- the thread (not on home) ---- */
+
+long sigwait_spread(const long *a, struct kucontext *uc)
+{
+    if (rt.is_home || !a[0] || a[3] != 8)
+        return run_here(PSHARE_NR_rt_sigtimedwait, a);
+    uint64_t set;
+    memcpy(&set, (const void *)a[0], 8);
+    struct kts zero = { 0, 0 };
+    long here[6] = { a[0], a[1], (long)&zero, 8, 0, 0 };
+    int slot = thread_slot_index();
+    struct wait *w = &waits[slot];
+    uint32_t number = ++w->count ? w->count : ++w->count;
+    w->set = set;
+    w->unblocked = ~uc->uc_sigmask;
+    atomic_store(&w->active, number);     /* before the look: nothing slips between */
+    long r = run_here(PSHARE_NR_rt_sigtimedwait, here);
+    int poll_only = a[2] && ((const struct kts *)a[2])->s == 0 && ((const struct kts *)a[2])->ns == 0;
+    if (r == -E_AGAIN && !poll_only) {
+        long fa[6] = { a[0], a[1], a[2], 8, number, 0 };
+        r = run_forwarded(PSHARE_NR_rt_sigtimedwait, fa, uc);
+        if (r == -E_INTR) {
+            /* ended for a signal that came here: take it, or say a handler ran */
+            long again = run_here(PSHARE_NR_rt_sigtimedwait, here);
+            if (again != -E_AGAIN)
+                r = again;
+        }
+    }
+    atomic_store(&w->active, 0);
+    return r;
+}
+
+/* A signal was queued to the thread in `slot` of this rank (by the thread
+ * itself, or by the control thread): if the thread's wait runs at home and
+ * this signal ends it, the agent ends it. */
+void sigwait_signalled(int slot, int sig)
+{
+    if (slot < 0 || slot >= PSHARE_MAX_THREADS || sig < 1 || sig > 64)
+        return;
+    struct wait *w = &waits[slot];
+    uint32_t number = atomic_load(&w->active);
+    if (!number)
+        return;
+    int ends = (w->set & SIGBIT(sig)) != 0;
+    if (!ends && (w->unblocked & SIGBIT(sig))) {
+        /* one it does not wait for ends the wait only if a handler runs */
+        struct ksigaction act;
+        ends = sys4(PSHARE_NR_rt_sigaction, sig, 0, &act, 8) == 0 &&
+               act.handler != K_SIG_DFL && act.handler != K_SIG_IGN;
+    }
+    if (ends)
+        chan_post((uint64_t)UP_SIGWAIT_END << 56 | (uint64_t)slot << 40 | number);
+}
+
+/* ---- the executor (home) ---- */
+
+static struct kts ts_sub(struct kts a, struct kts b)
+{
+    struct kts d = { a.s - b.s, a.ns - b.ns };
+    if (d.ns < 0) {
+        d.s--;
+        d.ns += 1000000000L;
+    }
+    if (d.s < 0)
+        d.s = d.ns = 0;
+    return d;
+}
+
+long sigwait_at_home(const long *a, int slot)
+{
+    struct pshare_mbox *box = chan_box(slot);
+    uint32_t number = (uint32_t)a[4];
+    uint64_t wanted;
+    memcpy(&wanted, (const void *)a[0], 8);
+    wanted &= ~RT_RESERVED_SIGS;
+    uint64_t set = wanted | SIGBIT(K_SIGPARK), hold = SIGBIT(K_SIGPARK), old;
+    struct kts end = { 0, 0 }, left, now;
+    if (a[2]) {
+        const struct kts *t = (const struct kts *)a[2];
+        if (t->s < 0 || t->ns < 0 || t->ns >= 1000000000L)
+            return -E_INVAL;
+        sys2(PSHARE_NR_clock_gettime, 1 /* CLOCK_MONOTONIC */, &now);
+        end.s = now.s + t->s + (now.ns + t->ns) / 1000000000L;
+        end.ns = (now.ns + t->ns) % 1000000000L;
+    }
+    sigcarry_expect_wakes();              /* late wake-ups: held during calls from now on */
+    sys4(PSHARE_NR_rt_sigprocmask, K_SIG_BLOCK, &hold, &old, 8);
+    long r;
+    for (;;) {
+        if (atomic_load(&box->sigwait_end) == number) {
+            r = -E_INTR;                  /* a signal came to the thread */
+            break;
+        }
+        if (a[2]) {
+            sys2(PSHARE_NR_clock_gettime, 1, &now);
+            left = ts_sub(end, now);
+        }
+        struct ksiginfo si;
+        r = sys4(PSHARE_NR_rt_sigtimedwait, &set, &si, a[2] ? &left : 0, 8);
+        if (r == K_SIGPARK) {
+            r = sigcarry_timer_take(&si, wanted, &si);
+            if (!r)
+                continue;                 /* a wake-up, or a timer for a handler: look again */
+        }
+        if (r > 0 && a[1])
+            memcpy((void *)a[1], &si, sizeof si);
+        break;
+    }
+    sys4(PSHARE_NR_rt_sigprocmask, K_SIG_SETMASK, &old, 0, 8);
+    return r;
+}
