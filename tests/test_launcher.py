@@ -367,6 +367,38 @@ def test_a_python_script_spreads_its_threads(line, tmp_path):
     assert ranks[1]["threads"] >= 1 and ranks[1]["faults_read"] > 0
 
 
+PY_SUBPROCESS = """
+import subprocess, sys, threading
+out = [None] * 3
+def run(i):
+    r = subprocess.run(["echo", "thread", str(i)], capture_output=True)
+    out[i] = (r.returncode, r.stdout)
+threads = [threading.Thread(target=run, args=(i,)) for i in range(3)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(out)
+print(subprocess.run(["echo", "main"], capture_output=True).stdout)
+"""
+
+
+@pytest.mark.parametrize("nranks", [2, 4])
+def test_python_threads_start_subprocesses(nranks, tmp_path):
+    """subprocess.run from Python threads on every rank, then from main:
+    Python's vfork child resets every signal handler, so its faults on pages
+    of other ranks killed it (SIGBUS: status -7), and a child started for a
+    thread elsewhere got EFAULT from execve."""
+    python = os.path.realpath(sys.executable)
+    with open(python, "rb") as f:
+        if f.read(4) != b"\x7fELF":
+            pytest.skip(f"{python} is not an ELF program")
+    script = tmp_path / "sub.py"
+    script.write_text(PY_SUBPROCESS)
+    native = run_native(python, [str(script)], tmp_path / "n")
+    shared = run_pshare(python, [str(script)], tmp_path / "p", ("mpiexec", nranks))
+    assert native.returncode == 0 and b"(0, b'thread 2\\n')" in native.stdout, native.stdout
+    assert (shared.returncode, shared.stdout) == (native.returncode, native.stdout), shared.stderr
+
+
 def test_stdin_reaches_the_app(tmp_path):
     src = tmp_path / "cat.c"
     src.write_text(r"""

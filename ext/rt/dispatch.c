@@ -288,6 +288,49 @@ static long spread_call(unsigned long nr, const long *a, struct kucontext *uc)
     }
 }
 
+/* Reads every string of a NULL-terminated array (execve's argv, envp), so
+ * that their pages are here before the kernel reads them: a page on another
+ * rank is brought by the fault the read takes, where the kernel would fail
+ * with EFAULT. */
+static void present_strv(const char *const *v)
+{
+    for (; v && *v; v++)
+        for (const volatile char *c = *v; *c; c++)
+            ;
+}
+
+/* A CLONE_VM child process (vfork, posix_spawn; threads.c thread_start):
+ * a process of its own, which pshare does not spread, until its execve.
+ * Its calls run here, on bounce buffers (a page it names may be on another
+ * rank, brought by the runtime's fault handler as the copy touches it), and
+ * the runtime's signals stay the runtime's. */
+static long run_child_process(unsigned long nr, const long *a, struct kucontext *uc)
+{
+    switch (nr) {
+    case PSHARE_NR_rt_sigaction:
+        return sig_action_child(a[0], (const struct ksigaction *)a[1], (struct ksigaction *)a[2], a[3]);
+    case PSHARE_NR_rt_sigprocmask:
+    case PSHARE_NR_rt_sigsuspend:
+    case PSHARE_NR_sigaltstack:
+    case PSHARE_NR_rt_sigreturn:
+        return run_local_class(nr, a, uc);
+    case PSHARE_NR_execve:
+        present_strv((const char *const *)a[1]);
+        present_strv((const char *const *)a[2]);
+        break;
+    case PSHARE_NR_execveat:
+        present_strv((const char *const *)a[2]);
+        present_strv((const char *const *)a[3]);
+        break;
+    case PSHARE_NR_clone:
+    case PSHARE_NR_clone3:
+    case PSHARE_NR_fork:
+    case PSHARE_NR_vfork:
+        return -E_NOSYS;             /* see the README: not from a vfork child */
+    }
+    return run_here(nr, a);
+}
+
 void on_sigsys(int sig, struct ksiginfo *si, void *ctx)
 {
     (void)sig;
@@ -302,6 +345,11 @@ void on_sigsys(int sig, struct ksiginfo *si, void *ctx)
     if (nr >= PSHARE_NR_MAX || pshare_systab[nr].cls == SYS_INVALID) {
         STAT_ADD(syscalls_invalid, 1);
         m->rax = -E_NOSYS;
+        return;
+    }
+    if (thread_is_child_process()) {
+        long r;
+        m->rax = fd_guard(nr, a, &r) ? r : run_child_process(nr, a, uc);
         return;
     }
     /* counted before: exit and exit_group do not come back.  Local until

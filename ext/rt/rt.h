@@ -304,11 +304,13 @@ HIDDEN void thread_clear_app_ctid(void);
 HIDDEN void thread_mark_executor(int slot, long tid);
 HIDDEN int thread_slot_is_executor(int slot);
 HIDDEN int thread_is_app(void);
+HIDDEN int thread_is_child_process(void);
 HIDDEN int thread_slot_tid(int slot);
 
 /* ---- signals.c: our two handlers and the app's view of them ---- */
 HIDDEN long signals_init(void);
 HIDDEN long sig_action(int sig, const struct ksigaction *act, struct ksigaction *oact, size_t size);
+HIDDEN long sig_action_child(int sig, const struct ksigaction *act, struct ksigaction *oact, size_t size);
 HIDDEN long sig_procmask(struct kucontext *uc, int how, const uint64_t *set, uint64_t *oset, size_t size);
 HIDDEN long sig_suspend(const uint64_t *mask, size_t size);
 HIDDEN long sig_altstack(const struct kstack *ss, struct kstack *oss);

@@ -120,11 +120,27 @@ long signals_init(void)
     return r;
 }
 
+static int is_runtime_signal(int sig)
+{
+    return sig == K_SIGSYS || sig == K_SIGSEGV || sig == K_SIGBUS || sig == K_SIGPARK;
+}
+
+/* The action the kernel gets for the app's. */
+static struct ksigaction kernel_action(const struct ksigaction *act)
+{
+    struct ksigaction k = *act;
+    k.mask &= ~RT_RESERVED_SIGS;
+    k.flags |= K_SA_RESTORER;               /* x86_64 requires one; ours is let through */
+    k.restorer = (void *)pshare_restore_rt;
+    k.flags |= K_SA_ONSTACK;                /* the frame in private memory (see top) */
+    return k;
+}
+
 long sig_action(int sig, const struct ksigaction *act, struct ksigaction *oact, size_t size)
 {
     if (size != 8 || sig < 1 || sig > 64)
         return sys4(PSHARE_NR_rt_sigaction, sig, act, oact, size);
-    if (sig == K_SIGSYS || sig == K_SIGSEGV || sig == K_SIGBUS || sig == K_SIGPARK) {
+    if (is_runtime_signal(sig)) {
         struct ksigaction old = virt[sig];
         if (act)
             virt[sig] = *act;
@@ -133,13 +149,8 @@ long sig_action(int sig, const struct ksigaction *act, struct ksigaction *oact, 
         return 0;
     }
     struct ksigaction k;
-    if (act) {
-        k = *act;
-        k.mask &= ~RT_RESERVED_SIGS;
-        k.flags |= K_SA_RESTORER;           /* x86_64 requires one; ours is let through */
-        k.restorer = (void *)pshare_restore_rt;
-        k.flags |= K_SA_ONSTACK;            /* the frame in private memory (see top) */
-    }
+    if (act)
+        k = kernel_action(act);
     rt_lock(&sig_lock);
     void *old_restorer = app_restorer[sig];
     int old_onstack = (app_onstack & SIGBIT(sig)) != 0;
@@ -158,6 +169,26 @@ long sig_action(int sig, const struct ksigaction *act, struct ksigaction *oact, 
             oact->flags &= ~K_SA_ONSTACK;
     }
     return r;
+}
+
+/* rt_sigaction in a CLONE_VM child process (dispatch.c run_child_process):
+ * its actions are its own, but the tables above are the app's (shared
+ * memory), so nothing is recorded.  The runtime's signals keep the
+ * runtime's handlers (reported as the app's); a handler the child sets
+ * returns through our restorer, as in the app. */
+long sig_action_child(int sig, const struct ksigaction *act, struct ksigaction *oact, size_t size)
+{
+    if (size != 8 || sig < 1 || sig > 64)
+        return sys4(PSHARE_NR_rt_sigaction, sig, act, oact, size);
+    if (is_runtime_signal(sig)) {
+        if (oact)
+            *oact = virt[sig];
+        return 0;
+    }
+    struct ksigaction k;
+    if (act)
+        k = kernel_action(act);
+    return sys4(PSHARE_NR_rt_sigaction, sig, act ? &k : 0, oact, 8);
 }
 
 /* The mask in force after a handler returns is the one in its frame, so the

@@ -37,7 +37,7 @@ struct slot {
     int is_thread;               /* 0 for a CLONE_VM child process (posix_spawn) */
     long cluster;                /* cluster-wide tid when it differs from tid (remote threads) */
     int is_executor;             /* home: runs the forwarded calls of a thread elsewhere */
-    int pad;
+    int is_process;              /* a CLONE_VM child process (vfork, posix_spawn) */
     size_t bounce;               /* run_here's stack of bounce buffers in the mailbox */
     struct trap trap;            /* the trapped call now in the handler (stats) */
     int busy;                    /* inside a request to the agent: park only after it */
@@ -155,6 +155,14 @@ static void thread_start(void *arg)
             atomic_store(&rt.ctl->threads_peak, live);
     } else {
         fds_child(0);            /* a process (posix_spawn): the app's own fd limit */
+        /* It shares the app's memory, so a page it touches may be on another
+         * rank: its faults go to the agent through this slot, by the
+         * runtime's handlers, which the child must not reset (glibc's
+         * posix_spawn and Python's vfork reset every handler they see):
+         * its calls are trapped until its execve, which ends the dispatch
+         * (dispatch.c run_child_process). */
+        if (rt.dsm && IS_ERR(sud_arm()))
+            rt_fail("cannot arm Syscall User Dispatch in a child process");
     }
     pshare_sigreturn_to(&s->frame);
 }
@@ -382,6 +390,12 @@ void thread_mark_executor(int slot, long tid)
 
 /* An app thread (main or one it made here), not the runtime's own nor a
  * process the app spawned sharing our memory. */
+int thread_is_child_process(void)
+{
+    struct slot *s = slot_self();
+    return s && s->is_process;
+}
+
 int thread_is_app(void)
 {
     struct slot *s = slot_self();
@@ -438,6 +452,7 @@ long thread_spawn_local(const struct kucontext *uc, const void *fp, size_t fpsiz
         return -E_AGAIN;
     s->is_thread = (flags & K_CLONE_THREAD) != 0;
     s->is_executor = 0;
+    s->is_process = !s->is_thread;
     s->cluster = cluster;
     s->bounce = 0;
     s->trap = (struct trap){ 0 };
@@ -527,6 +542,7 @@ long runtime_thread(void (*fn)(void *), void *arg, int *slot_out)
         return -E_AGAIN;
     s->is_thread = 0;
     s->is_executor = 0;
+    s->is_process = 0;
     s->cluster = 0;
     s->bounce = 0;
     s->trap = (struct trap){ 0 };
