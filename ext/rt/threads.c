@@ -388,14 +388,16 @@ void thread_mark_executor(int slot, long tid)
     slot_at(slot)->cluster = tid;
 }
 
-/* An app thread (main or one it made here), not the runtime's own nor a
- * process the app spawned sharing our memory. */
+/* A process the app started that shares our memory (vfork, posix_spawn)
+ * until its execve. */
 int thread_is_child_process(void)
 {
     struct slot *s = slot_self();
     return s && s->is_process;
 }
 
+/* An app thread (main or one it made here), not the runtime's own nor a
+ * process the app spawned sharing our memory. */
 int thread_is_app(void)
 {
     struct slot *s = slot_self();
