@@ -22,15 +22,24 @@
 
 /* ---- futex: on the real address; the kernel does not fault pages in ---- */
 
+/* EFAULT: the words are brought and the call made again, unless a word is
+ * not the app's managed memory it may use so (a thread's stack unmapped
+ * meanwhile): then the EFAULT is the app's, as natively; the touch would
+ * have been a real fault, fatal in an executor. */
 static long futex_here(const long *a)
 {
     int cmd = a[1] & 127;
+    int write1 = cmd == 6 || cmd == 7 || cmd == 8 || cmd == 13;
+    int second = cmd == 5 /* WAKE_OP */ || cmd == 3 || cmd == 4 || cmd == 11 || cmd == 12;
     for (int tries = 0;; tries++) {
         long r = sys6(PSHARE_NR_futex, a[0], a[1], a[2], a[3], a[4], a[5]);
         if (r != -E_FAULT || tries == 64)
             return r;
-        dsm_touch((void *)a[0], 4, cmd == 6 || cmd == 7 || cmd == 8 || cmd == 13);
-        if (cmd == 5 /* WAKE_OP */ || cmd == 3 || cmd == 4 || cmd == 11 || cmd == 12)
+        if (!dsm_may_touch((void *)a[0], write1) ||
+            (second && !dsm_may_touch((void *)a[4], cmd == 5)))
+            return r;
+        dsm_touch((void *)a[0], 4, write1);
+        if (second)
             dsm_touch((void *)a[4], 4, cmd == 5);
     }
 }

@@ -583,9 +583,17 @@ int dsm_readable(uintptr_t addr)
  * as natively (a number, or EFAULT for a bad pointer). */
 void dsm_touch_arg(const void *p)
 {
-    uintptr_t a = (uintptr_t)p;
-    if (dsm_managed(a) && (pstate[a / PAGE_SIZE] & K_PROT_READ))
+    if (dsm_may_touch(p, 0))
         dsm_touch(p, 1, 0);
+}
+
+/* Whether p is in the app's managed memory and the app may read (write)
+ * it there: a touch then brings the page, where anything else would be a
+ * real fault (an address unmapped meanwhile, a read-only page). */
+int dsm_may_touch(const void *p, int write)
+{
+    uintptr_t a = (uintptr_t)p;
+    return dsm_managed(a) && (pstate[a / PAGE_SIZE] & (write ? K_PROT_WRITE : K_PROT_READ));
 }
 
 /* The managed pages of [lo, hi) this rank has no copy of (another rank

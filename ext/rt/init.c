@@ -193,7 +193,7 @@ int rt_pdeath_call(const long *a, long *ret)
                                               to = { (void *)a[1], sizeof(int) };
     long pid = sys0(PSHARE_NR_getpid);
     long r = sys6(PSHARE_NR_process_vm_writev, pid, &from, 1, &to, 1, 0);
-    if (r == -E_FAULT && dsm_managed((uintptr_t)a[1])) {
+    if (r == -E_FAULT && dsm_may_touch((void *)a[1], 1)) {
         dsm_touch((void *)a[1], sizeof(int), 1);
         r = sys6(PSHARE_NR_process_vm_writev, pid, &from, 1, &to, 1, 0);
     }

@@ -373,6 +373,7 @@ HIDDEN void dsm_fork_child_copy(uintptr_t lo, uintptr_t hi);
 HIDDEN void dsm_fork_child_end(void);
 HIDDEN void dsm_unlock(void);
 HIDDEN int dsm_managed(uintptr_t addr);
+HIDDEN int dsm_may_touch(const void *p, int write);
 HIDDEN int dsm_readable(uintptr_t addr);
 HIDDEN int dsm_missing(uintptr_t addr, int write, uint64_t ip);
 HIDDEN int dsm_load_word(uintptr_t addr, uint32_t *v);
