@@ -37,7 +37,7 @@ static void post(struct pshare_chan *c, uint64_t entry)
         if (__atomic_compare_exchange_n(slot, &empty, entry, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
             break;
         ring_doorbell(c);
-        struct { long s, ns; } pause = { 0, 50000 };
+        struct kts pause = { 0, 50000 };
         sys2(PSHARE_NR_nanosleep, &pause, 0);
     }
 }

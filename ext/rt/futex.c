@@ -40,22 +40,6 @@
 
 #define SLICE_NS 10000000L
 
-struct kts {
-    long sec, nsec;
-};
-
-static long ts_ns(const struct kts *t)
-{
-    return t->sec * 1000000000L + t->nsec;
-}
-
-static long clock_ns(int clk)
-{
-    struct kts t;
-    sys2(PSHARE_NR_clock_gettime, clk, &t);
-    return ts_ns(&t);
-}
-
 /* A signal the thread would take now (its own or the process's, not blocked
  * by the app's mask, not the runtime's). */
 static int signal_waiting(uint64_t app_mask)
@@ -167,7 +151,7 @@ static long wait(uintptr_t uaddr, uint32_t expected, uint32_t bitset, long deadl
                     continue;
                 }
             }
-            struct kts t = { slice / 1000000000L, slice % 1000000000L };
+            struct kts t = ns_ts(slice);
             sys4(PSHARE_NR_futex, &box->state, K_FUTEX_WAIT, MB_REQUEST, &t);
         }
         chan_sleep_end(counted);
@@ -206,7 +190,7 @@ long futex_spread(const long *a)
     if (a[3]) {
         struct kts t;
         memcpy(&t, (const void *)a[3], sizeof t);    /* app memory: may fault in */
-        if (t.sec < 0 || t.nsec < 0 || t.nsec >= 1000000000L)
+        if (!ts_valid(&t))
             return -E_INVAL;
         /* FUTEX_WAIT: relative (CLOCK_MONOTONIC); FUTEX_WAIT_BITSET: absolute */
         deadline = cmd == K_FUTEX_WAIT ? clock_ns(clk) + ts_ns(&t) : ts_ns(&t);

@@ -225,6 +225,14 @@ struct fmtbuf { char *p; size_t len, cap; };
 HIDDEN void fmt_str(struct fmtbuf *b, const char *s);
 HIDDEN void fmt_dec(struct fmtbuf *b, long v);
 HIDDEN void fmt_hex(struct fmtbuf *b, unsigned long v);
+/* struct timespec (x86_64), and time in nanoseconds */
+struct kts {
+    long sec, nsec;
+};
+HIDDEN int ts_valid(const struct kts *t);
+HIDDEN long ts_ns(const struct kts *t);
+HIDDEN struct kts ns_ts(long ns);
+HIDDEN long clock_ns(int clk);
 HIDDEN void rt_lock(int *lock);
 HIDDEN void rt_unlock(int *lock);
 HIDDEN void rt_fail(const char *msg) __attribute__((noreturn));

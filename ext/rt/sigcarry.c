@@ -92,7 +92,7 @@ void sigcarry_raised(int slot, long r)
     if (!sig)
         return;
     uint64_t set = SIGBIT(sig);
-    struct { long s, ns; } now = { 0, 0 };
+    struct kts now = { 0, 0 };
     struct ksiginfo si;
     if (sys4(PSHARE_NR_rt_sigtimedwait, &set, &si, &now, 8) == sig)
         post_signal(slot, PSHARE_SIG_USER, 0, sig);
@@ -162,6 +162,19 @@ long sigcarry_timer_call(long nr, const long *a)
     return timer_remove(a[0]);
 }
 
+/* What a thread receives from a timer's expiry. */
+static struct ksiginfo timer_info(int signo, int32_t id, int32_t overrun, uint64_t value)
+{
+    struct ksiginfo info;
+    memset(&info, 0, sizeof info);
+    info.si_signo = signo;
+    info.si_code = K_SI_TIMER;
+    memcpy(info.u.raw, &id, 4);
+    memcpy(info.u.raw + 4, &overrun, 4);
+    memcpy(info.u.raw + 8, &value, 8);
+    return info;
+}
+
 /* The table's entry of a carried timer's signal 64, or -1. */
 static int timer_index(const struct ksiginfo *si)
 {
@@ -206,14 +219,9 @@ int sigcarry_timer_take(const struct ksiginfo *si, uint64_t wanted, struct ksigi
         sigcarry_timer_fired(si);
         return 0;
     }
-    struct ksiginfo info;
-    memset(&info, 0, sizeof info);
-    info.si_signo = signo;
-    info.si_code = K_SI_TIMER;
-    memcpy(info.u.raw, &t->kernel_id, 4);
-    memcpy(info.u.raw + 4, si->u.raw + 4, 4);          /* overrun */
-    memcpy(info.u.raw + 8, &t->value, 8);
-    *out = info;
+    int32_t overrun;
+    memcpy(&overrun, si->u.raw + 4, sizeof overrun);
+    *out = timer_info(signo, t->kernel_id, overrun, t->value);
     return signo;
 }
 
@@ -233,14 +241,7 @@ long sigcarry_deliver(const int64_t *a)
         r = thread_forward_signal(thread_slot_tid(slot), sig, shape);
     } else {
         /* any thread may queue SI_TIMER (a negative code other than SI_TKILL) */
-        struct ksiginfo info;
-        memset(&info, 0, sizeof info);
-        info.si_signo = (int)sig;
-        info.si_code = K_SI_TIMER;
-        int32_t id = (int32_t)a[4], overrun = (int32_t)a[5];
-        memcpy(info.u.raw, &id, 4);
-        memcpy(info.u.raw + 4, &overrun, 4);
-        memcpy(info.u.raw + 8, &a[6], 8);
+        struct ksiginfo info = timer_info((int)sig, (int32_t)a[4], (int32_t)a[5], (uint64_t)a[6]);
         r = sys4(PSHARE_NR_rt_tgsigqueueinfo, sys0(PSHARE_NR_getpid), thread_slot_tid(slot), sig,
                  &info);
         sigwait_signalled(slot, (int)sig);   /* a wait for it at home ends */

@@ -30,8 +30,6 @@ struct wait {
 };
 static struct wait waits[PSHARE_MAX_THREADS];
 
-struct kts { long s, ns; };
-
 /* ---- the thread (not on home) ---- */
 
 long sigwait_spread(const long *a, struct kucontext *uc)
@@ -49,7 +47,7 @@ long sigwait_spread(const long *a, struct kucontext *uc)
     w->unblocked = ~uc->uc_sigmask;
     atomic_store(&w->active, number);     /* before the look: nothing slips between */
     long r = run_here(PSHARE_NR_rt_sigtimedwait, here);
-    int poll_only = a[2] && ((const struct kts *)a[2])->s == 0 && ((const struct kts *)a[2])->ns == 0;
+    int poll_only = a[2] && ts_ns((const struct kts *)a[2]) == 0;
     if (r == -E_AGAIN && !poll_only) {
         long fa[6] = { a[0], a[1], a[2], 8, number, 0 };
         r = run_forwarded(PSHARE_NR_rt_sigtimedwait, fa, uc);
@@ -88,18 +86,6 @@ void sigwait_signalled(int slot, int sig)
 
 /* ---- the executor (home) ---- */
 
-static struct kts ts_sub(struct kts a, struct kts b)
-{
-    struct kts d = { a.s - b.s, a.ns - b.ns };
-    if (d.ns < 0) {
-        d.s--;
-        d.ns += 1000000000L;
-    }
-    if (d.s < 0)
-        d.s = d.ns = 0;
-    return d;
-}
-
 long sigwait_at_home(const long *a, int slot)
 {
     struct pshare_mbox *box = chan_box(slot);
@@ -108,14 +94,12 @@ long sigwait_at_home(const long *a, int slot)
     memcpy(&wanted, (const void *)a[0], 8);
     wanted &= ~RT_RESERVED_SIGS;
     uint64_t set = wanted | SIGBIT(K_SIGPARK), hold = SIGBIT(K_SIGPARK), old;
-    struct kts end = { 0, 0 }, left, now;
+    long deadline = 0;
+    struct kts left;
     if (a[2]) {
-        const struct kts *t = (const struct kts *)a[2];
-        if (t->s < 0 || t->ns < 0 || t->ns >= 1000000000L)
+        if (!ts_valid((const struct kts *)a[2]))
             return -E_INVAL;
-        sys2(PSHARE_NR_clock_gettime, 1 /* CLOCK_MONOTONIC */, &now);
-        end.s = now.s + t->s + (now.ns + t->ns) / 1000000000L;
-        end.ns = (now.ns + t->ns) % 1000000000L;
+        deadline = clock_ns(K_CLOCK_MONOTONIC) + ts_ns((const struct kts *)a[2]);
     }
     sigcarry_expect_wakes();              /* late wake-ups: held during calls from now on */
     sys4(PSHARE_NR_rt_sigprocmask, K_SIG_BLOCK, &hold, &old, 8);
@@ -126,8 +110,8 @@ long sigwait_at_home(const long *a, int slot)
             break;
         }
         if (a[2]) {
-            sys2(PSHARE_NR_clock_gettime, 1, &now);
-            left = ts_sub(end, now);
+            long ns = deadline - clock_ns(K_CLOCK_MONOTONIC);
+            left = ns_ts(ns > 0 ? ns : 0);
         }
         struct ksiginfo si;
         r = sys4(PSHARE_NR_rt_sigtimedwait, &set, &si, a[2] ? &left : 0, 8);

@@ -282,7 +282,7 @@ static void stop_world(struct slot *self)
         uint32_t p = __atomic_load_n(&parked, __ATOMIC_SEQ_CST);
         if ((int)p >= alive)
             return;
-        struct { long s, ns; } tick = { 0, 1000000 };
+        struct kts tick = { 0, 1000000 };
         sys4(PSHARE_NR_futex, &parked, K_FUTEX_WAIT | K_FUTEX_PRIVATE, p, &tick);
     }
 }
@@ -597,7 +597,7 @@ void thread_await_parent_settid(void)
         return;
     int want = (int)thread_cluster_tid();
     while (__atomic_load_n(word, __ATOMIC_SEQ_CST) != want) {
-        struct { long s, ns; } pause = { 0, 50000 };
+        struct kts pause = { 0, 50000 };
         sys2(PSHARE_NR_nanosleep, &pause, 0);
     }
     s->parent_settid = 0;

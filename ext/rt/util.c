@@ -144,3 +144,26 @@ int rt_is_private(uintptr_t lo, uintptr_t hi)
             return 1;
     return 0;
 }
+
+int ts_valid(const struct kts *t)
+{
+    return t->sec >= 0 && t->nsec >= 0 && t->nsec < 1000000000L;
+}
+
+long ts_ns(const struct kts *t)
+{
+    return t->sec * 1000000000L + t->nsec;
+}
+
+struct kts ns_ts(long ns)
+{
+    struct kts t = { ns / 1000000000L, ns % 1000000000L };
+    return t;
+}
+
+long clock_ns(int clk)
+{
+    struct kts t;
+    sys2(PSHARE_NR_clock_gettime, clk, &t);
+    return ts_ns(&t);
+}
