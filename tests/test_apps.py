@@ -269,11 +269,14 @@ def test_blocks_read_down_a_column_cost_a_fault_each(apps_bin, tmp_path, request
     read stream; once two began the same distance apart, the next asks at
     once for the 2 pages the last one needed (_engine.pyx strided_run):
     about 70 read faults on rank 1 (64 blocks and the worker's own pages)
-    and no page it does not read, where one fault a page made 131 faults
-    and brought 354 pages (each block's second fault asked for 4)."""
+    and few pages it does not read, where one fault a page made 131 faults
+    and brought 354 pages (each block's second fault asked for 4).  How far
+    ahead the asks run depends on when the faults come: 10 runs idle gave
+    29-62 faults and 172-190 pages, 10 beside a busy loop 28-79 and 172-216,
+    so the bounds sit between those and the old figures."""
     worker = _worker_on_rank_1(apps_bin, "strided_blocks", tmp_path, request)
-    assert worker["faults_read"] <= 64 + 16, worker
-    assert worker["pages_in"] <= 2 * 64 + 64, worker
+    assert worker["faults_read"] <= 64 + 32, worker
+    assert worker["pages_in"] <= 4 * 64, worker
 
 
 @pytest.mark.pshare
