@@ -50,7 +50,7 @@ cdef extern from "wire.h" nogil:
     enum:
         W_FAULT, W_GRANT, W_FETCH, W_PAGE, W_INV, W_INV_DONE, W_SYS, W_ANSWER, W_SIGNAL, W_PY
         W_FENCE, W_FENCED, W_UNFENCE, W_GOT, W_SENT, W_GLOBAL, W_REPLAY, W_REPLAYED
-        W_SPAWN, W_START, W_STARTED, W_TEXIT, W_SWEND
+        W_SPAWN, W_START, W_STARTED, W_TEXIT, W_SWEND, W_TCALL
         W_FWAIT, W_FWAKE, W_FCANCEL, W_FWOKEN, W_BARRIER, W_GO
         W_NKINDS
     struct pshare_wire:
@@ -1592,6 +1592,37 @@ cdef int on_swend(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
     return R_OK
 
 
+cdef int on_tcall(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    """A call that names a thread not on its caller's rank (sched_setaffinity
+    and the like: ext/rt/schedcall.c).  Home sends it on to the thread's rank
+    when the tid is an executor's; otherwise (a thread of home, another
+    process, no such tid) it runs here.  It runs at the control thread, for
+    the named thread, and the answer goes to the caller."""
+    cdef int caller = <int>(h.page >> 32), ex, i
+    cdef int64_t tid = <int64_t>(h.page & <uint64_t>0xffffffff), r
+    cdef pshare_mbox *b
+    if e.gone:
+        return R_EVENT
+    if e.rank == HOME:
+        for ex in range(PSHARE_MAX_THREADS):
+            if e.ex_rank[ex] >= 0 and e.ex_rank[ex] != HOME and e.ex_cluster[ex] == tid:
+                send(e, e.ex_rank[ex], h, payload, h.len)
+                return R_OK
+    b = box(e, e.control)
+    for i in range(10):
+        b.a[i] = h.a[i]
+    memcpy(b.data, payload, h.len)
+    b.len = h.len
+    b.tcall_tid = <uint32_t>tid
+    r = command_filled(e, e.control, C_CMD_TCALL)
+    if e.gone:
+        return R_EVENT
+    if caller == e.rank and e.outstanding > 0:
+        e.outstanding -= 1              # counted as going elsewhere: it ended here
+    reply_to(e, caller, h.slot, r, 0, b.data, b.len)
+    return R_OK
+
+
 cdef int on_py(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
     e.ev_data = <uint8_t *>malloc(h.len if h.len else 1)
     if e.ev_data == NULL:
@@ -1729,6 +1760,7 @@ HANDLERS[W_START] = on_start
 HANDLERS[W_STARTED] = on_started
 HANDLERS[W_TEXIT] = on_texit
 HANDLERS[W_SWEND] = on_swend
+HANDLERS[W_TCALL] = on_tcall
 
 
 cdef int dispatch(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
@@ -2643,6 +2675,15 @@ cdef int on_request(engine_t *e, int slot) noexcept nogil:
         if e.rank == HOME:
             return spawn_begin(e, HOME, slot, b.a, b.data, b.len)
         return ask_home(e, W_SPAWN, slot, 5)
+    if b.kind == C_RQ_TCALL:
+        # through home, which knows every thread's rank; always answered
+        # from another rank (home's own threads ask only for threads elsewhere)
+        hdr(&h, W_TCALL, slot, (<uint64_t>e.rank << 32) | <uint64_t>b.tcall_tid)
+        for i in range(10):
+            h.a[i] = b.a[i]
+        e.outstanding += 1
+        send(e, HOME, &h, b.data, b.len)
+        return R_OK
     if b.kind == C_RQ_THREAD_EXIT and e.rank != HOME:
         # the thread ends (it waits for nothing more): its executor too
         hdr(&h, W_TEXIT, -1, 0)

@@ -36,6 +36,7 @@ cdef extern from "shm.h" nogil:
         C_RQ_THREAD_EXIT "RQ_THREAD_EXIT"
         C_RQ_FWAIT "RQ_FWAIT"
         C_RQ_FWAKE "RQ_FWAKE"
+        C_RQ_TCALL "RQ_TCALL"
         C_CMD_PROTECT "CMD_PROTECT"
         C_CMD_SPAWN "CMD_SPAWN"
         C_CMD_EXECUTOR "CMD_EXECUTOR"
@@ -43,6 +44,7 @@ cdef extern from "shm.h" nogil:
         C_CMD_SIGNAL "CMD_SIGNAL"
         C_CMD_SYSCALL "CMD_SYSCALL"
         C_CMD_EXECUTOR_END "CMD_EXECUTOR_END"
+        C_CMD_TCALL "CMD_TCALL"
         C_DSM_INVALID "DSM_INVALID"
         C_DSM_READ "DSM_READ"
         C_DSM_WRITE "DSM_WRITE"
@@ -70,6 +72,7 @@ cdef extern from "shm.h" nogil:
         uint32_t barrier_count
         uint32_t barrier_done
         uint32_t sigwait_end
+        uint32_t tcall_tid
         uint8_t data[1]
 
     struct pshare_chan:

@@ -47,7 +47,8 @@
     X(START,    26, "home -> the thread's rank: a[1] flags, a[2] tls, a[3] ctid, a[4] cluster tid, a[5] ptid, a[6..8] the maker's rank and slot, home's executor for it; payload = the frame") \
     X(STARTED,  27, "rank -> home: a[0] the local tid or -errno, a[1] the thread's slot, a[2..5] START's a[4], a[6..8] back") \
     X(TEXIT,    28, "rank -> home: a[0] the cluster tid of a thread that ended (its executor ends)") \
-    X(SWEND,    29, "rank -> home: slot, a[0] the number of its thread's signal wait at home to end (a signal came to the thread)")
+    X(SWEND,    29, "rank -> home: slot, a[0] the number of its thread's signal wait at home to end (a signal came to the thread)") \
+    X(TCALL,    30, "-> home, then the named thread's rank: slot (the caller's), page = the caller's rank << 32 | the named cluster tid, a[0..9] the call (SYS's), payload = its input bytes; the rank that runs it ANSWERs the caller")
 
 enum pshare_wire_kind {
 #define PSHARE_WIRE_ENUM(name, nr, what) W_##name = nr,

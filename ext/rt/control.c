@@ -100,9 +100,10 @@ static void count_forwarded(void)
     atomic_add(&rt.ctl->sys[t->nr].forwarded, 1);
 }
 
-long run_forwarded(long nr, const long *a, struct kucontext *uc)
+/* A call for home's agent: RQ_SYSCALL (run by the executor) or RQ_TCALL
+ * (run where thread `tid` runs: schedcall.c), its buffers in the mailbox. */
+static long forward(long nr, const long *a, uint32_t kind, long tid)
 {
-    (void)uc;
     int slot = thread_slot_index();
     struct pshare_mbox *box = chan_box(slot);
     struct mspec m;
@@ -143,15 +144,27 @@ long run_forwarded(long nr, const long *a, struct kucontext *uc)
     box->a[8] = tab;
     box->a[9] = nseg;
     box->len = len;                           /* the input bytes and the table only */
+    box->tcall_tid = (uint32_t)tid;
     count_forwarded();                        /* now: exit_group never comes back */
     uint64_t t0 = rdtsc();
     thread_busy(1);
-    long r = chan_call(slot, RQ_SYSCALL);
+    long r = chan_call(slot, kind);
     thread_busy(0);
     hist_add(rt.ctl->hist_forward, rdtsc() - t0);
     marshal_out_packed(&m, box->data, box->len, r);   /* the bytes the call wrote */
     chan_leave(mask);
     return r;
+}
+
+long run_forwarded(long nr, const long *a, struct kucontext *uc)
+{
+    (void)uc;
+    return forward(nr, a, RQ_SYSCALL, 0);
+}
+
+long run_thread_call(long nr, const long *a, long tid)
+{
+    return forward(nr, a, RQ_TCALL, tid);
 }
 
 /* ---- big reads and writes: every byte, a mailbox-full at a time ---- */
@@ -504,6 +517,26 @@ static void slice_follows_contention(int slot)
 
 /* ---- executors (home) ---- */
 
+/* A forwarded call in a mailbox (CMD_SYSCALL, CMD_TCALL): the input bytes
+ * back at their offsets, the output buffers as they are; its arguments in
+ * a[].  The segments' count, or -errno. */
+static int box_call_args(struct pshare_mbox *box, struct mseg *seg, long *a)
+{
+    int nseg = marshal_unpack_in(box->data, box->len, FWD_CAP, box->a[8], box->a[9], seg);
+    for (int i = 0; i < nseg; i++)
+        marshal_rebase(box->data, seg[i].off, seg[i].len, seg[i].elem, seg[i].kind);
+    for (int i = 0; i < 6; i++)
+        a[i] = (box->a[7] & (1 << i)) ? (long)(box->data + box->a[1 + i]) : box->a[1 + i];
+    return nseg;
+}
+
+/* ... and its answer: the result, then what the call wrote. */
+static void box_call_answer(struct pshare_mbox *box, const struct mseg *seg, int nseg, long r)
+{
+    box->a[0] = r;
+    box->len = nseg < 0 ? 0 : marshal_pack_out(seg, nseg, box->data, r);
+}
+
 static void executor_loop(void *arg)
 {
     (void)arg;
@@ -528,15 +561,9 @@ static void executor_loop(void *arg)
             chan_post((uint64_t)UP_EXEC_DONE << 56 | (uint64_t)slot << 40);
             continue;
         }
-        /* CMD_SYSCALL: the input bytes back at their offsets, the output
-         * buffers as they are; the answer is what the call wrote */
         struct mseg seg[MSEG_MAX];
-        int nseg = marshal_unpack_in(box->data, box->len, FWD_CAP, box->a[8], box->a[9], seg);
-        for (int i = 0; i < nseg; i++)
-            marshal_rebase(box->data, seg[i].off, seg[i].len, seg[i].elem, seg[i].kind);
         long a[6];
-        for (int i = 0; i < 6; i++)
-            a[i] = (box->a[7] & (1 << i)) ? (long)(box->data + box->a[1 + i]) : box->a[1 + i];
+        int nseg = box_call_args(box, seg, a);
         long nr = box->a[0], r;
         uint64_t held = sigcarry_hold();
         if (nseg < 0)
@@ -555,8 +582,7 @@ static void executor_loop(void *arg)
             sigcarry_raised(slot, r);        /* SIGPIPE, SIGXFSZ: the thread's, before the answer */
         }
         sigcarry_release(held);
-        box->a[0] = r;
-        box->len = nseg < 0 ? 0 : marshal_pack_out(seg, nseg, box->data, r);
+        box_call_answer(box, seg, nseg, r);
         __atomic_store_n(&box->state, MB_REPLY, __ATOMIC_RELEASE);
         chan_post((uint64_t)UP_EXEC_DONE << 56 | (uint64_t)slot << 40);
     }
@@ -631,6 +657,14 @@ static void control_loop(void *arg)
         case CMD_SIGNAL:
             r = sigcarry_deliver(box->a);
             break;
+        case CMD_TCALL: {
+            struct mseg seg[MSEG_MAX];
+            long a[6];
+            int nseg = box_call_args(box, seg, a);
+            r = nseg < 0 ? nseg : schedcall_run(box->a[0], a, box->tcall_tid);
+            box_call_answer(box, seg, nseg, r);
+            break;
+        }
         }
         box->a[0] = r;
         chan_reply(box);

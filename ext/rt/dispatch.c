@@ -243,6 +243,12 @@ static long spread_call(unsigned long nr, const long *a, struct kucontext *uc)
             return run_local_class(nr, a, uc);
         case PSHARE_NR_rt_sigtimedwait:
             return sigwait_spread(a, uc);       /* here, and at home for the process's */
+        case PSHARE_NR_sched_setaffinity: case PSHARE_NR_sched_getaffinity:
+        case PSHARE_NR_sched_setparam: case PSHARE_NR_sched_getparam:
+        case PSHARE_NR_sched_setscheduler: case PSHARE_NR_sched_getscheduler:
+        case PSHARE_NR_sched_rr_get_interval:
+        case PSHARE_NR_sched_setattr: case PSHARE_NR_sched_getattr:
+            return schedcall_spread(nr, a, uc); /* where the thread it names runs */
         case PSHARE_NR_prctl:
             /* A thread's name is its executor's on home: the one that
              * /proc/self/task/TID/comm and /proc/thread-self show (its
@@ -275,6 +281,9 @@ static long spread_call(unsigned long nr, const long *a, struct kucontext *uc)
             if (rt.is_home)
                 mem_pull_before(nr, a);
             break;
+        case PSHARE_NR_getpriority:
+        case PSHARE_NR_setpriority:
+            return schedcall_spread(nr, a, uc); /* a thread's nice: where it runs */
         case PSHARE_NR_getrusage:
             if (a[0] == K_RUSAGE_THREAD)
                 return run_here(nr, a);      /* the calling thread's own: where it runs */

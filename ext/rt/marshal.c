@@ -292,6 +292,14 @@ int marshal_in(long nr, const long *args, struct mspec *m, uint8_t *base, size_t
             return add(m, base, cap, 2, (void *)args[2], 8, ARG_INOUT, ARG_BUF_FIXED);
         }
         return 0;
+    case PSHARE_NR_sched_setattr: {           /* struct sched_attr: its size is its first field */
+        if (!args[1])
+            return 0;
+        uint32_t size;
+        memcpy(&size, (const void *)args[1], 4);
+        size = size ? size : 48;                   /* 0: SCHED_ATTR_SIZE_VER0, as the kernel reads it */
+        return add(m, base, cap, 1, (void *)args[1], size < 4096 ? size : 4096, ARG_IN, ARG_BUF_FIXED);
+    }
     case PSHARE_NR_select:
     case PSHARE_NR_pselect6: {
         size_t set = ((size_t)args[0] + 63) / 64 * 8;

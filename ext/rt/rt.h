@@ -31,6 +31,7 @@
 /* ---- kernel ABI (x86_64), spelled out so no libc header is needed ---- */
 #define E_PERM 1
 #define E_NOENT 2
+#define E_SRCH 3
 #define E_INTR 4
 #define E_BADF 9
 #define E_AGAIN 11
@@ -301,6 +302,7 @@ HIDDEN void block_app_signals(void);
 HIDDEN long runtime_thread(void (*fn)(void *), void *arg, int *slot_out);
 HIDDEN size_t thread_frame_pack(const struct kucontext *uc, uint8_t *out, size_t cap);
 HIDDEN int thread_slot_of_tid(long tid);
+HIDDEN int thread_app_slot_of_tid(long tid);
 HIDDEN size_t *thread_bounce(void);
 HIDDEN struct trap *thread_trap(void);
 HIDDEN void thread_park(const struct ksiginfo *si);
@@ -460,6 +462,7 @@ HIDDEN long control_start(void);
 HIDDEN void control_run(void) __attribute__((noreturn));
 HIDDEN long signal_thread(long tid, long sig);
 HIDDEN long run_forwarded(long nr, const long *a, struct kucontext *uc);
+HIDDEN long run_thread_call(long nr, const long *a, long tid);
 HIDDEN long run_io(long nr, const long *a, struct kucontext *uc);
 HIDDEN long run_global(long nr, const long *a);
 HIDDEN long run_here(long nr, const long *a);
@@ -478,6 +481,10 @@ HIDDEN long sigcarry_deliver(const int64_t *a);
 HIDDEN long sigwait_spread(const long *a, struct kucontext *uc);
 HIDDEN long sigwait_at_home(const long *a, int slot);
 HIDDEN void sigwait_signalled(int slot, int sig);
+
+/* ---- schedcall.c: calls about a thread's scheduling, where it runs ---- */
+HIDDEN long schedcall_spread(long nr, const long *a, struct kucontext *uc);
+HIDDEN long schedcall_run(long nr, const long *a, long tid);
 
 /* ---- dispatch.c ---- */
 HIDDEN void on_sigsys(int sig, struct ksiginfo *si, void *ctx);

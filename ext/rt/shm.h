@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define PSHARE_MAGIC     0x31657261687370ULL      /* "pshare1" */
-#define PSHARE_VERSION   8
+#define PSHARE_VERSION   9
 #define PSHARE_CTL_FD    1021                     /* control block (this struct) */
 #define PSHARE_STORE_FD  1022                     /* page store, handed over here; the runtime moves it (fds.c) */
 #define PSHARE_CHAN_FD   1020                     /* channel: rings and mailboxes */
@@ -237,6 +237,8 @@ enum pshare_req {
                              the word's page, which came with the wake (the waiter opens it
                              and posts UP_APPLIED) */
     RQ_FWAKE = 7,         /* a[0] address, a[1] how many, a[2] bitset, a[3] the word (-1: not here) -> a[0] how many woke */
+    RQ_TCALL = 8,         /* a call that names a thread on another rank (schedcall.c): as RQ_SYSCALL,
+                             and tcall_tid the thread's cluster tid; run where that thread runs */
 };
 
 /* commands, agent -> control thread / executor */
@@ -253,6 +255,8 @@ enum pshare_cmd {
     CMD_SYSCALL = 21,     /* executor: a[0] nr, a[1..6] args, a[7] offset args, data;
                              CMD_SPAWN to an executor starts a process from the frame */
     CMD_EXECUTOR_END = 22,
+    CMD_TCALL = 23,       /* control thread: RQ_TCALL's a[] and data, for its thread tcall_tid
+                             here (schedcall.c) -> a[0] result, data the output */
 };
 
 struct pshare_mbox {
@@ -268,7 +272,7 @@ struct pshare_mbox {
     uint32_t barrier_done;        /* futex word: 0 waiting, 1 gone through, 2 ... as the serial thread */
     uint32_t sigwait_end;         /* an executor's: the agent asks it to end the signal wait with
                                      this number (UP_SIGWAIT_END, sigwait.c) */
-    uint8_t pad[4];
+    uint32_t tcall_tid;           /* RQ_TCALL, CMD_TCALL: the cluster tid the call names */
     uint8_t data[PSHARE_MBOX_DATA];
 };
 

@@ -424,6 +424,21 @@ int thread_slot_of_tid(long tid)
     return -1;
 }
 
+/* The slot of the app's thread of this rank whose cluster tid is `tid`, or
+ * -1.  Never a runtime thread: elsewhere their tids are this host's, which
+ * may be another host's cluster tid. */
+int thread_app_slot_of_tid(long tid)
+{
+    for (int i = 0; i < PSHARE_MAX_THREADS; i++) {
+        struct slot *s = slot_at(i);
+        if (!atomic_load(&s->ktid) || !s->is_thread || s->is_executor)
+            continue;
+        if (rt.is_home ? (!s->cluster && s->tid == tid) : s->cluster == tid)
+            return i;
+    }
+    return -1;
+}
+
 /* A thread's start frame for the wire: the ucontext, then the FPU state;
  * 0 when the FPU state does not fit a slot (the clone fails with ENOMEM,
  * the kernel's answer when it cannot allocate a task's FPU state: a thread

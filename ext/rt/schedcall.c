@@ -1,0 +1,94 @@
+/*
+ * schedcall.c - calls about one thread's scheduling run where that thread
+ * runs, for it.
+ *
+ * sched_setaffinity and sched_getaffinity (pthread_setaffinity_np, glibc's
+ * pthread_create with an affinity in its attributes, OpenMP's binding),
+ * sched_{set,get}param, sched_{set,get}scheduler, sched_rr_get_interval,
+ * sched_{set,get}attr and {set,get}priority(PRIO_PROCESS) name a thread by
+ * its tid, 0 being the caller.  They act on the kernel's thread where the
+ * thread runs; but a cluster tid is a kernel tid on home only (its
+ * executor's there).  Run as they are on another rank they changed the
+ * executor of a thread there, or whatever that number is on this host, and
+ * failed with ESRCH on another host.  So:
+ *   - the caller itself (0, or its cluster tid) or a thread of this rank:
+ *     here, with that thread's kernel tid;
+ *   - else through home (RQ_TCALL, wire TCALL): home's engine sends it on to
+ *     the named thread's rank when the tid is an executor's, or runs it on
+ *     home (a thread of home, another process, no such tid: the kernel's
+ *     answer).  The control thread there runs it (schedcall_run) and the
+ *     answer goes back to the caller.
+ * Only the thread-directed forms come here: getpriority/setpriority of a
+ * process group or user stay where every HOME call runs.
+ */
+#include "rt.h"
+
+#define K_PRIO_PROCESS 0
+
+/* The argument that names a thread, or -1 when the call names none. */
+static int named_thread_arg(long nr, const long *a)
+{
+    switch (nr) {
+    case PSHARE_NR_sched_setaffinity:
+    case PSHARE_NR_sched_getaffinity:
+    case PSHARE_NR_sched_setparam:
+    case PSHARE_NR_sched_getparam:
+    case PSHARE_NR_sched_setscheduler:
+    case PSHARE_NR_sched_getscheduler:
+    case PSHARE_NR_sched_rr_get_interval:
+    case PSHARE_NR_sched_setattr:
+    case PSHARE_NR_sched_getattr:
+        return 0;
+    case PSHARE_NR_getpriority:
+    case PSHARE_NR_setpriority:
+        return a[0] == K_PRIO_PROCESS ? 1 : -1;
+    }
+    return -1;
+}
+
+/* The call, with `tid` (a kernel tid of this rank; 0: the caller) as the
+ * thread it names. */
+static long run_for(long nr, const long *a, int arg, long tid, int here)
+{
+    long b[6];
+    for (int i = 0; i < 6; i++)
+        b[i] = a[i];
+    b[arg] = tid;
+    return here ? run_here(nr, b) : sys6(nr, b[0], b[1], b[2], b[3], b[4], b[5]);
+}
+
+long schedcall_spread(long nr, const long *a, struct kucontext *uc)
+{
+    int arg = named_thread_arg(nr, a);
+    if (arg < 0)
+        return rt.is_home ? run_here(nr, a) : run_forwarded(nr, a, uc);
+    long tid = (int)a[arg];               /* the kernel's pid_t */
+    if (tid == 0 || tid == thread_cluster_tid())
+        return run_for(nr, a, arg, 0, 1);
+    if (tid < 0)
+        return run_here(nr, a);           /* the kernel's EINVAL or ESRCH */
+    int slot = thread_app_slot_of_tid(tid);
+    if (slot >= 0)
+        return run_for(nr, a, arg, thread_slot_tid(slot), 1);
+    if (rt.is_home) {
+        slot = thread_slot_of_tid(tid);
+        if (slot < 0 || !thread_slot_is_executor(slot))
+            return run_here(nr, a);       /* another process, or none: the kernel's answer */
+    }
+    return run_thread_call(nr, a, tid);
+}
+
+/* The control thread: a call another rank's thread made about a thread of
+ * this rank (CMD_TCALL), its buffers in the mailbox. */
+long schedcall_run(long nr, const long *a, long tid)
+{
+    int arg = named_thread_arg(nr, a);
+    if (arg < 0)
+        return -E_INVAL;
+    int slot = thread_app_slot_of_tid(tid);
+    if (slot >= 0)
+        return run_for(nr, a, arg, thread_slot_tid(slot), 0);
+    if (rt.is_home)
+        return sys6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);   /* not a thread: as it is */
+    return -E_SRCH;                       /* it ended meanwhile */
+}
