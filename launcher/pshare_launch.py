@@ -45,6 +45,11 @@ def parse_args(argv):
                    help="anti-thrashing: the longest window (µs) a page being written stays "
                         "with its writer while ranks keep taking it from one another "
                         "(false sharing); 0 = off (default from PSHARE_HOLD_US)")
+    p.add_argument("--cpus", choices=config.CPUS_MODES,
+                   default=os.environ.get(config.CPUS_VARIABLE, "cluster"),
+                   help="the CPUs the program sees: cluster (default: every rank's, so its CPU "
+                        "count and an unpinned thread's affinity are the job's) or node (each "
+                        "node's own); default from PSHARE_CPUS")
     p.add_argument("--stdin", metavar="FILE",
                    help="the program's standard input, opened on home (MPICH's mpiexec "
                         "cannot carry more than 64 KiB of its own stdin to any program)")
@@ -100,6 +105,9 @@ def preflight(opts, nranks):
                 raise ValueError(f"pshare runs on at most {MAX_RANKS} ranks (this job has "
                                  f"{nranks}): a page's copy set is one 64-bit word")
         check_placement(opts.placement, nranks)
+        if opts.cpus not in config.CPUS_MODES:      # argparse checks --cpus, not the variable
+            raise ValueError(f"{config.CPUS_VARIABLE}: '{opts.cpus}' is not one of "
+                             f"{', '.join(config.CPUS_MODES)}")
         opts.hold_us = check_hold_us(opts.hold_us)
         opts.write_burst_us = config.write_burst_us()
         if opts.stats_json:
@@ -157,7 +165,7 @@ def main(argv=None):
         code = agent.run(Options(program=opts.program, args=opts.args, stats=opts.stats,
                                  stats_json=opts.stats_json, verbose=opts.verbose, stdin=opts.stdin,
                                  placement=opts.placement, hold_us=opts.hold_us,
-                                 write_burst_us=opts.write_burst_us), outcome)
+                                 write_burst_us=opts.write_burst_us, cpus=opts.cpus), outcome)
     except LaunchError as e:
         if rank_from_environment() == 0:
             print(f"pshare: {e.message}", file=sys.stderr)

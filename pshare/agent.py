@@ -229,6 +229,10 @@ class Agent:
                 self.kill_app()
             self.proc.wait()
             return status
+        # the cluster's CPUs: this rank's are numbered after every lower rank's
+        counts = self.comm.allgather(usable_cores())
+        if self.opts.cpus == "cluster" and self.size > 1:
+            self.ctl.set_cpus(sum(counts[:self.rank]), sum(counts))
         placement = Placement(self.opts.placement, self.size, usable_cores())
         self.node = Node(self.comm, self.chan, self.ctl, self.store, placement,
                          lambda: self.proc.poll(), self.proc.pid, self.opts.hold_us,

@@ -38,6 +38,15 @@ WRITE_BURST_VARIABLE = "PSHARE_WRITE_BURST_US"
 WRITE_BURST_US = 50.0
 
 
+#: What the app sees as its CPUs with several ranks (--cpus, PSHARE_CPUS):
+#: "cluster", every rank's usable CPUs, numbered in rank order, so that the
+#: CPU count and an unpinned thread's affinity are the cluster's (an OpenMP
+#: team, a thread pool sized by the CPU count spreads over every node;
+#: ext/rt/cpus.c); "node", each node's own, as its kernel numbers them.
+CPUS_VARIABLE = "PSHARE_CPUS"
+CPUS_MODES = ("cluster", "node")
+
+
 @dataclasses.dataclass
 class Options:
     program: str
@@ -49,6 +58,7 @@ class Options:
     placement: str = "roundrobin"
     hold_us: float = 0.0        # anti-thrashing window's longest, µs (0: off)
     write_burst_us: float = WRITE_BURST_US   # write runs learned from bursts this close (0: off)
+    cpus: str = "cluster"       # CPUS_MODES: the CPUs the app sees with several ranks
 
 
 #: Tests only: a manager sends a prefetch's grant this many ms late, and the

@@ -327,8 +327,9 @@ int main(int argc, char **argv)
 def test_scale_pins_and_fails_loudly(tmp_path):
     """Fake apps (PSHARE_BENCH_BIN): 'pi' prints how many cores each of its
     threads may use, so its "checksum" shows the pinning: 1 per thread natively
-    on one node and under pshare (each rank on its own core, thread on rank 1
-    included), 2 in the ideal run: a mismatch.  'matmul' exits 3: a failed run.
+    on one node, 2 in the ideal run and under pshare (the job's CPUs, which the
+    program sees as its own: each rank's one core; 4 if the ranks were not
+    pinned): a mismatch.  'matmul' exits 3: a failed run.
     Both are reported, and the exit status is 1."""
     import os
     if len(os.sched_getaffinity(0)) < 2:
@@ -354,7 +355,7 @@ def test_scale_pins_and_fails_loudly(tmp_path):
     pi, matmul = doc["runs"]
     assert pi["checksum_ok"] is False
     assert pi["checksums"] == {"native": "checksum 1 1", "ideal": "checksum 2 2",
-                               "pshare": "checksum 1 1"}
+                               "pshare": "checksum 2 2"}
     assert pi["threads_per_rank"] == [2, 1]
     assert matmul["ok"] is False and matmul["error"].startswith("native: exit 3")
     assert "MISMATCH" in proc.stdout and "FAILED" in proc.stdout

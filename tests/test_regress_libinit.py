@@ -11,6 +11,7 @@ differ (status 126).  The runtime is now linked `-z initfirst`.
 The programs are in tests/libinit/; every run is compared with the native
 run: exit status, stdout, stderr without pshare's lines, and files."""
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -74,7 +75,9 @@ def test_openmp_constructs_spread(openmp_kernels, tmp_path, request, nranks):
     libgomp's OMP_DISPLAY_ENV report on stderr (printed by its constructor:
     once, as natively)."""
     request.getfixturevalue("mpiexec")
-    env = base_env({"OMP_DISPLAY_ENV": "true"})
+    # the report shows the default team, which is the job's CPUs under
+    # pshare (test_cpus.py): given, so that it is the native run's
+    env = base_env({"OMP_DISPLAY_ENV": "true", "OMP_NUM_THREADS": str(len(os.sched_getaffinity(0)))})
     got = same_as_native(openmp_kernels, tmp_path, nranks, env=env)
     assert got.stderr.count(b"OPENMP DISPLAY ENVIRONMENT BEGIN") == 1
     assert b"team 4 " in got.stdout

@@ -114,6 +114,12 @@ cdef class ControlBlock:
     def control_slot(self):
         return self.ctl.control_slot
 
+    def set_cpus(self, int base, int total):
+        """The cluster's CPUs as the app sees them (ext/rt/cpus.c): this
+        rank's first one's number, and how many in all (0: each node's own)."""
+        self.ctl.cpu_base = base
+        self.ctl.cpu_total = total
+
     def set_home_pid(self, int pid):
         self.ctl.home_pid = pid
 

@@ -110,6 +110,8 @@ cdef extern from "shm.h" nogil:
         uint64_t states_addr
         int32_t uffd_fd
         uint32_t states_gen
+        int32_t cpu_base
+        int32_t cpu_total
         uint64_t hist_fault[48]
         uint64_t hist_forward[48]
         pshare_crash crash

@@ -53,7 +53,7 @@ static int futex_has_timeout(long op)
 /* ---- LOCAL, and HOME on home ---- */
 
 /* The call itself, its memory arguments bounced through the mailbox. */
-static long execute_here(long nr, const long *a)
+static long execute_here(long nr, const long *a, long (*exec)(long nr, const long *a))
 {
     if (nr == PSHARE_NR_futex)
         return futex_here(a);
@@ -67,22 +67,29 @@ static long execute_here(long nr, const long *a)
     if (err)
         return err;
     *top = at + ((m.used + 63) & ~(size_t)63);
-    long r = marshal_exec(&m, base);
+    long r = marshal_exec(&m, base, exec);
     *top = at;
     marshal_out(&m, base, r);
     return r;
 }
 
-long run_here(long nr, const long *a)
+/* Here, its buffers copied to and from bounce buffers, executed by `exec`
+ * (fd_exec: the kernel, but for the runtime's descriptors). */
+long run_here_by(long nr, const long *a, long (*exec)(long nr, const long *a))
 {
     if (!rt.dsm)
-        return sys6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+        return sys6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);   /* one rank: nothing is virtual */
     /* a call that may block: counted as asleep (chan_sleep_begin), so that
      * home's agent polls while home's threads nap or wait in the kernel */
     int counted = chan_sleep_begin();
-    long r = execute_here(nr, a);
+    long r = execute_here(nr, a, exec);
     chan_sleep_end(counted);
     return r;
+}
+
+long run_here(long nr, const long *a)
+{
+    return run_here_by(nr, a, fd_exec);
 }
 
 /* ---- HOME elsewhere: forwarded to the executor ---- */

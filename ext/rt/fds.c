@@ -191,6 +191,8 @@ long fd_exec(long nr, const long *a)
 {
     if (rt.dsm && (nr == PSHARE_NR_timer_create || nr == PSHARE_NR_timer_delete))
         return sigcarry_timer_call(nr, a);      /* a timer may signal a thread elsewhere */
+    if ((nr == PSHARE_NR_open || nr == PSHARE_NR_openat) && cpus_file_open(nr, a))
+        return cpus_file_here(nr, a);           /* the cluster's CPU count (cpus.c) */
     if (rt.store_fd >= 0) {
         switch (nr) {
         case PSHARE_NR_getrlimit:

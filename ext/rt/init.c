@@ -121,6 +121,7 @@ __attribute__((constructor)) static void pshare_init(int argc, char **argv, char
     long r = threads_init();
     if (IS_ERR(r))
         fail_errno("cannot set up the runtime's thread arena", r);
+    cpus_init();                          /* this rank's CPUs, before the app pins anything */
     r = signals_init();
     if (IS_ERR(r))
         fail_errno("cannot install the runtime's signal handlers", r);

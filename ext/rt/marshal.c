@@ -402,14 +402,14 @@ int marshal_in(long nr, const long *args, struct mspec *m, uint8_t *base, size_t
 }
 
 /* Execute m here with its data at base. */
-long marshal_exec(const struct mspec *m, uint8_t *base)
+long marshal_exec(const struct mspec *m, uint8_t *base, long (*exec)(long nr, const long *a))
 {
     long a[6];
     for (int i = 0; i < 6; i++)
         a[i] = (m->rel & (1u << i)) ? (long)(base + m->a[i]) : m->a[i];
     for (int i = 0; i < m->np; i++)
         marshal_rebase(base, m->p[i].off, m->p[i].len, m->p[i].elem, m->p[i].kind);
-    return fd_exec(m->nr, a);
+    return exec(m->nr, a);
 }
 
 /* The bytes of an output part the call wrote, from its result (not an

@@ -421,7 +421,7 @@ struct mspec {
     struct mpart p[MSPEC_MAX];
 };
 HIDDEN int marshal_in(long nr, const long *args, struct mspec *m, uint8_t *base, size_t cap);
-HIDDEN long marshal_exec(const struct mspec *m, uint8_t *base);
+HIDDEN long marshal_exec(const struct mspec *m, uint8_t *base, long (*exec)(long nr, const long *a));
 HIDDEN void marshal_out(const struct mspec *m, const uint8_t *base, long ret);
 /* A forwarded call's data as it travels: one entry per buffer, in offset order. */
 struct mseg {
@@ -466,6 +466,7 @@ HIDDEN long run_thread_call(long nr, const long *a, long tid);
 HIDDEN long run_io(long nr, const long *a, struct kucontext *uc);
 HIDDEN long run_global(long nr, const long *a);
 HIDDEN long run_here(long nr, const long *a);
+HIDDEN long run_here_by(long nr, const long *a, long (*exec)(long nr, const long *a));
 
 /* ---- sigcarry.c: signals the kernel queues at an executor, to its thread ---- */
 HIDDEN uint64_t sigcarry_hold(void);
@@ -485,6 +486,14 @@ HIDDEN void sigwait_signalled(int slot, int sig);
 /* ---- schedcall.c: calls about a thread's scheduling, where it runs ---- */
 HIDDEN long schedcall_spread(long nr, const long *a, struct kucontext *uc);
 HIDDEN long schedcall_run(long nr, const long *a, long tid);
+
+/* ---- cpus.c: the cluster's CPUs as one machine's ---- */
+HIDDEN void cpus_init(void);
+HIDDEN int cpus_cluster(void);
+HIDDEN long cpus_getaffinity(long tid, long len, void *out);
+HIDDEN long cpus_setaffinity(long tid, long len, const void *mask);
+HIDDEN int cpus_file_open(long nr, const long *a);
+HIDDEN long cpus_file_here(long nr, const long *a);
 
 /* ---- dispatch.c ---- */
 HIDDEN void on_sigsys(int sig, struct ksiginfo *si, void *ctx);

@@ -46,15 +46,27 @@ static int named_thread_arg(long nr, const long *a)
     return -1;
 }
 
+/* The call for a thread of this rank, its buffers present: an affinity in
+ * the cluster's CPU numbers (cpus.c), or as it is. */
+static long exec_for_thread(long nr, const long *a)
+{
+    if (nr == PSHARE_NR_sched_getaffinity && cpus_cluster())
+        return cpus_getaffinity(a[0], a[1], (void *)a[2]);
+    if (nr == PSHARE_NR_sched_setaffinity && cpus_cluster())
+        return cpus_setaffinity(a[0], a[1], (const void *)a[2]);
+    return sys6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
 /* The call, with `tid` (a kernel tid of this rank; 0: the caller) as the
- * thread it names. */
+ * thread it names: by the caller (`here`: on bounce buffers), or by the
+ * control thread (its buffers in the mailbox). */
 static long run_for(long nr, const long *a, int arg, long tid, int here)
 {
     long b[6];
     for (int i = 0; i < 6; i++)
         b[i] = a[i];
     b[arg] = tid;
-    return here ? run_here(nr, b) : sys6(nr, b[0], b[1], b[2], b[3], b[4], b[5]);
+    return here ? run_here_by(nr, b, exec_for_thread) : exec_for_thread(nr, b);
 }
 
 long schedcall_spread(long nr, const long *a, struct kucontext *uc)

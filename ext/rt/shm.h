@@ -166,6 +166,9 @@ struct pshare_ctl {
     uint64_t states_addr;              /* runtime: where the page-state table is (and its store offset) */
     int32_t uffd_fd;                   /* runtime: the app's userfaultfd (PUNCH_WP), for the engine */
     uint32_t states_gen;               /* runtime: +1 each time the two above are set */
+    int32_t cpu_base;                  /* agent: the number of this rank's first CPU in the
+                                          cluster's (cpus.c), */
+    int32_t cpu_total;                 /* and every rank's usable CPUs: 0 = CPUs are each node's */
     uint64_t hist_fault[PSHARE_HIST];  /* fault latency, log2 buckets of TSC cycles */
     uint64_t hist_forward[PSHARE_HIST];/* forwarded-call latency, the same */
     struct pshare_crash crash;

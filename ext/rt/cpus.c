@@ -1,0 +1,150 @@
+/*
+ * cpus.c - the cluster's CPUs, seen as one machine's.
+ *
+ * With several ranks (and `--cpus cluster`, the default) the app's CPUs are
+ * every rank's usable ones: rank r's (the affinity it started with, in
+ * order) are numbered cpu_base .. cpu_base + count - 1 of cpu_total, after
+ * every lower rank's (the agents agree on the numbers: ctl).  A program
+ * that sizes itself by its CPUs (an OpenMP team, a thread pool) then
+ * spreads over every node, not over home's cores only.
+ *   - sched_getaffinity: a thread not pinned on its node may run on any CPU
+ *     of the cluster (pshare places it): all of them; one pinned to some of
+ *     its node's CPUs: those, in the cluster's numbers.
+ *   - sched_setaffinity: the mask's CPUs on the thread's node; all of the
+ *     node's when it names only other nodes' (a thread does not move to
+ *     another node); EINVAL, as the kernel's, when it names none at all.
+ *   - reading /sys/devices/system/cpu/{online,possible,present}, where glibc
+ *     counts CPUs (sysconf, get_nprocs) and libgomp sizes its masks: a memfd
+ *     on home with "0-(cpu_total - 1)".
+ * The affinity calls run on the named thread's own rank (schedcall.c).
+ */
+#include "rt.h"
+
+#define CPUS_MAX 8192                       /* bits in the masks handled here */
+#define K_MFD_CLOEXEC 1
+#define K_O_ACCMODE 3
+
+static uint16_t here[CPUS_MAX];             /* this rank's usable CPUs, in order */
+static int nhere;
+
+/* At start, in the initial thread: its affinity is the agent's. */
+void cpus_init(void)
+{
+    uint64_t k[CPUS_MAX / 64] = { 0 };
+    long r = sys3(PSHARE_NR_sched_getaffinity, 0, sizeof k, k);
+    if (IS_ERR(r))
+        return;
+    for (int c = 0; c < r * 8 && c < CPUS_MAX; c++)
+        if (k[c / 64] >> (c % 64) & 1)
+            here[nhere++] = (uint16_t)c;
+}
+
+int cpus_cluster(void)
+{
+    int n = rt.ctl->cpu_total;
+    return rt.dsm && n > 0 && n <= CPUS_MAX && nhere > 0;
+}
+
+static inline int bit(const uint64_t *m, long c) { return m[c / 64] >> (c % 64) & 1; }
+static inline void set_bit(uint64_t *m, long c) { m[c / 64] |= 1UL << (c % 64); }
+
+/* sched_getaffinity(tid, len, out) for `tid` of this rank (0: the caller). */
+long cpus_getaffinity(long tid, long len, void *out)
+{
+    uint64_t k[CPUS_MAX / 64] = { 0 }, v[CPUS_MAX / 64] = { 0 };
+    long total = rt.ctl->cpu_total, base = rt.ctl->cpu_base;
+    if (len * 8 < total || (len & 7))
+        return -E_INVAL;                    /* as the kernel's, for a machine of `total` */
+    long r = sys3(PSHARE_NR_sched_getaffinity, tid, sizeof k, k);
+    if (IS_ERR(r))
+        return r;
+    /* the kernel's cpumask_size(): this kernel's, or more for more CPUs */
+    long size = (total + 63) / 64 * 8;
+    size = r > size ? r : size;
+    int all = 1;
+    for (int i = 0; i < nhere; i++)
+        if (!bit(k, here[i]))
+            all = 0;
+        else if (base + i < total)
+            set_bit(v, base + i);
+    if (all)
+        for (long c = 0; c < total; c++)
+            set_bit(v, c);
+    long n = len < size ? len : size;
+    memcpy(out, v, (size_t)n);
+    return n;
+}
+
+/* sched_setaffinity(tid, len, mask) for `tid` of this rank. */
+long cpus_setaffinity(long tid, long len, const void *mask)
+{
+    uint64_t v[CPUS_MAX / 64] = { 0 }, k[CPUS_MAX / 64] = { 0 };
+    long total = rt.ctl->cpu_total, base = rt.ctl->cpu_base;
+    long n = len < (long)sizeof v ? len : (long)sizeof v;
+    if (n < 0)
+        return -E_INVAL;
+    memcpy(v, mask, (size_t)n);
+    int any = 0, mine = 0;
+    for (long c = 0; c < total; c++)
+        any |= bit(v, c);
+    if (!any)
+        return -E_INVAL;                    /* no usable CPU: the kernel's answer */
+    for (int i = 0; i < nhere; i++)
+        if (base + i < total && bit(v, base + i)) {
+            set_bit(k, here[i]);
+            mine = 1;
+        }
+    if (!mine)
+        for (int i = 0; i < nhere; i++)
+            set_bit(k, here[i]);            /* only other nodes' CPUs: stays on its node's */
+    return sys3(PSHARE_NR_sched_setaffinity, tid, sizeof k, k);
+}
+
+/* open/openat of one of the files glibc counts CPUs from, for reading */
+int cpus_file_open(long nr, const long *a)
+{
+    static const char *const files[] = {
+        "/sys/devices/system/cpu/online", "/sys/devices/system/cpu/possible",
+        "/sys/devices/system/cpu/present",
+    };
+    const char *path;
+    long flags;
+    if (nr == PSHARE_NR_open) {
+        path = (const char *)a[0];
+        flags = a[1];
+    } else if (nr == PSHARE_NR_openat) {
+        path = (const char *)a[1];
+        flags = a[2];
+    } else {
+        return 0;
+    }
+    if (!path || (flags & K_O_ACCMODE) != K_O_RDONLY || !cpus_cluster())
+        return 0;
+    for (unsigned i = 0; i < sizeof files / sizeof files[0]; i++)
+        if (str_starts(path, files[i]) && path[strlen(files[i])] == 0)
+            return 1;
+    return 0;
+}
+
+/* ... made on home: a memfd holding what the kernel's file would say. */
+long cpus_file_here(long nr, const long *a)
+{
+    long flags = nr == PSHARE_NR_open ? a[1] : a[2];
+    char text[32];
+    struct fmtbuf b = { text, 0, sizeof text };
+    fmt_str(&b, "0");
+    if (rt.ctl->cpu_total > 1) {
+        fmt_str(&b, "-");
+        fmt_dec(&b, rt.ctl->cpu_total - 1);
+    }
+    fmt_str(&b, "\n");
+    long fd = sys2(PSHARE_NR_memfd_create, "cpus", (flags & K_O_CLOEXEC) ? K_MFD_CLOEXEC : 0);
+    if (IS_ERR(fd))
+        return fd;
+    long w = sys3(PSHARE_NR_write, fd, text, b.len);
+    if (IS_ERR(w) || IS_ERR(sys3(PSHARE_NR_lseek, fd, 0, 0))) {
+        sys1(PSHARE_NR_close, fd);
+        return IS_ERR(w) ? w : -E_NOMEM;
+    }
+    return fd;
+}
