@@ -1605,7 +1605,7 @@ cdef int on_tcall(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
         return R_EVENT
     if e.rank == HOME:
         for ex in range(PSHARE_MAX_THREADS):
-            if e.ex_rank[ex] >= 0 and e.ex_rank[ex] != HOME and e.ex_cluster[ex] == tid:
+            if e.ex_rank[ex] >= 0 and e.ex_cluster[ex] == tid:     # a thread elsewhere
                 send(e, e.ex_rank[ex], h, payload, h.len)
                 return R_OK
     b = box(e, e.control)
