@@ -1544,9 +1544,20 @@ cdef void post_filled(engine_t *e, int slot, uint32_t kind) noexcept nogil:
     futex_wake(&b.state)
 
 
+cdef pshare_mbox *fill_call(engine_t *e, int slot, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    """A forwarded call (SYS, TCALL) into a runtime thread's mailbox: a[0..9]
+    and its input bytes, as the caller's runtime packed them."""
+    cdef pshare_mbox *b = box(e, slot)
+    cdef int i
+    for i in range(10):
+        b.a[i] = h.a[i]
+    memcpy(b.data, payload, h.len)
+    b.len = h.len
+    return b
+
+
 cdef int on_sys(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
-    cdef int ex = executor_for(e, src, h.slot), i
-    cdef pshare_mbox *b
+    cdef int ex = executor_for(e, src, h.slot)
     if e.gone:
         return R_EVENT
     if ex < 0:
@@ -1554,11 +1565,7 @@ cdef int on_sys(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) no
         return R_OK
     e.ex_busy_rank[ex] = src
     e.ex_busy_slot[ex] = h.slot
-    b = box(e, ex)
-    for i in range(10):
-        b.a[i] = h.a[i]
-    memcpy(b.data, payload, h.len)
-    b.len = h.len
+    fill_call(e, ex, h, payload)
     post_filled(e, ex, C_CMD_SYSCALL)
     return R_OK
 
@@ -1598,7 +1605,7 @@ cdef int on_tcall(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
     when the tid is an executor's; otherwise (a thread of home, another
     process, no such tid) it runs here.  It runs at the control thread, for
     the named thread, and the answer goes to the caller."""
-    cdef int caller = <int>(h.page >> 32), ex, i
+    cdef int caller = <int>(h.page >> 32), ex
     cdef int64_t tid = <int64_t>(h.page & <uint64_t>0xffffffff), r
     cdef pshare_mbox *b
     if e.gone:
@@ -1608,11 +1615,7 @@ cdef int on_tcall(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
             if e.ex_rank[ex] >= 0 and e.ex_cluster[ex] == tid:     # a thread elsewhere
                 send(e, e.ex_rank[ex], h, payload, h.len)
                 return R_OK
-    b = box(e, e.control)
-    for i in range(10):
-        b.a[i] = h.a[i]
-    memcpy(b.data, payload, h.len)
-    b.len = h.len
+    b = fill_call(e, e.control, h, payload)
     b.tcall_tid = <uint32_t>tid
     r = command_filled(e, e.control, C_CMD_TCALL)
     if e.gone:
@@ -2625,13 +2628,13 @@ cdef int on_texit(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
     return R_OK
 
 
-cdef int ask_home(engine_t *e, uint32_t kind, int slot, int nargs) noexcept nogil:
-    """A thread's request that home serves goes there: its mailbox's
-    a[0 .. nargs) and data; home ANSWERs it."""
+cdef int ask_home(engine_t *e, uint32_t kind, int slot, int nargs, uint64_t page) noexcept nogil:
+    """A thread's request that home serves (or, TCALL, passes on) goes
+    there: its mailbox's a[0 .. nargs) and data; it is ANSWERed."""
     cdef pshare_mbox *b = box(e, slot)
     cdef pshare_wire h
     cdef int i
-    hdr(&h, kind, slot, 0)
+    hdr(&h, kind, slot, page)
     for i in range(nargs):
         h.a[i] = b.a[i]
     e.outstanding += 1
@@ -2668,22 +2671,17 @@ cdef int on_request(engine_t *e, int slot) noexcept nogil:
     if b.kind == C_RQ_GLOBAL:
         if e.rank == HOME:
             return global_begin(e, HOME, slot, b.a, b.data, b.len)
-        return ask_home(e, W_GLOBAL, slot, 8)
+        return ask_home(e, W_GLOBAL, slot, 8, 0)
     if b.kind == C_RQ_SYSCALL and e.rank != HOME:
-        return ask_home(e, W_SYS, slot, 10)
+        return ask_home(e, W_SYS, slot, 10, 0)
     if b.kind == C_RQ_SPAWN:
         if e.rank == HOME:
             return spawn_begin(e, HOME, slot, b.a, b.data, b.len)
-        return ask_home(e, W_SPAWN, slot, 5)
+        return ask_home(e, W_SPAWN, slot, 5, 0)
     if b.kind == C_RQ_TCALL:
         # through home, which knows every thread's rank; always answered
         # from another rank (home's own threads ask only for threads elsewhere)
-        hdr(&h, W_TCALL, slot, (<uint64_t>e.rank << 32) | <uint64_t>b.tcall_tid)
-        for i in range(10):
-            h.a[i] = b.a[i]
-        e.outstanding += 1
-        send(e, HOME, &h, b.data, b.len)
-        return R_OK
+        return ask_home(e, W_TCALL, slot, 10, (<uint64_t>e.rank << 32) | <uint64_t>b.tcall_tid)
     if b.kind == C_RQ_THREAD_EXIT and e.rank != HOME:
         # the thread ends (it waits for nothing more): its executor too
         hdr(&h, W_TEXIT, -1, 0)
