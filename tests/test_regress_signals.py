@@ -81,3 +81,15 @@ def test_timers_naming_a_thread_elsewhere(bins, tmp_path, nranks, mpiexec):
     made = int(count.read_text())
     if nranks > 1:
         assert made == 4096, f"{made} timers made: the table's limit was not the one reached"
+
+
+@pytest.mark.pshare
+@pytest.mark.parametrize("nranks", RANKS, ids=[f"mpiexec{n}" for n in RANKS])
+def test_suspension_elsewhere_takes_signals_sent_to_the_process(bins, tmp_path, nranks, mpiexec):
+    """Three workers (on ranks 1-3 at 4 ranks) wait in sigsuspend, then one
+    in pause, for signals main blocks: kill and sigqueue to the process,
+    pthread_kill, one queued before the wait, and one left pending for the
+    process (sigpending must show it).  The process's signals go to home,
+    so a suspension elsewhere waited for ever (the job hung) and sigpending
+    elsewhere did not show them."""
+    same_as_native(bins["sig_suspend"], tmp_path, nranks, timeout=60)

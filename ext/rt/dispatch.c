@@ -236,8 +236,15 @@ static long spread_call(unsigned long nr, const long *a, struct kucontext *uc)
         return run_global(nr, a);
     case SYS_LOCAL:
         switch (nr) {
-        case PSHARE_NR_rt_sigprocmask:
         case PSHARE_NR_rt_sigsuspend:
+            if (!a[0] || a[1] != 8)
+                return run_local_class(nr, a, uc);
+            return sigsuspend_spread(*(const uint64_t *)a[0], uc);   /* here, and at home */
+        case PSHARE_NR_pause:
+            return sigsuspend_spread(uc->uc_sigmask, uc);
+        case PSHARE_NR_rt_sigpending:
+            return sigpending_spread(a, uc);     /* here's and the process's at home */
+        case PSHARE_NR_rt_sigprocmask:
         case PSHARE_NR_sigaltstack:
         case PSHARE_NR_rt_sigreturn:
             return run_local_class(nr, a, uc);

@@ -480,6 +480,8 @@ HIDDEN long sigcarry_deliver(const int64_t *a);
 
 /* ---- sigwait.c: a thread elsewhere waits for signals at home too ---- */
 HIDDEN long sigwait_spread(const long *a, struct kucontext *uc);
+HIDDEN long sigsuspend_spread(uint64_t mask, struct kucontext *uc);
+HIDDEN long sigpending_spread(const long *a, struct kucontext *uc);
 HIDDEN long sigwait_at_home(const long *a, int slot);
 HIDDEN void sigwait_signalled(int slot, int sig);
 
