@@ -379,3 +379,34 @@ def test_threads_peak_counts_app_threads(jobs_bin, tmp_path):
     assert r.returncode == 0
     rank1 = json.loads(stats.read_text())["ranks"][1]
     assert (rank1["threads"], rank1["threads_peak"]) == (3, 3)
+
+
+# ---- exec ----
+
+@pytest.mark.parametrize("thread", [0, 1, 3])
+@pytest.mark.parametrize("nranks", [2, 4])
+def test_exec_from_any_thread(jobs_bin, thread, nranks, tmp_path):
+    """Thread K (on rank K at 4 ranks, K mod 2 at 2) replaces the program
+    with a shell, its argv and environment built on its own stack: the same
+    output, file and status 3 as natively, the pid kept, and no process
+    left.  From a thread elsewhere execve failed with EFAULT (home's kernel
+    read strings from pages only that rank had)."""
+    binary = jobs_bin["exec_from"]
+    native = run_native(binary, [str(thread)], cwd=tmp_path / "native")
+    assert native.returncode == 3, native.stderr
+    r = run_pshare(binary, [str(thread)], cwd=tmp_path / "pshare", mode=("mpiexec", nranks))
+    assert (r.returncode, r.stdout, strip_pshare_lines(r.stderr), r.files) == \
+        (native.returncode, native.stdout, native.stderr, native.files), r.stderr
+    assert_nothing_left(binary)
+
+
+def test_exec_from_elsewhere_with_too_much_for_the_mailbox(jobs_bin, tmp_path):
+    """The documented limit: from a thread elsewhere the arguments and
+    environment travel in its mailbox, so 200 KB of them get the kernel's
+    E2BIG (natively they are within ARG_MAX) and the program goes on."""
+    binary = jobs_bin["exec_from"]
+    assert run_native(binary, ["1", "200000"], cwd=tmp_path / "native").returncode == 3
+    r = run_pshare(binary, ["1", "200000"], cwd=tmp_path / "pshare", mode=("mpiexec", 2))
+    assert r.returncode == 1
+    assert b"execve: Argument list too long" in r.stderr
+    assert_nothing_left(binary)

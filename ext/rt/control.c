@@ -63,7 +63,7 @@ static long execute_here(long nr, const long *a, long (*exec)(long nr, const lon
     size_t *top = thread_bounce();
     size_t at = *top;
     uint8_t *base = chan_box(thread_slot_index())->data + FWD_CAP + at;
-    int err = marshal_in(nr, a, &m, base, FWD_CAP - at);
+    int err = marshal_in(nr, a, &m, base, FWD_CAP - at, 0);
     if (err)
         return err;
     *top = at + ((m.used + 63) & ~(size_t)63);
@@ -132,7 +132,7 @@ static long forward(long nr, const long *a, uint32_t kind, long tid)
             m.np = 1;
         }
     } else {
-        err = marshal_in(nr, a, &m, box->data, FWD_CAP - MSEG_ROOM);
+        err = marshal_in(nr, a, &m, box->data, FWD_CAP - MSEG_ROOM, 1);
     }
     if (err) {
         chan_leave(mask);

@@ -209,9 +209,44 @@ static int marshal_msg(long nr, const long *args, struct mspec *m, uint8_t *base
     return 0;
 }
 
+/* A NULL-terminated array of strings (execve's argv, envp) as one input
+ * part: the array, its entries offsets into the data, then the strings.
+ * The kernel's E2BIG when it does not fit the mailbox. */
+static int add_strv(struct mspec *m, uint8_t *base, size_t cap, int arg, const char *const *v)
+{
+    size_t n = 0, bytes = 0;
+    for (; v[n]; n++)
+        bytes += strlen(v[n]) + 1;
+    size_t table = (n + 1) * sizeof(uint64_t);
+    int r = add(m, base, cap, arg, v, table + bytes, 0, ARG_STRV);
+    if (r)
+        return r == -E_NOMEM ? -E_2BIG : r;
+    struct mpart *p = &m->p[m->np - 1];
+    uint64_t *entry = (uint64_t *)(base + p->off);
+    size_t at = p->off + table;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(v[i]) + 1;
+        entry[i] = at;
+        memcpy(base + at, v[i], len);
+        at += len;
+    }
+    entry[n] = 0;
+    p->dir = ARG_IN;
+    return 0;
+}
+
 /* Offsets back to addresses, on the side that runs the call. */
 void marshal_rebase(uint8_t *base, uint32_t off, uint32_t len, uint32_t elem, int kind)
 {
+    if (kind == ARG_STRV) {
+        for (uint32_t at = 0; at + sizeof(uint64_t) <= len; at += sizeof(uint64_t)) {
+            uint64_t *entry = (uint64_t *)(base + off + at);
+            if (!*entry)
+                break;
+            *entry += (uintptr_t)base;
+        }
+        return;
+    }
     if (kind == ARG_IOVTAB) {
         for (uint32_t at = 0; at + sizeof(struct kiov) <= len; at += sizeof(struct kiov))
             ((struct kiov *)(base + off + at))->base += (uintptr_t)base;
@@ -265,8 +300,9 @@ static unsigned long ioctl_size(unsigned long cmd, int *dir)
     }
 }
 
-/* Fill m from the call's arguments; 0 or -errno. */
-int marshal_in(long nr, const long *args, struct mspec *m, uint8_t *base, size_t cap)
+/* Fill m from the call's arguments (`forwarded`: for another rank to run);
+ * 0 or -errno. */
+int marshal_in(long nr, const long *args, struct mspec *m, uint8_t *base, size_t cap, int forwarded)
 {
     memset(m, 0, sizeof *m);
     m->nr = nr;
@@ -346,6 +382,23 @@ int marshal_in(long nr, const long *args, struct mspec *m, uint8_t *base, size_t
     case PSHARE_NR_sendmmsg:
     case PSHARE_NR_recvmmsg:
         return marshal_msg(nr, args, m, base, cap);
+    case PSHARE_NR_execve:
+    case PSHARE_NR_execveat: {
+        /* argv and envp may be on pages home does not have (a thread's
+         * stack elsewhere): the strings travel.  Run here (home's threads,
+         * a vfork child, which touched them first) they stay as they are:
+         * no limit but the kernel's */
+        if (!forwarded)
+            break;
+        int path = nr == PSHARE_NR_execve ? 0 : 1;
+        if (args[path])
+            r = add(m, base, cap, path, (const void *)args[path], strlen((const char *)args[path]) + 1,
+                    ARG_IN, ARG_STR);
+        for (int i = path + 1; i <= path + 2 && !r; i++)
+            if (args[i])
+                r = add_strv(m, base, cap, i, (const char *const *)args[i]);
+        return r == -E_NOMEM ? -E_2BIG : r;
+    }
     case PSHARE_NR_readv:
     case PSHARE_NR_preadv:
     case PSHARE_NR_preadv2:

@@ -36,6 +36,7 @@
 #define E_BADF 9
 #define E_AGAIN 11
 #define E_NOMEM 12
+#define E_2BIG 7
 #define E_FAULT 14
 #define E_EXIST 17
 #define E_INVAL 22
@@ -420,7 +421,7 @@ struct mspec {
     size_t used;
     struct mpart p[MSPEC_MAX];
 };
-HIDDEN int marshal_in(long nr, const long *args, struct mspec *m, uint8_t *base, size_t cap);
+HIDDEN int marshal_in(long nr, const long *args, struct mspec *m, uint8_t *base, size_t cap, int forwarded);
 HIDDEN long marshal_exec(const struct mspec *m, uint8_t *base, long (*exec)(long nr, const long *a));
 HIDDEN void marshal_out(const struct mspec *m, const uint8_t *base, long ret);
 /* A forwarded call's data as it travels: one entry per buffer, in offset order. */
@@ -432,9 +433,10 @@ struct mseg {
 #define MSEG_MAX 16
 /* Kinds only marshal.c makes, past the table's (syscalls.tbl): headers of
  * sendmsg/recvmsg (elem: a kmsghdr) or sendmmsg/recvmmsg (a kmmsghdr) whose pointers
- * are offsets into the data, and an iovec array whose bases are.  The side
- * that runs the call turns the offsets into addresses (marshal_rebase). */
-enum { ARG_MSGHDR = ARG_FD + 1, ARG_IOVTAB };
+ * are offsets into the data, an iovec array whose bases are, and execve's
+ * string arrays (argv, envp: the array, then its strings).  The side that
+ * runs the call turns the offsets into addresses (marshal_rebase). */
+enum { ARG_MSGHDR = ARG_FD + 1, ARG_IOVTAB, ARG_STRV };
 struct kmsghdr {                     /* x86_64 struct msghdr */
     uintptr_t name;
     uint32_t namelen, pad0;
