@@ -22,7 +22,6 @@
 
 #define CPUS_MAX 8192                       /* bits in the masks handled here */
 #define K_MFD_CLOEXEC 1
-#define K_O_ACCMODE 3
 
 static uint16_t here[CPUS_MAX];             /* this rank's usable CPUs, in order */
 static int nhere;
@@ -107,18 +106,9 @@ int cpus_file_open(long nr, const long *a)
         "/sys/devices/system/cpu/online", "/sys/devices/system/cpu/possible",
         "/sys/devices/system/cpu/present",
     };
-    const char *path;
     long flags;
-    if (nr == PSHARE_NR_open) {
-        path = (const char *)a[0];
-        flags = a[1];
-    } else if (nr == PSHARE_NR_openat) {
-        path = (const char *)a[1];
-        flags = a[2];
-    } else {
-        return 0;
-    }
-    if (!path || (flags & K_O_ACCMODE) != K_O_RDONLY || !cpus_cluster())
+    const char *path = fd_open_read_path(nr, a, &flags);
+    if (!path || !cpus_cluster())
         return 0;
     for (unsigned i = 0; i < sizeof files / sizeof files[0]; i++)
         if (str_starts(path, files[i]) && path[strlen(files[i])] == 0)
@@ -138,13 +128,5 @@ long cpus_file_here(long nr, const long *a)
         fmt_dec(&b, rt.ctl->cpu_total - 1);
     }
     fmt_str(&b, "\n");
-    long fd = sys2(PSHARE_NR_memfd_create, "cpus", (flags & K_O_CLOEXEC) ? K_MFD_CLOEXEC : 0);
-    if (IS_ERR(fd))
-        return fd;
-    long w = sys3(PSHARE_NR_write, fd, text, b.len);
-    if (IS_ERR(w) || IS_ERR(sys3(PSHARE_NR_lseek, fd, 0, 0))) {
-        sys1(PSHARE_NR_close, fd);
-        return IS_ERR(w) ? w : -E_NOMEM;
-    }
-    return fd;
+    return fd_memfd_answer("cpus", flags, text, b.len);
 }

@@ -187,12 +187,52 @@ static long nofile_call(struct krlimit *newl, struct krlimit *oldl)
     return 0;
 }
 
+/* The path an open or openat opens for reading only, else 0 (another call,
+ * or not for reading), and its flags. */
+const char *fd_open_read_path(long nr, const long *a, long *flags)
+{
+    const char *path;
+    if (nr == PSHARE_NR_open) {
+        path = (const char *)a[0];
+        *flags = a[1];
+    } else if (nr == PSHARE_NR_openat) {
+        path = (const char *)a[1];
+        *flags = a[2];
+    } else {
+        return 0;
+    }
+    return path && (*flags & 3 /* O_ACCMODE */) == K_O_RDONLY ? path : 0;
+}
+
+/* An open answered with a memfd holding text (a file pshare makes look as
+ * natively: cpus.c, procfs.c), at its start; the open's O_CLOEXEC kept. */
+long fd_memfd_answer(const char *name, long flags, const char *text, size_t len)
+{
+    long fd = sys2(PSHARE_NR_memfd_create, name, (flags & K_O_CLOEXEC) ? K_MFD_CLOEXEC : 0);
+    if (IS_ERR(fd))
+        return fd;
+    long w = sys3(PSHARE_NR_write, fd, text, len);
+    if (IS_ERR(w) || IS_ERR(sys3(PSHARE_NR_lseek, fd, 0, 0))) {
+        sys1(PSHARE_NR_close, fd);
+        return IS_ERR(w) ? w : -E_NOMEM;
+    }
+    return fd;
+}
+
 long fd_exec(long nr, const long *a)
 {
     if (rt.dsm && (nr == PSHARE_NR_timer_create || nr == PSHARE_NR_timer_delete))
         return sigcarry_timer_call(nr, a);      /* a timer may signal a thread elsewhere */
     if ((nr == PSHARE_NR_open || nr == PSHARE_NR_openat) && cpus_file_open(nr, a))
         return cpus_file_here(nr, a);           /* the cluster's CPU count (cpus.c) */
+    if (rt.dsm && rt.is_home) {
+        int file = procfs_file_open(nr, a);
+        if (file)
+            return procfs_file_here(nr, a, file);   /* its thread count less the runtime's */
+        if (nr == PSHARE_NR_getdents64) {
+            return procfs_getdents(a[0], (void *)a[1], a[2]);   /* the runtime's tids dropped */
+        }
+    }
     if (rt.store_fd >= 0) {
         switch (nr) {
         case PSHARE_NR_getrlimit:

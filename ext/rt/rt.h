@@ -271,6 +271,8 @@ HIDDEN long fds_replace(long fd, long ours);
 HIDDEN void fds_child(int own_memory);
 HIDDEN int fd_guard(long nr, long *a, long *ret);
 HIDDEN long fd_exec(long nr, const long *a);
+HIDDEN const char *fd_open_read_path(long nr, const long *a, long *flags);
+HIDDEN long fd_memfd_answer(const char *name, long flags, const char *text, size_t len);
 
 /* ---- sud.c ---- */
 HIDDEN long sud_arm(void);
@@ -468,6 +470,7 @@ HIDDEN long run_thread_call(long nr, const long *a, long tid);
 HIDDEN long run_io(long nr, const long *a, struct kucontext *uc);
 HIDDEN long run_global(long nr, const long *a);
 HIDDEN long run_here(long nr, const long *a);
+HIDDEN int thread_runtime_tids(long *out, int max);
 HIDDEN long run_here_by(long nr, const long *a, long (*exec)(long nr, const long *a));
 
 /* ---- sigcarry.c: signals the kernel queues at an executor, to its thread ---- */
@@ -498,6 +501,11 @@ HIDDEN long cpus_getaffinity(long tid, long len, void *out);
 HIDDEN long cpus_setaffinity(long tid, long len, const void *mask);
 HIDDEN int cpus_file_open(long nr, const long *a);
 HIDDEN long cpus_file_here(long nr, const long *a);
+
+/* ---- procfs.c: the app's own /proc entries without the runtime's threads ---- */
+HIDDEN int procfs_file_open(long nr, const long *a);
+HIDDEN long procfs_file_here(long nr, const long *a, int file);
+HIDDEN long procfs_getdents(long fd, void *buf, long count);
 
 /* ---- dispatch.c ---- */
 HIDDEN void on_sigsys(int sig, struct ksiginfo *si, void *ctx);

@@ -424,6 +424,23 @@ int thread_slot_of_tid(long tid)
     return -1;
 }
 
+/* The kernel tids of this rank's runtime threads (the control thread; not
+ * the executors, which stand for the app's threads elsewhere): up to max
+ * of them into out, how many there are. */
+int thread_runtime_tids(long *out, int max)
+{
+    int n = 0;
+    for (int i = 0; i < PSHARE_MAX_THREADS; i++) {
+        struct slot *s = slot_at(i);
+        if (!atomic_load(&s->ktid) || s->is_thread || s->is_executor || s->is_process || !s->tid)
+            continue;
+        if (n < max)
+            out[n] = s->tid;
+        n++;
+    }
+    return n;
+}
+
 /* The slot of the app's thread of this rank whose cluster tid is `tid`, or
  * -1.  Never a runtime thread: elsewhere their tids are this host's, which
  * may be another host's cluster tid. */
