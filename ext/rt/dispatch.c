@@ -304,22 +304,12 @@ static long spread_call(unsigned long nr, const long *a, struct kucontext *uc)
     }
 }
 
-/* Reads every string of a NULL-terminated array (execve's argv, envp), so
- * that their pages are here before the kernel reads them: a page on another
- * rank is brought by the fault the read takes, where the kernel would fail
- * with EFAULT. */
-static void present_strv(const char *const *v)
-{
-    for (; v && *v; v++)
-        for (const volatile char *c = *v; *c; c++)
-            ;
-}
-
 /* A CLONE_VM child process (vfork, posix_spawn; threads.c thread_start):
  * a process of its own, which pshare does not spread, until its execve.
  * Its calls run here, on bounce buffers (a page it names may be on another
- * rank, brought by the runtime's fault handler as the copy touches it), and
- * the runtime's signals stay the runtime's. */
+ * rank, brought by the runtime's fault handler as the copy touches it; its
+ * execve's strings are read first: marshal.c), and the runtime's signals
+ * stay the runtime's. */
 static long run_child_process(unsigned long nr, const long *a, struct kucontext *uc)
 {
     switch (nr) {
@@ -330,14 +320,6 @@ static long run_child_process(unsigned long nr, const long *a, struct kucontext 
     case PSHARE_NR_sigaltstack:
     case PSHARE_NR_rt_sigreturn:
         return run_local_class(nr, a, uc);
-    case PSHARE_NR_execve:
-        present_strv((const char *const *)a[1]);
-        present_strv((const char *const *)a[2]);
-        break;
-    case PSHARE_NR_execveat:
-        present_strv((const char *const *)a[2]);
-        present_strv((const char *const *)a[3]);
-        break;
     case PSHARE_NR_clone:
     case PSHARE_NR_clone3:
     case PSHARE_NR_fork:

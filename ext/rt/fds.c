@@ -229,9 +229,8 @@ long fd_exec(long nr, const long *a)
         int file = procfs_file_open(nr, a);
         if (file)
             return procfs_file_here(nr, a, file);   /* its thread count less the runtime's */
-        if (nr == PSHARE_NR_getdents64) {
+        if (nr == PSHARE_NR_getdents64)
             return procfs_getdents(a[0], (void *)a[1], a[2]);   /* the runtime's tids dropped */
-        }
     }
     if (rt.store_fd >= 0) {
         switch (nr) {

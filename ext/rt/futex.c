@@ -44,9 +44,7 @@
  * by the app's mask, not the runtime's). */
 static int signal_waiting(uint64_t app_mask)
 {
-    uint64_t pending = 0;
-    sys2(PSHARE_NR_rt_sigpending, &pending, 8);
-    return (pending & ~app_mask & ~RT_RESERVED_SIGS) != 0;
+    return (sig_pending_here() & ~app_mask & ~RT_RESERVED_SIGS) != 0;
 }
 
 /* The up ring is nearly full: let the agent drain it (a post made under

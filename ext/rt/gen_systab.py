@@ -25,6 +25,8 @@ the end of the line; blank lines are ignored.
            iniov:aN outiov:aN     struct iovec array, count in argument N
            inarr:aN:S outarr:aN:S inoutarr:aN:S
                                   array of (argument N) elements of S bytes
+           strv                   input NULL-terminated array of strings (execve's
+                                  argv, envp)
            ptr                    pointer too complex to describe here
          N is a 0-based argument index and must name a scalar ('-')
          argument of the same call; S is a decimal size, 1..65535.
@@ -65,7 +67,7 @@ MAX_SIZE = 0xFFFF      # sizes must fit bits 16-31 of a descriptor
 CLASSES = ("LOCAL", "HOME", "GLOBAL", "THREAD")
 
 # Argument kinds, in C enum order (ARG_NONE = 0).
-KINDS = ("NONE", "STR", "BUF_ARG", "BUF_FIXED", "BUF_RV", "IOV", "ARR", "PTR", "FD")
+KINDS = ("NONE", "STR", "BUF_ARG", "BUF_FIXED", "BUF_RV", "IOV", "ARR", "PTR", "FD", "STRV")
 KIND = {name: value for value, name in enumerate(KINDS)}
 
 DIR_NONE, DIR_IN, DIR_OUT, DIR_INOUT = 0, 1, 2, 3
@@ -146,6 +148,8 @@ def parse_arg(token: str, line: int) -> Arg:
         return Arg(token, KIND["NONE"])
     if token == "str":
         return Arg(token, KIND["STR"], DIR_IN)
+    if token == "strv":
+        return Arg(token, KIND["STRV"], DIR_IN)
     if token == "ptr":
         return Arg(token, KIND["PTR"])
     if token == "fd":
@@ -260,12 +264,14 @@ def render_c(entries: list[Entry], source: str) -> str:
         "",
         "/* where a syscall runs; SYS_INVALID (0) for numbers the kernel does not",
         "   define, which the runtime answers with ENOSYS */",
-        "enum pshare_sysclass { SYS_INVALID = 0, SYS_LOCAL, SYS_HOME, SYS_GLOBAL, SYS_THREAD };",
+        "enum pshare_sysclass { SYS_INVALID = 0, "
+        + ", ".join(f"SYS_{c}" for c in CLASSES) + " };",
         "",
         "/* argument descriptor: kind in bits 0-3, direction in bits 4-5 (1 in, 2 out,",
         "   3 inout), size source: bits 8-15 = arg index for length or element count,",
         "   bits 16-31 = fixed size or element size */",
-        "enum { ARG_NONE = 0, ARG_STR, ARG_BUF_ARG, ARG_BUF_FIXED, ARG_BUF_RV, ARG_IOV, ARG_ARR, ARG_PTR, ARG_FD };",
+        "enum { " + ", ".join(f"ARG_{k}" + (" = 0" if k == "NONE" else "") for k in KINDS)
+        + " };",
         "#define ARG_IN    0x10u",
         "#define ARG_OUT   0x20u",
         "#define ARG_INOUT 0x30u",

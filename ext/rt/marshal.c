@@ -209,9 +209,19 @@ static int marshal_msg(long nr, const long *args, struct mspec *m, uint8_t *base
     return 0;
 }
 
-/* A NULL-terminated array of strings (execve's argv, envp) as one input
- * part: the array, its entries offsets into the data, then the strings.
- * The kernel's E2BIG when it does not fit the mailbox. */
+/* Reads every string of a NULL-terminated array, so that their pages are
+ * here before the kernel reads them: a page on another rank is brought by
+ * the fault the read takes, where the kernel would fail with EFAULT. */
+static void present_strv(const char *const *v)
+{
+    for (; *v; v++)
+        for (const volatile char *c = *v; *c; c++)
+            ;
+}
+
+/* A NULL-terminated array of strings (forwarded) as one input part: the
+ * array, its entries offsets into the data, then the strings.  The
+ * kernel's E2BIG when it does not fit the mailbox. */
 static int add_strv(struct mspec *m, uint8_t *base, size_t cap, int arg, const char *const *v)
 {
     size_t n = 0, bytes = 0;
@@ -382,23 +392,6 @@ int marshal_in(long nr, const long *args, struct mspec *m, uint8_t *base, size_t
     case PSHARE_NR_sendmmsg:
     case PSHARE_NR_recvmmsg:
         return marshal_msg(nr, args, m, base, cap);
-    case PSHARE_NR_execve:
-    case PSHARE_NR_execveat: {
-        /* argv and envp may be on pages home does not have (a thread's
-         * stack elsewhere): the strings travel.  Run here (home's threads,
-         * a vfork child, which touched them first) they stay as they are:
-         * no limit but the kernel's */
-        if (!forwarded)
-            break;
-        int path = nr == PSHARE_NR_execve ? 0 : 1;
-        if (args[path])
-            r = add(m, base, cap, path, (const void *)args[path], strlen((const char *)args[path]) + 1,
-                    ARG_IN, ARG_STR);
-        for (int i = path + 1; i <= path + 2 && !r; i++)
-            if (args[i])
-                r = add_strv(m, base, cap, i, (const char *const *)args[i]);
-        return r == -E_NOMEM ? -E_2BIG : r;
-    }
     case PSHARE_NR_readv:
     case PSHARE_NR_preadv:
     case PSHARE_NR_preadv2:
@@ -445,6 +438,14 @@ int marshal_in(long nr, const long *args, struct mspec *m, uint8_t *base, size_t
         }
         case ARG_BUF_RV:
             r = add(m, base, cap, i, p, room(m, cap, 65536), dir, kind);
+            break;
+        case ARG_STRV:
+            /* execve's argv, envp: their pages may be on a rank other than
+             * the one that runs the call (a thread's stack elsewhere) */
+            if (forwarded)
+                r = add_strv(m, base, cap, i, p);
+            else
+                present_strv(p);      /* as they are: no limit but the kernel's */
             break;
         default:                      /* ARG_PTR, ARG_IOV without a rule: as it is */
             dsm_touch_arg(p);

@@ -153,13 +153,18 @@ long procfs_file_here(long nr, const long *a, int file)
     return fd_memfd_answer(file == FILE_STATUS ? "status" : "stat", flags, out, n);
 }
 
-static int names_tid(const struct kdirent64 *d, const long *tids, int n)
+/* The tid an entry names, or -1 (its name is not a number). */
+static long entry_tid(const struct kdirent64 *d)
 {
     const char *end;
     long v = number_at(d->name, d->name + 24, &end);
-    if (end == d->name || *end)
-        return 0;
-    for (int i = 0; i < n; i++)
+    return end == d->name || *end ? -1 : v;
+}
+
+static int names_tid(const struct kdirent64 *d, const long *tids, int n)
+{
+    long v = entry_tid(d);
+    for (int i = 0; i < n && v >= 0; i++)
         if (tids[i] == v)
             return 1;
     return 0;
@@ -187,10 +192,16 @@ long procfs_getdents(long fd, void *buf, long count)
         long r = sys3(PSHARE_NR_getdents64, fd, buf, count);
         if (r <= 0)
             return r;
+        /* most directories name no number: the runtime's tids are not
+         * looked up for them */
+        int numbers = 0, found = 0, hidden = 0;
+        for (long at = 0; at < r && !numbers; at += ((struct kdirent64 *)((char *)buf + at))->reclen)
+            numbers = entry_tid((struct kdirent64 *)((char *)buf + at)) >= 0;
         long tids[HIDDEN_MAX];
-        int hidden = hidden_tids(tids), found = 0;
-        for (long at = 0; at < r; at += ((struct kdirent64 *)((char *)buf + at))->reclen)
-            found |= names_tid((struct kdirent64 *)((char *)buf + at), tids, hidden);
+        if (numbers)
+            hidden = hidden_tids(tids);
+        for (long at = 0; at < r && hidden && !found; at += ((struct kdirent64 *)((char *)buf + at))->reclen)
+            found = names_tid((struct kdirent64 *)((char *)buf + at), tids, hidden);
         if (!found || !is_task_dir(fd))
             return r;
         long kept = 0;

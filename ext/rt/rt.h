@@ -326,6 +326,7 @@ HIDDEN long sig_action(int sig, const struct ksigaction *act, struct ksigaction 
 HIDDEN long sig_action_child(int sig, const struct ksigaction *act, struct ksigaction *oact, size_t size);
 HIDDEN long sig_procmask(struct kucontext *uc, int how, const uint64_t *set, uint64_t *oset, size_t size);
 HIDDEN long sig_suspend(const uint64_t *mask, size_t size);
+HIDDEN uint64_t sig_pending_here(void);
 HIDDEN long sig_altstack(const struct kstack *ss, struct kstack *oss);
 
 /* ---- memory.c: the region table and the address-space calls ---- */
@@ -435,10 +436,11 @@ struct mseg {
 #define MSEG_MAX 16
 /* Kinds only marshal.c makes, past the table's (syscalls.tbl): headers of
  * sendmsg/recvmsg (elem: a kmsghdr) or sendmmsg/recvmmsg (a kmmsghdr) whose pointers
- * are offsets into the data, an iovec array whose bases are, and execve's
- * string arrays (argv, envp: the array, then its strings).  The side that
- * runs the call turns the offsets into addresses (marshal_rebase). */
-enum { ARG_MSGHDR = ARG_FD + 1, ARG_IOVTAB, ARG_STRV };
+ * are offsets into the data, and an iovec array whose bases are.  The side
+ * that runs the call turns the offsets into addresses (marshal_rebase), as
+ * it does a forwarded ARG_STRV's entries (execve's argv, envp: the array,
+ * then its strings). */
+enum { ARG_MSGHDR = ARG_STRV + 1, ARG_IOVTAB };
 struct kmsghdr {                     /* x86_64 struct msghdr */
     uintptr_t name;
     uint32_t namelen, pad0;

@@ -221,6 +221,15 @@ long sig_procmask(struct kucontext *uc, int how, const uint64_t *set, uint64_t *
     return 0;
 }
 
+/* What is pending for the calling thread in this rank's kernel: its own
+ * and this process's. */
+uint64_t sig_pending_here(void)
+{
+    uint64_t pending = 0;
+    sys2(PSHARE_NR_rt_sigpending, &pending, 8);
+    return pending;
+}
+
 long sig_suspend(const uint64_t *mask, size_t size)
 {
     if (!mask || size != 8)

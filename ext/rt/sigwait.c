@@ -40,6 +40,19 @@ static struct wait waits[PSHARE_MAX_THREADS];
 
 /* ---- the thread (not on home) ---- */
 
+/* The calling thread's wait starts: what ends it (sigwait_signalled), and
+ * its number, set before the thread looks here so that nothing slips
+ * between. */
+static struct wait *wait_begin(uint64_t set, uint64_t unblocked, uint32_t *number)
+{
+    struct wait *w = &waits[thread_slot_index()];
+    *number = ++w->count ? w->count : ++w->count;
+    w->set = set;
+    w->unblocked = unblocked;
+    atomic_store(&w->active, *number);
+    return w;
+}
+
 long sigwait_spread(const long *a, struct kucontext *uc)
 {
     if (rt.is_home || !a[0] || a[3] != 8)
@@ -48,12 +61,8 @@ long sigwait_spread(const long *a, struct kucontext *uc)
     memcpy(&set, (const void *)a[0], 8);
     struct kts zero = { 0, 0 };
     long here[6] = { a[0], a[1], (long)&zero, 8, 0, 0 };
-    int slot = thread_slot_index();
-    struct wait *w = &waits[slot];
-    uint32_t number = ++w->count ? w->count : ++w->count;
-    w->set = set;
-    w->unblocked = ~uc->uc_sigmask;
-    atomic_store(&w->active, number);     /* before the look: nothing slips between */
+    uint32_t number;
+    struct wait *w = wait_begin(set, ~uc->uc_sigmask, &number);
     long r = run_here(PSHARE_NR_rt_sigtimedwait, here);
     int poll_only = a[2] && ts_ns((const struct kts *)a[2]) == 0;
     if (r == -E_AGAIN && !poll_only) {
@@ -92,13 +101,6 @@ static void suspension_sets(uint64_t mask, uint64_t *ends, uint64_t *handled)
     }
 }
 
-static uint64_t pending_here(void)
-{
-    uint64_t pending = 0;
-    sys2(PSHARE_NR_rt_sigpending, &pending, 8);
-    return pending;
-}
-
 /* rt_sigsuspend(mask) (pause: the thread's own mask) of a thread elsewhere:
  * what is queued here ends it at once; else its executor waits at home for
  * a signal with a handler the mask lets through, and the thread queues that
@@ -111,13 +113,9 @@ long sigsuspend_spread(uint64_t mask, struct kucontext *uc)
         return sys2(PSHARE_NR_rt_sigsuspend, &mask, 8);
     uint64_t ends, handled;
     suspension_sets(mask, &ends, &handled);
-    int slot = thread_slot_index();
-    struct wait *w = &waits[slot];
-    uint32_t number = ++w->count ? w->count : ++w->count;
-    w->set = ends;
-    w->unblocked = 0;
-    atomic_store(&w->active, number);     /* before the look: nothing slips between */
-    if (!(pending_here() & ends)) {
+    uint32_t number;
+    struct wait *w = wait_begin(ends, 0, &number);
+    if (!(sig_pending_here() & ends)) {
         struct ksiginfo si;
         long fa[6] = { (long)&handled, (long)&si, 0, 8, number, 0 };
         long sig = run_forwarded(PSHARE_NR_rt_sigtimedwait, fa, uc);
@@ -126,7 +124,7 @@ long sigsuspend_spread(uint64_t mask, struct kucontext *uc)
                  &si);                    /* (runs its handler now if the thread's mask lets it) */
     }
     atomic_store(&w->active, 0);
-    if (pending_here() & ends)
+    if (sig_pending_here() & ends)
         return sys2(PSHARE_NR_rt_sigsuspend, &mask, 8);
     return -E_INTR;                       /* the handler ran while the thread waited */
 }
