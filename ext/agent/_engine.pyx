@@ -51,8 +51,8 @@ cdef extern from "wire.h" nogil:
         W_FAULT, W_GRANT, W_FETCH, W_PAGE, W_INV, W_INV_DONE, W_SYS, W_ANSWER, W_SIGNAL, W_PY
         W_FENCE, W_FENCED, W_UNFENCE, W_GOT, W_SENT, W_GLOBAL, W_REPLAY, W_REPLAYED
         W_SPAWN, W_START, W_STARTED, W_TEXIT, W_SWEND, W_TCALL
-        W_FWAIT, W_FWAKE, W_FCANCEL, W_FWOKEN, W_BARRIER, W_GO
-        W_NKINDS
+        W_FWAIT, W_FWAKE, W_FCANCEL, W_FWOKEN, W_BARRIER, W_GO, W_CPUQ, W_CPUTIME
+        W_NKINDS, PSHARE_WIRE_SLOTS
     struct pshare_wire:
         uint32_t kind
         int32_t slot
@@ -518,8 +518,12 @@ cdef struct engine_t:
     uint64_t prefetched
     int prefetch_peak               # the most groups one stream had in flight
     uint64_t spin_ns                # CPU time the engine spent polling with nothing to do
-    uint64_t sent[32]
-    uint64_t received[32]
+    uint64_t sent[PSHARE_WIRE_SLOTS]
+    uint64_t received[PSHARE_WIRE_SLOTS]
+    # the process's CPU time asked for by a thread (RQ_CPUTIME), per slot:
+    # the clocks summed so far (3 a slot) and the ranks yet to answer
+    int64_t *cpu_sum
+    int32_t *cpu_due
 
 
 cdef inline uint64_t clock_ns(int clk) noexcept nogil:
@@ -924,7 +928,7 @@ cdef int hold(engine_t *e, applying_t *a, int src, pshare_wire *h, const uint8_t
 # ---- message handlers: one per kind (the dispatch table) ----
 
 ctypedef int (*handler_t)(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil
-cdef handler_t HANDLERS[32]
+cdef handler_t HANDLERS[PSHARE_WIRE_SLOTS]
 
 
 cdef int page_msg(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
@@ -1626,6 +1630,62 @@ cdef int on_tcall(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) 
     return R_OK
 
 
+# ---- the process's CPU time (ext/rt/cputime.c): every rank's app process's ----
+
+cdef void app_cputime(engine_t *e, int64_t *t) noexcept nogil:
+    """This rank's app process's CPU clocks, ns: CPUCLOCK_PROF (user + system),
+    _VIRT (user), _SCHED (the scheduler's exact sum), its ended threads
+    included.  A process's CPU clock may be read by any process
+    (MAKE_PROCESS_CPUCLOCK of its pid)."""
+    cdef timespec ts
+    cdef int which
+    for which in range(3):
+        if clock_gettime(<int>(<unsigned int>(~e.app_pid) << 3) | which, &ts) == 0:
+            t[which] = <int64_t>ts.tv_sec * 1000000000 + ts.tv_nsec
+        else:
+            t[which] = 0                # the app is gone: the job ends anyway
+
+
+cdef int cputime_begin(engine_t *e, int slot) noexcept nogil:
+    """A thread's RQ_CPUTIME: this rank's clocks now, every other rank's as
+    they answer (on_cputime replies once all have)."""
+    cdef pshare_wire h
+    cdef int r
+    app_cputime(e, &e.cpu_sum[3 * slot])
+    e.cpu_due[slot] = e.size - 1
+    hdr(&h, W_CPUQ, slot, 0)
+    for r in range(e.size):
+        if r != e.rank:
+            e.outstanding += 1
+            send(e, r, &h, NULL, 0)
+    if e.cpu_due[slot] == 0:
+        mbox_reply(e, slot, 0, 0, <uint8_t *>&e.cpu_sum[3 * slot], 3 * sizeof(int64_t))
+    return R_OK
+
+
+cdef int on_cpuq(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    cdef pshare_wire a
+    hdr(&a, W_CPUTIME, h.slot, 0)
+    app_cputime(e, a.a)
+    send(e, src, &a, NULL, 0)
+    return R_OK
+
+
+cdef int on_cputime(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
+    cdef int slot = h.slot, which
+    if e.outstanding > 0:
+        e.outstanding -= 1
+    if slot < 0 or slot >= PSHARE_MAX_THREADS or e.cpu_due[slot] <= 0:
+        fail(e, "a CPU time nobody asked for")
+        return R_EVENT
+    for which in range(3):
+        e.cpu_sum[3 * slot + which] += h.a[which]
+    e.cpu_due[slot] -= 1
+    if e.cpu_due[slot] == 0:
+        mbox_reply(e, slot, 0, 0, <uint8_t *>&e.cpu_sum[3 * slot], 3 * sizeof(int64_t))
+    return R_OK
+
+
 cdef int on_py(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
     e.ev_data = <uint8_t *>malloc(h.len if h.len else 1)
     if e.ev_data == NULL:
@@ -1764,6 +1824,8 @@ HANDLERS[W_STARTED] = on_started
 HANDLERS[W_TEXIT] = on_texit
 HANDLERS[W_SWEND] = on_swend
 HANDLERS[W_TCALL] = on_tcall
+HANDLERS[W_CPUQ] = on_cpuq
+HANDLERS[W_CPUTIME] = on_cputime
 
 
 cdef int dispatch(engine_t *e, int src, pshare_wire *h, const uint8_t *payload) noexcept nogil:
@@ -2682,6 +2744,8 @@ cdef int on_request(engine_t *e, int slot) noexcept nogil:
         # through home, which knows every thread's rank; always answered
         # from another rank (home's own threads ask only for threads elsewhere)
         return ask_home(e, W_TCALL, slot, 10, (<uint64_t>e.rank << 32) | <uint64_t>b.tcall_tid)
+    if b.kind == C_RQ_CPUTIME:
+        return cputime_begin(e, slot)
     if b.kind == C_RQ_THREAD_EXIT and e.rank != HOME:
         # the thread ends (it waits for nothing more): its executor too
         hdr(&h, W_TEXIT, -1, 0)
@@ -2966,6 +3030,10 @@ cdef class Engine:
         e.peer = <pshare_chan **>calloc(e.size, sizeof(pshare_chan *))
         if e.peer == NULL:
             raise MemoryError()
+        e.cpu_sum = <int64_t *>calloc(3 * PSHARE_MAX_THREADS, sizeof(int64_t))
+        e.cpu_due = <int32_t *>calloc(PSHARE_MAX_THREADS, sizeof(int32_t))
+        if e.cpu_sum == NULL or e.cpu_due == NULL:
+            raise MemoryError()
         e.m = pm_new(emit, e)
         e.fx = fx_new()
         e.br = br_new()
@@ -3063,6 +3131,8 @@ cdef class Engine:
         free(e.ex_busy_rank)
         free(e.ex_busy_slot)
         free(e.ex_ending)
+        free(e.cpu_sum)
+        free(e.cpu_due)
         free(e.ev_data)
         free(e.pagebuf)
         free(e)

@@ -37,6 +37,7 @@ cdef extern from "shm.h" nogil:
         C_RQ_FWAIT "RQ_FWAIT"
         C_RQ_FWAKE "RQ_FWAKE"
         C_RQ_TCALL "RQ_TCALL"
+        C_RQ_CPUTIME "RQ_CPUTIME"
         C_CMD_PROTECT "CMD_PROTECT"
         C_CMD_SPAWN "CMD_SPAWN"
         C_CMD_EXECUTOR "CMD_EXECUTOR"

@@ -48,7 +48,9 @@
     X(STARTED,  27, "rank -> home: a[0] the local tid or -errno, a[1] the thread's slot, a[2..5] START's a[4], a[6..8] back") \
     X(TEXIT,    28, "rank -> home: a[0] the cluster tid of a thread that ended (its executor ends)") \
     X(SWEND,    29, "rank -> home: slot, a[0] the number of its thread's signal wait at home to end (a signal came to the thread)") \
-    X(TCALL,    30, "-> home, then the named thread's rank: slot (the caller's), page = the caller's rank << 32 | the named cluster tid, a[0..9] the call (SYS's), payload = its input bytes; the rank that runs it ANSWERs the caller")
+    X(TCALL,    30, "-> home, then the named thread's rank: slot (the caller's), page = the caller's rank << 32 | the named cluster tid, a[0..9] the call (SYS's), payload = its input bytes; the rank that runs it ANSWERs the caller") \
+    X(CPUQ,     31, "rank -> every other rank: slot; answer CPUTIME") \
+    X(CPUTIME,  32, "-> the CPUQ's rank: slot, a[0..2] the app process's CPU clocks (ns: CPUCLOCK_PROF, _VIRT, _SCHED)")
 
 enum pshare_wire_kind {
 #define PSHARE_WIRE_ENUM(name, nr, what) W_##name = nr,
@@ -78,7 +80,9 @@ struct pshare_wire {
 #define PSHARE_WIRE_MAX (PSHARE_WIRE_HDR + PSHARE_WIRE_MAX_PAYLOAD)
 
 _Static_assert(sizeof(struct pshare_wire) == 104, "the header is part of the protocol");
-_Static_assert(W_NKINDS <= 32, "the engine's handler table and counters have 32 entries");
+/* the engine's handler table and per-kind counters */
+#define PSHARE_WIRE_SLOTS 48
+_Static_assert(W_NKINDS <= PSHARE_WIRE_SLOTS, "the engine's handler table and counters have a slot per kind");
 _Static_assert(PSHARE_WIRE_MAX_PAYLOAD >= 256 * 1024, "a mailbox's data must fit (shm.h)");
 
 #endif

@@ -250,6 +250,14 @@ static long spread_call(unsigned long nr, const long *a, struct kucontext *uc)
             return run_local_class(nr, a, uc);
         case PSHARE_NR_rt_sigtimedwait:
             return sigwait_spread(a, uc);       /* here, and at home for the process's */
+        case PSHARE_NR_clock_gettime: case PSHARE_NR_clock_getres: {
+            long r;
+            if (cputime_clock(nr, a, &r))
+                return r;                       /* the process's CPU clocks: every rank's */
+            if (schedcall_names_thread(nr, a))
+                return schedcall_spread(nr, a, uc);   /* a thread's: where it runs */
+            break;
+        }
         case PSHARE_NR_sched_setaffinity: case PSHARE_NR_sched_getaffinity:
         case PSHARE_NR_sched_setparam: case PSHARE_NR_sched_getparam:
         case PSHARE_NR_sched_setscheduler: case PSHARE_NR_sched_getscheduler:
@@ -294,7 +302,9 @@ static long spread_call(unsigned long nr, const long *a, struct kucontext *uc)
         case PSHARE_NR_getrusage:
             if (a[0] == K_RUSAGE_THREAD)
                 return run_here(nr, a);      /* the calling thread's own: where it runs */
-            break;
+            /* fall through */
+        case PSHARE_NR_times:                /* home's, with every rank's CPU time */
+            return cputime_fix(nr, a, rt.is_home ? run_here(nr, a) : run_forwarded(nr, a, uc));
         case PSHARE_NR_read: case PSHARE_NR_write: case PSHARE_NR_pread64: case PSHARE_NR_pwrite64:
         case PSHARE_NR_readv: case PSHARE_NR_writev: case PSHARE_NR_preadv: case PSHARE_NR_pwritev:
         case PSHARE_NR_preadv2: case PSHARE_NR_pwritev2:

@@ -495,6 +495,7 @@ HIDDEN void sigwait_signalled(int slot, int sig);
 /* ---- schedcall.c: calls about a thread's scheduling, where it runs ---- */
 HIDDEN long schedcall_spread(long nr, const long *a, struct kucontext *uc);
 HIDDEN long schedcall_run(long nr, const long *a, long tid);
+HIDDEN int schedcall_names_thread(long nr, const long *a);
 
 /* ---- cpus.c: the cluster's CPUs as one machine's ---- */
 HIDDEN void cpus_init(void);
@@ -508,6 +509,9 @@ HIDDEN long cpus_file_here(long nr, const long *a);
 HIDDEN int procfs_file_open(long nr, const long *a);
 HIDDEN long procfs_file_here(long nr, const long *a, int file);
 HIDDEN long procfs_getdents(long fd, void *buf, long count);
+/* ---- cputime.c: the process's CPU time, every rank's ---- */
+HIDDEN int cputime_clock(long nr, const long *a, long *ret);
+HIDDEN long cputime_fix(long nr, const long *a, long ret);
 
 /* ---- dispatch.c ---- */
 HIDDEN void on_sigsys(int sig, struct ksiginfo *si, void *ctx);

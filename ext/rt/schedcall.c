@@ -19,16 +19,31 @@
  *     answer).  The control thread there runs it (schedcall_run) and the
  *     answer goes back to the caller.
  * Only the thread-directed forms come here: getpriority/setpriority of a
- * process group or user stay where every HOME call runs.
+ * process group or user stay where every HOME call runs.  A thread's CPU
+ * clock (clock_gettime, clock_getres of pthread_getcpuclockid's clock,
+ * which holds the tid) is read the same way: the kernel lets only a thread
+ * of the same process read it, and the control thread where the thread runs
+ * is one.
  */
 #include "rt.h"
 
 #define K_PRIO_PROCESS 0
+#define K_CPUCLOCK_PERTHREAD 4
+
+/* A thread's CPU clock (the kernel's MAKE_THREAD_CPUCLOCK): its tid, else -1. */
+static long clock_thread(long clk)
+{
+    int c = (int)clk;
+    return c < 0 && (c & K_CPUCLOCK_PERTHREAD) ? ~(c >> 3) : -1;
+}
 
 /* The argument that names a thread, or -1 when the call names none. */
 static int named_thread_arg(long nr, const long *a)
 {
     switch (nr) {
+    case PSHARE_NR_clock_gettime:
+    case PSHARE_NR_clock_getres:
+        return clock_thread(a[0]) >= 0 ? 0 : -1;
     case PSHARE_NR_sched_setaffinity:
     case PSHARE_NR_sched_getaffinity:
     case PSHARE_NR_sched_setparam:
@@ -44,6 +59,14 @@ static int named_thread_arg(long nr, const long *a)
         return a[0] == K_PRIO_PROCESS ? 1 : -1;
     }
     return -1;
+}
+
+/* The thread the call names at argument `arg` (0: the caller). */
+static long named_tid(long nr, const long *a, int arg)
+{
+    if (nr == PSHARE_NR_clock_gettime || nr == PSHARE_NR_clock_getres)
+        return clock_thread(a[arg]);
+    return (int)a[arg];                   /* the kernel's pid_t */
 }
 
 /* The call for a thread of this rank, its buffers present: an affinity in
@@ -65,7 +88,10 @@ static long run_for(long nr, const long *a, int arg, long tid, int here)
     long b[6];
     for (int i = 0; i < 6; i++)
         b[i] = a[i];
-    b[arg] = tid;
+    if (nr == PSHARE_NR_clock_gettime || nr == PSHARE_NR_clock_getres)
+        b[arg] = (long)(int)((~(unsigned)tid << 3) | ((unsigned)a[arg] & 7));   /* its clock here */
+    else
+        b[arg] = tid;
     return here ? run_here_by(nr, b, exec_for_thread) : exec_for_thread(nr, b);
 }
 
@@ -74,7 +100,7 @@ long schedcall_spread(long nr, const long *a, struct kucontext *uc)
     int arg = named_thread_arg(nr, a);
     if (arg < 0)
         return rt.is_home ? run_here(nr, a) : run_forwarded(nr, a, uc);
-    long tid = (int)a[arg];               /* the kernel's pid_t */
+    long tid = named_tid(nr, a, arg);
     if (tid == 0 || tid == thread_cluster_tid())
         return run_for(nr, a, arg, 0, 1);
     if (tid < 0)
@@ -88,6 +114,13 @@ long schedcall_spread(long nr, const long *a, struct kucontext *uc)
             return run_here(nr, a);       /* another process, or none: the kernel's answer */
     }
     return run_thread_call(nr, a, tid);
+}
+
+/* Whether a LOCAL call names a thread that may run elsewhere (a thread's
+ * CPU clock), for schedcall_spread. */
+int schedcall_names_thread(long nr, const long *a)
+{
+    return (nr == PSHARE_NR_clock_gettime || nr == PSHARE_NR_clock_getres) && clock_thread(a[0]) > 0;
 }
 
 /* The control thread: a call another rank's thread made about a thread of

@@ -242,6 +242,8 @@ enum pshare_req {
     RQ_FWAKE = 7,         /* a[0] address, a[1] how many, a[2] bitset, a[3] the word (-1: not here) -> a[0] how many woke */
     RQ_TCALL = 8,         /* a call that names a thread on another rank (schedcall.c): as RQ_SYSCALL,
                              and tcall_tid the thread's cluster tid; run where that thread runs */
+    RQ_CPUTIME = 9,       /* every rank's app process's CPU clocks, summed (cputime.c) -> data:
+                             int64 ns by CPUCLOCK_PROF, _VIRT, _SCHED */
 };
 
 /* commands, agent -> control thread / executor */
