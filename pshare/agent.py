@@ -24,6 +24,7 @@ from . import config, stats
 from ._rtctl import (CHAN_FD, CTL_FD, NO_PUNCH, RT_FAILED, RT_NONE, RT_RUNNING, STORE_FD,
                      Channel, ControlBlock, disable_aslr, make_store, tsc_hz)
 from .errors import LaunchError
+from .placement import usable_cores
 
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT,
                      signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM, signal.SIGCONT,
@@ -95,6 +96,11 @@ class Agent:
         if self.rank != 0:
             config.apply_rlimits(rlimits)
         self.ctl = ControlBlock(self.rank, self.size, flags)
+        # the cluster's CPUs (ext/rt/cpus.c), known to the runtime from its
+        # start: this rank's are numbered after every lower rank's
+        counts = self.comm.allgather(usable_cores())
+        if self.opts.cpus == "cluster" and self.size > 1:
+            self.ctl.set_cpus(sum(counts[:self.rank]), sum(counts))
         if self.command.comm:
             self.ctl.set_comm(os.fsencode(self.command.comm))
         self.chan = Channel()
@@ -218,7 +224,7 @@ class Agent:
     def serve(self):
         """Run the event loop until the job ends; returns its exit status."""
         from .loop import Node
-        from .placement import Placement, usable_cores
+        from .placement import Placement
         verdict, home_pid = self.check_layouts()
         self.ctl.set_home_pid(home_pid)
         if verdict is not None:
@@ -229,10 +235,6 @@ class Agent:
                 self.kill_app()
             self.proc.wait()
             return status
-        # the cluster's CPUs: this rank's are numbered after every lower rank's
-        counts = self.comm.allgather(usable_cores())
-        if self.opts.cpus == "cluster" and self.size > 1:
-            self.ctl.set_cpus(sum(counts[:self.rank]), sum(counts))
         placement = Placement(self.opts.placement, self.size, usable_cores())
         self.node = Node(self.comm, self.chan, self.ctl, self.store, placement,
                          lambda: self.proc.poll(), self.proc.pid, self.opts.hold_us,

@@ -58,7 +58,8 @@ def test_node_cpus_are_each_nodes_own(bins, tmp_path, nranks, mpiexec):
 @pytest.mark.parametrize("nranks", (2, 3, 4), ids=["mpiexec2", "mpiexec3", "mpiexec4"])
 def test_the_cluster_cpus_are_the_programs(bins, tmp_path, nranks, mpiexec):
     """Thread k is placed on rank k // C (C: each rank's CPUs) and created
-    pinned to CPU k, which is on that rank: pinned there.  It then asks for
+    pinned to CPU k, which is on that rank: pinned there, and sched_getcpu
+    (the vDSO's, made a trapped call: vdso.c) and getcpu say k.  It then asks for
     CPU k + C, on the next rank: it stays on its own node, unpinned there,
     and reads back every CPU."""
     c = cores()
@@ -70,7 +71,7 @@ def test_the_cluster_cpus_are_the_programs(bins, tmp_path, nranks, mpiexec):
     everything = braces(range(total))
     expected = [f"online {total} configured {total} get_nprocs {total} get_nprocs_conf {total}",
                 f"main: {everything}"]
-    expected += [f"worker {k}: created {{{k}}}, to {(k + c) % total}: 0 {everything}"
+    expected += [f"worker {k}: created {{{k}}}, on {k}/{k}, to {(k + c) % total}: 0 {everything}"
                  for k in range(total)]
     expected += ["a CPU nobody has: Invalid argument", f"main after: {everything}"]
     assert got.stdout.decode().splitlines() == expected

@@ -13,6 +13,8 @@
  *   - sched_setaffinity: the mask's CPUs on the thread's node; all of the
  *     node's when it names only other nodes' (a thread does not move to
  *     another node); EINVAL, as the kernel's, when it names none at all.
+ *   - getcpu (sched_getcpu: the vDSO's is made a system call, vdso.c): the
+ *     CPU the thread runs on, in the job's numbers;
  *   - reading /sys/devices/system/cpu/{online,possible,present}, where glibc
  *     counts CPUs (sysconf, get_nprocs) and libgomp sizes its masks: a memfd
  *     on home with "0-(cpu_total - 1)".
@@ -97,6 +99,26 @@ long cpus_setaffinity(long tid, long len, const void *mask)
         for (int i = 0; i < nhere; i++)
             set_bit(k, here[i]);            /* only other nodes' CPUs: stays on its node's */
     return sys3(PSHARE_NR_sched_setaffinity, tid, sizeof k, k);
+}
+
+/* getcpu's answer here (its buffers present): the CPU in the job's numbers */
+static long exec_getcpu(long nr, const long *a)
+{
+    long r = sys3(nr, a[0], a[1], a[2]);
+    if (r != 0 || !a[0])
+        return r;
+    uint32_t *cpu = (uint32_t *)a[0];
+    for (int i = 0; i < nhere; i++)
+        if (here[i] == *cpu) {
+            *cpu = (uint32_t)(rt.ctl->cpu_base + i);
+            break;
+        }
+    return r;
+}
+
+long cpus_getcpu(const long *a)
+{
+    return run_here_by(PSHARE_NR_getcpu, a, exec_getcpu);
 }
 
 /* open/openat of one of the files glibc counts CPUs from, for reading */

@@ -250,6 +250,10 @@ static long spread_call(unsigned long nr, const long *a, struct kucontext *uc)
             return run_local_class(nr, a, uc);
         case PSHARE_NR_rt_sigtimedwait:
             return sigwait_spread(a, uc);       /* here, and at home for the process's */
+        case PSHARE_NR_getcpu:
+            if (cpus_cluster())
+                return cpus_getcpu(a);          /* the job's CPU numbers */
+            break;
         case PSHARE_NR_clock_gettime: case PSHARE_NR_clock_getres: {
             long r;
             if (cputime_clock(nr, a, &r))

@@ -122,6 +122,8 @@ __attribute__((constructor)) static void pshare_init(int argc, char **argv, char
     if (IS_ERR(r))
         fail_errno("cannot set up the runtime's thread arena", r);
     cpus_init();                          /* this rank's CPUs, before the app pins anything */
+    if (cpus_cluster())
+        vdso_trap_getcpu();               /* sched_getcpu in the job's numbers too */
     r = signals_init();
     if (IS_ERR(r))
         fail_errno("cannot install the runtime's signal handlers", r);

@@ -114,6 +114,7 @@
 #define K_CLOCK_MONOTONIC 1
 
 #define K_O_RDONLY 0
+#define K_O_RDWR 2
 #define K_O_CLOEXEC 02000000
 #define K_F_GETFD 1
 #define K_F_SETFD 2
@@ -504,6 +505,9 @@ HIDDEN long cpus_getaffinity(long tid, long len, void *out);
 HIDDEN long cpus_setaffinity(long tid, long len, const void *mask);
 HIDDEN int cpus_file_open(long nr, const long *a);
 HIDDEN long cpus_file_here(long nr, const long *a);
+HIDDEN long cpus_getcpu(const long *a);
+/* ---- vdso.c: the vDSO's getcpu trapped ---- */
+HIDDEN void vdso_trap_getcpu(void);
 
 /* ---- procfs.c: the app's own /proc entries without the runtime's threads ---- */
 HIDDEN int procfs_file_open(long nr, const long *a);

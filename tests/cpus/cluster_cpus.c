@@ -1,7 +1,8 @@
 /* The CPUs a program sees, and pins its threads to: the CPU count as glibc
  * gives it (sysconf, get_nprocs: /sys/devices/system/cpu/online and
  * possible), main's affinity, one thread per CPU created pinned to it
- * (pthread_attr_setaffinity_np), which then pins itself to the CPU STEP
+ * (pthread_attr_setaffinity_np), which says where it runs (sched_getcpu,
+ * glibc's call of the vDSO, and the getcpu system call), then pins itself to the CPU STEP
  * further on (argv[1]) and reads its mask back, and a mask that names no
  * CPU there is (EINVAL).  Natively, and under pshare with --cpus node,
  * every thread gets the CPU it asks for; with the cluster's CPUs a thread
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
@@ -42,13 +44,17 @@ static void *worker(void *arg)
     cpu_set_t s;
     sched_getaffinity(0, sizeof s, &s);
     show(created, sizeof created, &s);
+    unsigned by_call = 12345;
+    int on = sched_getcpu();
+    if (syscall(SYS_getcpu, &by_call, NULL, NULL) != 0)
+        by_call = 54321;
     CPU_ZERO(&s);
     CPU_SET((int)((k + step) % ncpus), &s);
     int e = pthread_setaffinity_np(pthread_self(), sizeof s, &s);
     sched_getaffinity(0, sizeof s, &s);
     show(moved, sizeof moved, &s);
-    snprintf(report[k], sizeof report[k], "worker %ld: created %s, to %ld: %d %s", k, created,
-             (k + step) % ncpus, e, moved);
+    snprintf(report[k], sizeof report[k], "worker %ld: created %s, on %d/%u, to %ld: %d %s", k,
+             created, on, by_call, (k + step) % ncpus, e, moved);
     return NULL;
 }
 
