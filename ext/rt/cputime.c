@@ -25,10 +25,6 @@
  */
 #include "rt.h"
 
-#define K_CLOCK_PROCESS_CPUTIME_ID 2
-#define K_CPUCLOCK_PERTHREAD 4
-#define K_CPUCLOCK_SCHED 2
-#define K_CPUCLOCK_MAX 3
 #define K_RUSAGE_SELF 0
 #define K_USER_HZ 100
 
@@ -41,12 +37,12 @@ static int process_clock(long clk, long *pid)
     if (clk == K_CLOCK_PROCESS_CPUTIME_ID)
         return K_CPUCLOCK_SCHED;
     int c = (int)clk;
-    if (c >= 0 || (c & K_CPUCLOCK_PERTHREAD) || (c & 3) >= K_CPUCLOCK_MAX)
+    if (c >= 0 || (c & K_CPUCLOCK_PERTHREAD) || K_CPUCLOCK_KIND(c) >= K_CPUCLOCK_MAX)
         return -1;
-    *pid = ~(c >> 3);                          /* the kernel's CPUCLOCK_PID */
+    *pid = K_CPUCLOCK_PID(c);
     if (*pid != 0 && *pid != rt.ctl->home_pid)
         return -1;
-    return c & 3;
+    return K_CPUCLOCK_KIND(c);
 }
 
 /* Every rank's app process's CPU clocks, summed (ns, by CPUCLOCK_*). */
@@ -111,7 +107,8 @@ static void adjust(const int64_t sum[K_CPUCLOCK_MAX], uint64_t *ut, uint64_t *st
 {
     static int lock;
     static uint64_t prev_ut, prev_st;
-    uint64_t rtime = sum[K_CPUCLOCK_SCHED], u = sum[1], s = sum[0] - sum[1];
+    uint64_t rtime = sum[K_CPUCLOCK_SCHED], u = sum[K_CPUCLOCK_VIRT];
+    uint64_t s = sum[K_CPUCLOCK_PROF] - sum[K_CPUCLOCK_VIRT];
     while (u + s >= (1ull << 32)) {
         u >>= 1;
         s >>= 1;
@@ -119,11 +116,10 @@ static void adjust(const int64_t sum[K_CPUCLOCK_MAX], uint64_t *ut, uint64_t *st
     uint64_t stime = !s ? 0 : !u ? rtime : rtime - scale(rtime, u, u + s);
     while (__atomic_exchange_n(&lock, 1, __ATOMIC_ACQUIRE))
         ;
-    uint64_t utime = prev_ut;
     if (prev_ut + prev_st < rtime) {          /* else a sum taken before: no older */
         if (stime < prev_st)
             stime = prev_st;
-        utime = rtime - stime;
+        uint64_t utime = rtime - stime;
         if (utime < prev_ut) {
             utime = prev_ut;
             stime = rtime - utime;
@@ -131,10 +127,9 @@ static void adjust(const int64_t sum[K_CPUCLOCK_MAX], uint64_t *ut, uint64_t *st
         prev_ut = utime;
         prev_st = stime;
     }
-    stime = prev_st;
+    *ut = prev_ut;
+    *st = prev_st;
     __atomic_store_n(&lock, 0, __ATOMIC_RELEASE);
-    *ut = utime;
-    *st = stime;
 }
 
 /* times or getrusage(RUSAGE_SELF) made (`ret` its result): the user and

@@ -121,6 +121,18 @@
 #define K_FD_CLOEXEC 1
 #define K_RLIMIT_STACK 3
 #define K_RUSAGE_THREAD 1
+/* CPU clock ids (the kernel's posix-timers.h): a negative id holds ~pid << 3,
+ * a thread's flag and the clock's kind (PROF: user + system, VIRT: user,
+ * SCHED: the scheduler's exact sum) */
+#define K_CLOCK_PROCESS_CPUTIME_ID 2
+#define K_CPUCLOCK_PROF 0
+#define K_CPUCLOCK_VIRT 1
+#define K_CPUCLOCK_SCHED 2
+#define K_CPUCLOCK_MAX 3
+#define K_CPUCLOCK_PERTHREAD 4
+#define K_CPUCLOCK_KIND(clk) ((int)(clk) & 3)
+#define K_CPUCLOCK_PID(clk) (~((int)(clk) >> 3))
+#define K_MAKE_CPUCLOCK(pid, flags) ((int)((~(unsigned)(pid) << 3) | (unsigned)(flags)))
 #define K_AT_FDCWD (-100)
 #define K_PATH_MAX 4096
 #define K_PR_SET_MM 35

@@ -28,13 +28,12 @@
 #include "rt.h"
 
 #define K_PRIO_PROCESS 0
-#define K_CPUCLOCK_PERTHREAD 4
 
 /* A thread's CPU clock (the kernel's MAKE_THREAD_CPUCLOCK): its tid, else -1. */
 static long clock_thread(long clk)
 {
     int c = (int)clk;
-    return c < 0 && (c & K_CPUCLOCK_PERTHREAD) ? ~(c >> 3) : -1;
+    return c < 0 && (c & K_CPUCLOCK_PERTHREAD) ? K_CPUCLOCK_PID(c) : -1;
 }
 
 /* The argument that names a thread, or -1 when the call names none. */
@@ -89,7 +88,7 @@ static long run_for(long nr, const long *a, int arg, long tid, int here)
     for (int i = 0; i < 6; i++)
         b[i] = a[i];
     if (nr == PSHARE_NR_clock_gettime || nr == PSHARE_NR_clock_getres)
-        b[arg] = (long)(int)((~(unsigned)tid << 3) | ((unsigned)a[arg] & 7));   /* its clock here */
+        b[arg] = K_MAKE_CPUCLOCK(tid, (int)a[arg] & 7);   /* its clock here */
     else
         b[arg] = tid;
     return here ? run_here_by(nr, b, exec_for_thread) : exec_for_thread(nr, b);
